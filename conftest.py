@@ -1,0 +1,16 @@
+"""Hypothesis profiles shared by tests/ and properties/.
+
+* ``ci``   — fast, used by ``nox -s tests`` and CI;
+* ``fuzz`` — thousands of examples per property, used by ``nox -s properties``.
+Pick one with ``pytest --hypothesis-profile=NAME`` (default: ``ci``).
+"""
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "fuzz", max_examples=3000, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile("ci")

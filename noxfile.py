@@ -1,0 +1,68 @@
+"""Sessions: tests, properties, acceptance, benchmarks, lint.
+
+Every session installs ryot with torch pinned by ``constraints.txt`` (the CPU wheel), so no
+session pulls a multi-GB CUDA build. Extra pytest arguments go after ``--``:
+``nox -s tests -- -k gates``.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
+
+PYTHON = ["3.11", "3.10", "3.12"]
+
+
+def install(session: nox.Session, extras: str = "dev") -> None:
+    session.install("-c", "constraints.txt", "-e", f".[{extras}]")
+
+
+@nox.session(python=PYTHON[0])
+def tests(session: nox.Session) -> None:
+    """Unit tests + properties at the fast `ci` Hypothesis profile, in parallel (not `slow`)."""
+    install(session)
+    session.run(
+        "pytest", "-n", "auto", "-m", "not slow", "--hypothesis-profile=ci",
+        "--junitxml=results/junit-tests.xml", *(session.posargs or ["tests", "properties"]),
+        env={"TRITON_INTERPRET": "1"},
+    )
+
+
+@nox.session(python=PYTHON[0])
+def slow(session: nox.Session) -> None:
+    """Tests marked `slow` (multi-process, asv regression detection, long workloads)."""
+    install(session)
+    session.run("pytest", "-m", "slow", *(session.posargs or ["tests"]),
+                env={"TRITON_INTERPRET": "1"})
+
+
+@nox.session(python=PYTHON[0])
+def properties(session: nox.Session) -> None:
+    """The Hypothesis suites at the long `fuzz` profile (thousands of examples each)."""
+    install(session)
+    session.run("pytest", "-n", "auto", "--hypothesis-profile=fuzz",
+                "--hypothesis-show-statistics", *(session.posargs or ["properties"]))
+
+
+@nox.session(python=PYTHON[0])
+def acceptance(session: nox.Session) -> None:
+    """The acceptance run on the embedded default workload (`ryot accept`)."""
+    install(session)
+    session.error("not built yet: the acceptance engine is issue #4, its workloads issue #5")
+
+
+@nox.session(python=PYTHON[0])
+def benchmarks(session: nox.Session) -> None:
+    """Overhead and kernel benchmarks of the current commit."""
+    install(session)
+    session.run("ryot", "bench", "orchestrator", *session.posargs)
+
+
+@nox.session(python=PYTHON[0])
+def lint(session: nox.Session) -> None:
+    """ruff over the whole tree."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", ".")
