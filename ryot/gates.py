@@ -113,6 +113,9 @@ def check_gate(gate: str, value: Any, bound: tuple[float, float], present: bool 
         number = as_float(value)
     except _NotNumeric as exc:
         return Violation(gate, repr(value), bound, f"{gate} is not numeric: {exc}")
+    if math.isinf(number) and isinstance(value, numbers.Integral):
+        return Violation(gate, number, bound, f"{gate} is an integer too large for a float, outside "
+                                              f"[{bound[0]!r}, {bound[1]!r}]")
     if math.isnan(number) or math.isinf(number):
         return Violation(gate, number, bound, f"{gate} is not finite ({number})")
     low, high = bound

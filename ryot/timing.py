@@ -1,0 +1,55 @@
+"""How to time a callable: warm-up, device synchronization, repeated samples.
+
+Like ``torch.utils.benchmark``'s Timer, this only runs and records; statistics live in
+:mod:`ryot.stats`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+def synchronize(device: str | None) -> None:
+    """Wait for queued device work so a clock read measures finished work."""
+    if device and device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize(device)
+
+
+@dataclass
+class Measurement:
+    """Raw per-call times in seconds for one labelled callable."""
+
+    label: str
+    seconds_per_call: list[float] = field(default_factory=list)
+    calls_per_sample: int = 1
+
+
+def time_callable(fn: Callable[[], object], *, label: str = "", samples: int = 15,
+                  warmup: int = 3, min_sample_seconds: float = 0.01,
+                  device: str | None = None) -> Measurement:
+    """Warm up, pick a call count so one sample lasts ``min_sample_seconds``, then sample."""
+    for _ in range(warmup):
+        fn()
+    synchronize(device)
+    calls = 1
+    while True:  # calibrate: a sample must be long enough for the clock's resolution
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        synchronize(device)
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_sample_seconds or calls >= 1 << 20:
+            break
+        calls *= 2 if elapsed <= 0 else max(2, min(10, int(min_sample_seconds / elapsed) + 1))
+    result = Measurement(label, calls_per_sample=calls)
+    for _ in range(samples):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        synchronize(device)
+        result.seconds_per_call.append((time.perf_counter() - start) / calls)
+    return result
