@@ -1,0 +1,25 @@
+"""Triton kernels, each beside the plain torch reference it is tested against.
+
+On CUDA the library calls the Triton kernels; on CPU it calls the torch paths (fast there), and
+the tests run every Triton kernel under ``TRITON_INTERPRET=1`` against a float64 reference.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def triton_available() -> bool:
+    """True when Triton imports (Linux x86-64 wheels only)."""
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def use_triton(device) -> bool:
+    """Triton for CUDA tensors, or anywhere under the interpreter (tests)."""
+    if not triton_available():
+        return False
+    return str(device).startswith("cuda") or os.environ.get("TRITON_INTERPRET") == "1"
