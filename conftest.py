@@ -14,3 +14,12 @@ settings.register_profile(
     "fuzz", max_examples=3000, deadline=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile("ci")
+
+# Without a GPU, Triton kernels run under the interpreter. The variable must be set before any
+# kernel is decorated, i.e. before ryot.kernels is imported.
+import os  # noqa: E402
+
+import torch  # noqa: E402
+
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")

@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from .config import CompressionConfig, RLVRConfig
-from .kernels import use_triton
 from .kernels import quantize as qk
+from .kernels import use_triton
 from .kernels.decode_attention import decode_attention_triton
 from .precedence import ParameterPrecedenceResolver
 
@@ -211,8 +211,14 @@ class QuantizedKVCache:
         keys[:, full:n] = L.k_residual[seq, :, : n - full].float()
         return keys, values
 
-    def attend(self, layer: int, q: torch.Tensor, seqs: Sequence[int] | None = None) -> torch.Tensor:
-        """Causal attention of ``q`` (batch, heads, q_tokens, head_dim), the newest positions."""
+    def attend(self, layer: int, q: torch.Tensor, seqs: Sequence[int] | None = None, *,
+               backend: str = "auto") -> torch.Tensor:
+        """Causal attention of ``q`` (batch, heads, q_tokens, head_dim), the newest positions.
+
+        ``backend``: ``auto`` (the Triton kernel on CUDA, torch elsewhere), ``triton`` or ``torch``.
+        """
+        if backend not in ("auto", "triton", "torch"):
+            raise ValueError(f"attend: backend must be auto, triton or torch, got {backend!r}")
         self._check_layer(layer)
         if q.dim() != 4 or q.shape[1] != self.num_heads or q.shape[3] != self.head_dim:
             raise ValueError(f"attend: q must be (batch, {self.num_heads}, q_tokens, "
@@ -224,7 +230,10 @@ class QuantizedKVCache:
                 have = L.lengths[seq] if seq < self.num_sequences else 0
                 raise ValueError(f"attend: sequence {seq} holds {have} tokens in layer {layer}, "
                                  f"fewer than the {q.shape[2]} queries")
-        if use_triton(q.device) and self._kernel_shapes_ok():
+        if backend == "triton" and not self._kernel_shapes_ok():
+            raise ValueError("attend: the Triton kernel needs power-of-two block_size and head_dim")
+        if backend == "triton" or (backend == "auto" and use_triton(q.device)
+                                   and self._kernel_shapes_ok()):
             out = self._attend_triton(L, q, seqs)
         else:
             out = self._attend_torch(layer, q, seqs)

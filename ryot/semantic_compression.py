@@ -23,8 +23,8 @@ import torch.nn.functional as F
 
 from .config import CompressionConfig
 from .fast_paths import maybe_compiled
-from .kernels import use_triton
 from .kernels import quantize as qk
+from .kernels import use_triton
 
 SUPPORTED_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 COMPILE_MIN_NUMEL = 1 << 20
@@ -93,16 +93,34 @@ def _check_input(x: object, config: object) -> None:
         raise ValueError(f"encode: block_size must be >= 1, got {config.block_size!r}")
 
 
-def encode(x: torch.Tensor, config: CompressionConfig) -> CompressedTensor:
-    """Compress ``x`` block-wise over its flattened values (one scale per block)."""
+BACKENDS = ("auto", "triton", "compiled", "eager")
+
+
+def _backend(requested: str, device, numel: int) -> str:
+    if requested not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {requested!r}")
+    if requested != "auto":
+        return requested
+    if use_triton(device):
+        return "triton"
+    return "compiled" if numel >= COMPILE_MIN_NUMEL else "eager"
+
+
+def encode(x: torch.Tensor, config: CompressionConfig, *, backend: str = "auto") -> CompressedTensor:
+    """Compress ``x`` block-wise over its flattened values (one scale per block).
+
+    ``backend``: ``auto`` (Triton on CUDA; on CPU compiled torch for large tensors, else eager),
+    or force ``triton`` / ``compiled`` / ``eager``.
+    """
     _check_input(x, config)
     flat = x.detach().reshape(-1)
     block, bits = config.block_size, config.bits
-    if use_triton(flat.device):
+    chosen = _backend(backend, flat.device, flat.numel())
+    if chosen == "triton":
         if not torch.isfinite(flat).all():
             raise ValueError("encode: the tensor holds NaN or infinite values")
         codes, scales = qk.quantize_triton(flat.contiguous(), block, bits)
-    elif flat.numel() >= COMPILE_MIN_NUMEL:
+    elif chosen == "compiled":
         codes, scales = maybe_compiled(_encode_torch, flat, block, bits)
     else:
         codes, scales = _encode_torch(flat, block, bits)
@@ -112,14 +130,15 @@ def encode(x: torch.Tensor, config: CompressionConfig) -> CompressedTensor:
     return CompressedTensor(codes, scales, x.shape, x.dtype, config)
 
 
-def decode(c: CompressedTensor) -> torch.Tensor:
+def decode(c: CompressedTensor, *, backend: str = "auto") -> torch.Tensor:
     """Reconstruct a tensor of the original shape and dtype."""
     if not isinstance(c, CompressedTensor):
         raise ValueError(f"decode expects a CompressedTensor, got {type(c).__name__}")
     n, block, bits = c.numel, c.config.block_size, c.config.bits
-    if use_triton(c.device):
+    chosen = _backend(backend, c.device, n)
+    if chosen == "triton":
         flat = qk.dequantize_triton(c.codes, c.scales, n, block, bits)
-    elif n >= COMPILE_MIN_NUMEL:
+    elif chosen == "compiled":
         flat = maybe_compiled(_decode_torch, c.codes, c.scales, block, bits)[:n]
     else:
         flat = _decode_torch(c.codes, c.scales, block, bits)[:n]

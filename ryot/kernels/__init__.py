@@ -19,7 +19,13 @@ def triton_available() -> bool:
 
 
 def use_triton(device) -> bool:
-    """Triton for CUDA tensors, or anywhere under the interpreter (tests)."""
-    if not triton_available():
-        return False
-    return str(device).startswith("cuda") or os.environ.get("TRITON_INTERPRET") == "1"
+    """The library's automatic choice: Triton for CUDA tensors, torch everywhere else.
+
+    (Tests and benchmarks may still ask for ``backend="triton"`` on CPU, which then needs
+    ``TRITON_INTERPRET=1`` set before ryot is imported.)
+    """
+    return str(device).startswith("cuda") and triton_available()
+
+
+def interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET") == "1"

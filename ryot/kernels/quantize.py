@@ -33,7 +33,9 @@ def quantize_blocks(blocks: torch.Tensor, bits: int) -> tuple[torch.Tensor, torc
     """``blocks`` (nblocks, block) float32 -> (int8 codes of the same shape, float32 scales)."""
     q = float(qmax(bits))
     absmax = blocks.abs().amax(dim=1, keepdim=True)
-    inv = torch.where(absmax > 0, q / absmax, torch.zeros_like(absmax))
+    # a true division: ``q / tensor`` would compute ``reciprocal(tensor) * q``, which rounds
+    # differently from the kernel's ``q / absmax``
+    inv = torch.where(absmax > 0, torch.full_like(absmax, q) / absmax, torch.zeros_like(absmax))
     codes = torch.floor(blocks * inv + 0.5).clamp_(-q, q).to(torch.int8)
     return codes, (absmax / q).squeeze(1)
 
