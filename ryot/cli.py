@@ -46,7 +46,7 @@ def _cmd_checkpoint_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .bench import BENCHMARKS
+    from .bench import NAMES
 
     parser = argparse.ArgumentParser(
         prog="ryot", description="Measured, verifiable performance claims for LLM optimizations.",
@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("bench", help="run a micro-benchmark; raw samples go to --out")
-    p.add_argument("name", choices=sorted(BENCHMARKS), help="which benchmark")
+    p.add_argument("name", choices=NAMES, help="orchestrator: per-step cost; compression: "
+                   "encode+decode vs clone/naive/bitsandbytes; kv: attend vs SDPA; tune: "
+                   "detect_and_tune cold and warm")
     p.add_argument("--out", default="results/bench", help="folder for the raw samples (JSON)")
     p.set_defaults(func=_cmd_bench)
 

@@ -18,10 +18,14 @@ import torch
 import torch.nn.functional as F
 
 from .config import CompressionConfig, RLVRConfig
+from .fast_paths import maybe_compiled
 from .kernels import quantize as qk
 from .kernels import use_triton
 from .kernels.decode_attention import decode_attention_triton
 from .precedence import ParameterPrecedenceResolver
+
+
+COMPILE_MIN_TOKENS = 512  # below this, compiling the dequantization does not pay
 
 
 def _quantize_rows(rows: torch.Tensor, bits: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -200,15 +204,17 @@ class QuantizedKVCache:
         L = self._layers[layer]
         n = L.lengths[seq]
         pages = torch.tensor(L.page_table[seq], dtype=torch.long, device=self.device)
-        H, D, G = self.num_heads, self.head_dim, self.group
-        kc = _load_codes(L.k_codes[pages], self.bits).float()  # (p, H, P, D)
-        ks = L.k_scales[pages].repeat_interleave(G, dim=2)  # (p, H, P, D)
-        vc = _load_codes(L.v_codes[pages], self.bits).float()
-        vs = L.v_scales[pages].repeat_interleave(self.value_group, dim=3)
-        keys = (kc * ks).transpose(0, 1).reshape(H, -1, D)[:, :n].clone()
-        values = (vc * vs).transpose(0, 1).reshape(H, -1, D)[:, :n]
-        full = n // G * G
-        keys[:, full:n] = L.k_residual[seq, :, : n - full].float()
+        args = (L.k_codes[pages], L.k_scales[pages], L.v_codes[pages], L.v_scales[pages],
+                self.group, self.value_group, self.bits == 4)
+        if n >= COMPILE_MIN_TOKENS:
+            keys, values = maybe_compiled(_dequantize_pages, *args)
+        else:
+            keys, values = _dequantize_pages(*args)
+        keys, values = keys[:, :n], values[:, :n]
+        full = n // self.group * self.group
+        if full < n:  # the newest keys are still unquantized
+            keys = keys.clone()
+            keys[:, full:n] = L.k_residual[seq, :, : n - full].float()
         return keys, values
 
     def attend(self, layer: int, q: torch.Tensor, seqs: Sequence[int] | None = None, *,
@@ -287,6 +293,22 @@ class QuantizedKVCache:
     def _check_layer(self, layer: int) -> None:
         if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < self.num_layers:
             raise ValueError(f"layer must be an int in [0, {self.num_layers}), got {layer!r}")
+
+
+def _dequantize_pages(k_codes, k_scales, v_codes, v_scales, group: int, value_group: int,
+                      packed: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(pages, H, P, ·) codes and scales -> float32 keys and values, (H, pages * P, D) each.
+
+    Scales broadcast over their groups (no repeated scale tensors are built).
+    """
+    if packed:
+        k_codes, v_codes = _load_codes(k_codes, 4), _load_codes(v_codes, 4)
+    p, H, P, D = k_codes.shape
+    keys = k_codes.view(p, H, P // group, group, D).float() * k_scales.unsqueeze(3)
+    values = v_codes.view(p, H, P, D // value_group, value_group).float() * v_scales.unsqueeze(4)
+    keys = keys.view(p, H, P, D).transpose(0, 1).reshape(H, p * P, D)
+    values = values.view(p, H, P, D).transpose(0, 1).reshape(H, p * P, D)
+    return keys, values
 
 
 class _AnyKernelType:

@@ -1,0 +1,44 @@
+"""``ryot bench NAME``: micro-benchmarks whose raw samples are written beside their summary.
+
+Each benchmark returns ``{"benchmark": ..., <provenance>, "rows": [...]}``; a row holds a label,
+unit, median, 95% bootstrap interval and every raw sample. Ratios come from A/B trials run
+interleaved (one of each per round), so drift hits both arms alike.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..atomic import write_json_atomic
+
+
+def _registry():
+    from . import compression, kv_cache, orchestrator, tuning
+
+    return {
+        "orchestrator": orchestrator.run,
+        "compression": compression.run,
+        "kv": kv_cache.run,
+        "tune": tuning.run,
+    }
+
+
+NAMES = ("orchestrator", "compression", "kv", "tune")
+
+
+def run(name: str, out_dir: str | os.PathLike[str] = "results/bench", **options) -> tuple[dict, Path]:
+    result = _registry()[name](**options)
+    path = write_json_atomic(Path(out_dir) / f"{name}.json", result)
+    return result, path
+
+
+def format_rows(result: dict) -> str:
+    lines = [f"{'what':<46} {'median':>12} {'95% CI':>26}  unit"]
+    for r in result["rows"]:
+        if r.get("median") is None:
+            lines.append(f"{r['label']:<46} {'n/a':>12} {'':>26}  {r.get('reason', '')}")
+            continue
+        lo, hi = r["ci95"]
+        lines.append(f"{r['label']:<46} {r['median']:>12.4g} {f'[{lo:.4g}, {hi:.4g}]':>26}  {r['unit']}")
+    return "\n".join(lines)

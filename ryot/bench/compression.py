@@ -1,0 +1,53 @@
+"""encode+decode against torch.clone, a naive torch quantizer and bitsandbytes (same run)."""
+
+from __future__ import annotations
+
+import torch
+
+from ..config import CompressionConfig
+from ..provenance import fingerprint
+from ..semantic_compression import decode, encode, reconstruction_error
+from .rows import interleaved, ratio_row, sample_row
+
+
+def _bitsandbytes():
+    try:
+        import bitsandbytes.functional as bnb
+    except Exception as exc:  # noqa: BLE001 - not installed, or no CPU backend
+        return None, f"bitsandbytes unavailable: {type(exc).__name__}: {exc}"
+    return bnb, None
+
+
+def run(megabytes: int = 64, block: int = 64, rounds: int = 15) -> dict:
+    n = megabytes * (1 << 20) // 4
+    x = torch.randn(n, generator=torch.Generator().manual_seed(0))
+    cfg = CompressionConfig(block, 8)
+    arms = {
+        "clone": lambda: x.clone(),
+        "ryot int8 (auto backend)": lambda: decode(encode(x, cfg)),
+        "naive torch int8 (eager)": lambda: decode(encode(x, cfg, backend="eager"),
+                                                   backend="eager"),
+    }
+    errors = {"ryot int8 (auto backend)": reconstruction_error(x, decode(encode(x, cfg))),
+              "naive torch int8 (eager)": reconstruction_error(
+                  x, decode(encode(x, cfg, backend="eager"), backend="eager"))}
+    bnb, why_not = _bitsandbytes()
+    if bnb is not None:
+        def bnb_round_trip():
+            q, state = bnb.quantize_blockwise(x, blocksize=block)
+            return bnb.dequantize_blockwise(q, state)
+        arms["bitsandbytes quantize/dequantize_blockwise"] = bnb_round_trip
+        errors["bitsandbytes quantize/dequantize_blockwise"] = reconstruction_error(x, bnb_round_trip())
+    times = interleaved(arms, rounds=rounds, warmup=2)
+    rows = [sample_row(f"{name}: seconds per round trip", "s", t) for name, t in times.items()]
+    for name in arms:
+        if name != "clone":
+            rows.append(ratio_row(f"{name} ÷ clone", times[name], times["clone"],
+                                  relative_error=errors[name]))
+    if bnb is None:
+        rows.append({"label": "bitsandbytes ÷ clone", "median": None, "reason": why_not})
+    for name, err in errors.items():
+        rows.append({"label": f"{name}: relative error", "unit": "‖x−x̂‖/‖x‖", "median": err,
+                     "ci95": [err, err], "samples": [err]})
+    return {"benchmark": "compression", "tensor": f"{megabytes} MB float32 N(0,1)",
+            "block_size": block, **fingerprint(), "rows": rows}
