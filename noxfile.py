@@ -56,9 +56,10 @@ def acceptance(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON[0])
 def benchmarks(session: nox.Session) -> None:
-    """Overhead and kernel benchmarks of the current commit."""
-    install(session)
-    session.run("ryot", "bench", "orchestrator", *session.posargs)
+    """Overhead and kernel benchmarks of the current commit (raw samples in results/bench/)."""
+    install(session, "dev,bench")
+    for name in session.posargs or ["orchestrator", "compression", "kv", "tune"]:
+        session.run("ryot", "bench", name)
 
 
 @nox.session(python=PYTHON[0])

@@ -49,5 +49,11 @@ def run(megabytes: int = 64, block: int = 64, rounds: int = 15) -> dict:
     for name, err in errors.items():
         rows.append({"label": f"{name}: relative error", "unit": "‖x−x̂‖/‖x‖", "median": err,
                      "ci95": [err, err], "samples": [err]})
+    sweep = x[: 1 << 22]
+    for bits in (8, 4):
+        for size in (32, 64, 128, 256):
+            err = reconstruction_error(sweep, decode(encode(sweep, CompressionConfig(size, bits))))
+            rows.append({"label": f"int{bits} block {size}: relative error (4M values)",
+                         "unit": "‖x−x̂‖/‖x‖", "median": err, "ci95": [err, err], "samples": [err]})
     return {"benchmark": "compression", "tensor": f"{megabytes} MB float32 N(0,1)",
             "block_size": block, **fingerprint(), "rows": rows}
