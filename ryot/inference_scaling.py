@@ -24,7 +24,6 @@ from .kernels import use_triton
 from .kernels.decode_attention import decode_attention_triton
 from .precedence import ParameterPrecedenceResolver
 
-
 COMPILE_MIN_TOKENS = 512  # below this, compiling the dequantization does not pay
 
 

@@ -27,7 +27,6 @@ from ryot.atomic import write_json_atomic  # noqa: E402
 from ryot.bench.rows import interleaved, ratio_row  # noqa: E402
 from ryot.config import CompressionConfig, KernelConfig, RLVRConfig  # noqa: E402
 from ryot.inference_scaling import optimize_kv_cache  # noqa: E402
-from ryot.kernels import quantize as qk  # noqa: E402
 from ryot.kernels.decode_attention import attention_reference  # noqa: E402
 from ryot.kernels.matmul import matmul_reference, matmul_triton  # noqa: E402
 from ryot.provenance import fingerprint  # noqa: E402
