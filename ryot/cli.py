@@ -27,7 +27,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
-    result, path = bench.run(args.name, args.out)
+    options = {"steady_allocator": True} if args.steady_allocator else {}
+    if args.steady_allocator and args.name != "compression":
+        raise UserError("--steady-allocator applies to `ryot bench compression` only")
+    result, path = bench.run(args.name, args.out, **options)
     print(bench.format_rows(result))
     print(f"raw samples: {path}")
     return 0
@@ -45,6 +48,100 @@ def _cmd_checkpoint_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_accept(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .verification.engine import accept, summary_table
+    from .verification.errors import CriteriaError
+
+    try:
+        report, paths = accept(args.criteria, args.out, quick=args.quick)
+    except CriteriaError as exc:
+        raise UserError(str(exc)) from None
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    console = Console()
+    console.print(summary_table(report))
+    console.print(f"report: {paths['report.json']}  (also report.md, junit.xml, plot.png in "
+                  f"{paths['report.json'].parent})")
+    return report["summary"]["exit_code"]
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .verification.errors import ReportError
+    from .verification.verify import load_report, verify_report
+
+    try:
+        report = load_report(args.report)
+    except ReportError as exc:
+        raise UserError(str(exc)) from None
+    mismatches = verify_report(report)
+    for m in mismatches:
+        print(f"ryot verify: MISMATCH {m}", file=sys.stderr)
+    if mismatches:
+        return 1
+    print(f"{args.report}: consistent — {len(report['results'])} results recomputed from their "
+          "raw samples")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .verification.compare import compare_reports
+    from .verification.errors import ReportError
+    from .verification.verify import load_report
+
+    try:
+        a, b = load_report(args.a), load_report(args.b)
+    except ReportError as exc:
+        raise UserError(str(exc)) from None
+    table = Table(title=f"{args.a} → {args.b}")
+    for col in ("criterion", "metric", "verdict", "estimate", "change"):
+        table.add_column(col)
+    for c in compare_reports(a, b):
+        change = f"{c.relative_change:+.1%}" if c.relative_change is not None else "—"
+        fmt = lambda v: f"{v:.4g}" if v is not None else "—"  # noqa: E731
+        verdict = c.status_a if c.kind == "same" else f"{c.status_a} → {c.status_b}"
+        table.add_row(c.id, c.metric, verdict, f"{fmt(c.estimate_a)} → {fmt(c.estimate_b)}", change)
+    Console().print(table)
+    return 0
+
+
+def _cmd_criteria_check(args: argparse.Namespace) -> int:
+    from .verification.criteria import load_criteria
+    from .verification.errors import CriteriaError
+
+    try:
+        criteria = load_criteria(args.file)
+    except CriteriaError as exc:
+        raise UserError(str(exc)) from None
+    print(f"{args.file}: valid — {len(criteria.criteria)} criteria")
+    return 0
+
+
+def _cmd_criteria_migrate(args: argparse.Namespace) -> int:
+    from .atomic import write_json_atomic
+    from .verification.criteria import read_json
+    from .verification.errors import CriteriaError
+    from .verification.migrate import migrate
+
+    try:
+        doc, _ = read_json(args.legacy)
+        migrated, unmapped = migrate(doc, args.legacy)
+    except CriteriaError as exc:
+        raise UserError(str(exc)) from None
+    for line in unmapped:
+        print(f"ryot criteria migrate: not mapped: {line}", file=sys.stderr)
+    if args.output:
+        write_json_atomic(args.output, migrated)
+        print(f"wrote {args.output}: {len(migrated['criteria'])} criteria", file=sys.stderr)
+    else:
+        print(json.dumps(migrated, indent=2, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .bench import NAMES
 
@@ -54,6 +151,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ryot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    p = sub.add_parser(
+        "accept", help="measure every criterion, decide, write report.json/.md, junit.xml, plot.png",
+        description="Exit codes: 0 all PASS (NOT_APPLICABLE allowed), 1 any FAIL, 3 no FAIL but "
+                    "some INCONCLUSIVE/INVALID/ERROR, 2 bad input.")
+    p.add_argument("--criteria", metavar="FILE",
+                   help="criteria file (default: the repository's success_criteria.json)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: results/accept-<time>/)")
+    p.add_argument("--quick", action="store_true", help="a quarter of each sample/time budget")
+    p.set_defaults(func=_cmd_accept)
+
+    p = sub.add_parser("verify", help="recompute a report's statistics and verdicts from its samples",
+                       description="Exit codes: 0 consistent, 1 mismatch (names the metric), 2 unreadable.")
+    p.add_argument("report", metavar="REPORT")
+    p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("compare", help="what changed between two reports")
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("criteria", help="criteria file tools")
+    csub = p.add_subparsers(dest="criteria_command", required=True, metavar="ACTION")
+    c = csub.add_parser("check", help="validate a criteria file (exit 0 valid, 2 invalid)")
+    c.add_argument("file", metavar="FILE")
+    c.set_defaults(func=_cmd_criteria_check)
+    c = csub.add_parser("migrate", help="convert the origin's flat _min/_max file to this format")
+    c.add_argument("legacy", metavar="LEGACY")
+    c.add_argument("-o", "--output", metavar="OUT", help="write here (default: standard output)")
+    c.set_defaults(func=_cmd_criteria_migrate)
+
     p = sub.add_parser("info", help="print ryot version, git commit and detected hardware")
     p.set_defaults(func=_cmd_info)
 
@@ -62,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "encode+decode vs clone/naive/bitsandbytes; kv: attend vs SDPA; tune: "
                    "detect_and_tune cold and warm")
     p.add_argument("--out", default="results/bench", help="folder for the raw samples (JSON)")
+    p.add_argument("--steady-allocator", action="store_true",
+                   help="compression only: reuse freed memory instead of page-faulting every "
+                        "large allocation (see docs/benchmarks.md)")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("checkpoint", help="checkpoint metadata tools")

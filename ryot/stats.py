@@ -76,3 +76,19 @@ def relative_spread(samples: Sequence[float]) -> float:
     if m == 0:
         return float("inf") if np.any(x != 0) else 0.0
     return float(np.median(np.abs(x - m)) / abs(m))
+
+
+def look_schedule(min_samples: int, max_samples: int) -> list[int]:
+    """Sample counts at which a sequential run looks at its data: doubling from the minimum."""
+    looks, n = [], max(1, min_samples)
+    while n < max_samples:
+        looks.append(n)
+        n *= 2
+    looks.append(max_samples)
+    return looks
+
+
+def per_look_confidence(confidence: float, looks: int) -> float:
+    """Bonferroni over the looks of a sequential run, so the chance of any wrong decision
+    across all looks stays at most ``1 − confidence``."""
+    return 1.0 - (1.0 - confidence) / max(1, looks)

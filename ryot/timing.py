@@ -11,6 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
+def steady_allocator() -> bool:
+    """Make glibc keep freed memory for reuse (no mmap/munmap and page faults per large
+    allocation), the steady state a caching allocator gives. Process-wide and permanent;
+    returns False where it cannot be set (not glibc)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 1 << 30) and libc.mallopt(m_trim_threshold, 1 << 31))
+    except (OSError, AttributeError):
+        return False
+
+
 def synchronize(device: str | None) -> None:
     """Wait for queued device work so a clock read measures finished work."""
     if device and device.startswith("cuda"):
@@ -53,3 +68,31 @@ def time_callable(fn: Callable[[], object], *, label: str = "", samples: int = 1
         synchronize(device)
         result.seconds_per_call.append((time.perf_counter() - start) / calls)
     return result
+
+
+def interleaved(arms: dict[str, Callable[[], object]], rounds: int, warmup: int = 1,
+                device: str | None = None, rewarm: bool = False) -> dict[str, list[float]]:
+    """Seconds per call of each arm: one timed call of every arm per round, the order rotated
+    each round so drift and order effects hit every arm alike.
+
+    ``rewarm=True`` runs each arm once untimed right before its timed call, so every timed
+    call starts from the same allocator and cache state (large allocations otherwise make
+    whichever arm runs second look several times faster).
+    """
+    names = list(arms)
+    for _ in range(warmup):
+        for name in names:
+            arms[name]()
+    synchronize(device)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        order = names[r % len(names):] + names[: r % len(names)]
+        for name in order:
+            if rewarm:
+                arms[name]()
+                synchronize(device)
+            start = time.perf_counter()
+            arms[name]()
+            synchronize(device)
+            times[name].append(time.perf_counter() - start)
+    return times

@@ -7,6 +7,7 @@ import torch
 from ..config import CompressionConfig
 from ..provenance import fingerprint
 from ..semantic_compression import decode, encode, reconstruction_error
+from ..timing import steady_allocator as timing_steady_allocator
 from .rows import interleaved, ratio_row, sample_row
 
 
@@ -18,7 +19,14 @@ def _bitsandbytes():
     return bnb, None
 
 
-def run(megabytes: int = 64, block: int = 64, rounds: int = 15) -> dict:
+def run(megabytes: int = 64, block: int = 64, rounds: int = 15,
+        steady_allocator: bool = False) -> dict:
+    """``steady_allocator``: time with glibc told to reuse freed memory (see docs/benchmarks.md:
+    the default allocator makes every 64 MB allocation page-fault, which dominates ``clone``)."""
+    allocator = "default glibc (large blocks mmap'ed and page-faulted per call)"
+    if steady_allocator:
+        allocator = ("steady: freed memory reused (mallopt)" if timing_steady_allocator()
+                     else "default (mallopt unavailable)")
     n = megabytes * (1 << 20) // 4
     x = torch.randn(n, generator=torch.Generator().manual_seed(0))
     cfg = CompressionConfig(block, 8)
@@ -38,7 +46,7 @@ def run(megabytes: int = 64, block: int = 64, rounds: int = 15) -> dict:
             return bnb.dequantize_blockwise(q, state)
         arms["bitsandbytes quantize/dequantize_blockwise"] = bnb_round_trip
         errors["bitsandbytes quantize/dequantize_blockwise"] = reconstruction_error(x, bnb_round_trip())
-    times = interleaved(arms, rounds=rounds, warmup=2)
+    times = interleaved(arms, rounds=rounds, warmup=2, rewarm=True)
     rows = [sample_row(f"{name}: seconds per round trip", "s", t) for name, t in times.items()]
     for name in arms:
         if name != "clone":
@@ -56,4 +64,4 @@ def run(megabytes: int = 64, block: int = 64, rounds: int = 15) -> dict:
             rows.append({"label": f"int{bits} block {size}: relative error (4M values)",
                          "unit": "‖x−x̂‖/‖x‖", "median": err, "ci95": [err, err], "samples": [err]})
     return {"benchmark": "compression", "tensor": f"{megabytes} MB float32 N(0,1)",
-            "block_size": block, **fingerprint(), "rows": rows}
+            "block_size": block, "allocator": allocator, **fingerprint(), "rows": rows}

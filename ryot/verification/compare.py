@@ -1,0 +1,49 @@
+"""``ryot compare A B``: what changed between two reports, criterion by criterion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .samples import from_json_number
+
+
+@dataclass(frozen=True)
+class Change:
+    id: str
+    metric: str
+    status_a: str | None
+    status_b: str | None
+    estimate_a: float | None
+    estimate_b: float | None
+
+    @property
+    def relative_change(self) -> float | None:
+        if self.estimate_a in (None, 0) or self.estimate_b is None:
+            return None
+        return self.estimate_b / self.estimate_a - 1
+
+    @property
+    def kind(self) -> str:
+        if self.status_a is None:
+            return "added"
+        if self.status_b is None:
+            return "removed"
+        return "same" if self.status_a == self.status_b else "changed"
+
+
+def _estimates(report: dict) -> dict[str, tuple[str, str, float | None]]:
+    out = {}
+    for r in report["results"]:
+        s = r["statistics"]
+        out[r["id"]] = (r["metric"], r["status"], from_json_number(s["estimate"]) if s else None)
+    return out
+
+
+def compare_reports(a: dict, b: dict) -> list[Change]:
+    ea, eb = _estimates(a), _estimates(b)
+    changes = []
+    for cid in list(ea) + [k for k in eb if k not in ea]:
+        ma, sa, va = ea.get(cid, (None, None, None))
+        mb, sb, vb = eb.get(cid, (None, None, None))
+        changes.append(Change(cid, ma or mb, sa, sb, va, vb))
+    return changes

@@ -1,0 +1,165 @@
+"""Criteria files: load, validate (schema, then meaning), and resolve defaults.
+
+Every error is a :class:`CriteriaError` naming the file, the JSON pointer of the offending value
+and what was expected; the CLI turns it into exit code 2 without a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..schemas import describe, first_error
+from .errors import CriteriaError
+
+SCHEMA = "criteria"
+BUILTIN_DEFAULTS = {"confidence": 0.95, "min_samples": 10, "max_samples": 80,
+                    "max_seconds": 120.0, "max_noise": 0.5}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    metric: str
+    unit: str
+    comparator: str  # ">=", "<=" or "between"
+    description: str
+    threshold: float | None = None
+    min: float | None = None
+    max: float | None = None
+    expected_min: float | None = None
+    expected_max: float | None = None
+    confidence: float = 0.95
+    min_samples: int = 10
+    max_samples: int = 80
+    max_seconds: float = 120.0
+    max_noise: float = 0.5
+    requires: tuple[str, ...] = ()
+    provider: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    baseline: str | None = None
+
+    def bounds_text(self) -> str:
+        if self.comparator == "between":
+            return f"between {self.min:g} and {self.max:g}"
+        return f"{self.comparator} {self.threshold:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["requires"] = list(self.requires)
+        return {k: v for k, v in d.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class CriteriaFile:
+    path: str
+    sha256: str
+    name: str
+    criteria: tuple[Criterion, ...]
+    description: str = ""
+    workload: str | None = None
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON (use a finite number)")
+
+
+def _no_duplicate_keys(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r} in one object")
+        seen[key] = value
+    return seen
+
+
+def read_json(path: str | os.PathLike[str], error=CriteriaError) -> tuple[Any, bytes]:
+    """Strict JSON from a UTF-8 file; errors name the file and the line and column."""
+    try:
+        raw = open(path, "rb").read()
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                    f"{exc.start}); save the file as UTF-8") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return json.loads(text, parse_constant=_reject_constant,
+                          object_pairs_hook=_no_duplicate_keys), raw
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
+                    f"{exc.msg}") from None
+    except ValueError as exc:
+        raise error(f"{path}: invalid JSON: {exc}") from None
+    except RecursionError:
+        raise error(f"{path}: invalid JSON: nested too deeply") from None
+
+
+def load_criteria(path: str | os.PathLike[str], registry=None) -> CriteriaFile:
+    doc, raw = read_json(path)
+    return parse_criteria(doc, str(path), hashlib.sha256(raw).hexdigest(), registry)
+
+
+def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None) -> CriteriaFile:
+    from .metrics import default_registry, resolve_reference
+
+    registry = registry if registry is not None else default_registry()
+    try:
+        error = first_error(SCHEMA, doc)
+    except RecursionError:
+        raise CriteriaError(f"{source}: nested too deeply") from None
+    if error is not None:
+        raise CriteriaError(f"{source}: {describe(error)}")
+    defaults = {**BUILTIN_DEFAULTS, **doc.get("defaults", {})}
+    criteria, seen = [], {}
+    for i, entry in enumerate(doc["criteria"]):
+        at = f"{source}: at /criteria/{i}"
+        if entry["id"] in seen:
+            raise CriteriaError(f"{at}/id: duplicate id {entry['id']!r} (also at /criteria/{seen[entry['id']]})")
+        seen[entry["id"]] = i
+        merged = {**defaults, **entry}
+        _check_meaning(merged, at)
+        if "provider" in entry:
+            try:
+                resolve_reference(entry["provider"])
+            except (ImportError, AttributeError, ValueError) as exc:
+                raise CriteriaError(f"{at}/provider: cannot load {entry['provider']!r}: {exc}") from None
+        elif entry["metric"] not in registry:
+            raise CriteriaError(f"{at}/metric: unknown metric {entry['metric']!r}; registered: "
+                                + ", ".join(sorted(registry.names())))
+        merged["requires"] = tuple(merged.get("requires", ()))
+        criteria.append(Criterion(**merged))
+    if "workload" in doc:
+        try:
+            resolve_reference(doc["workload"])
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise CriteriaError(f"{source}: at /workload: cannot load {doc['workload']!r}: {exc}") from None
+    return CriteriaFile(path=source, sha256=sha256, name=doc.get("name", os.path.basename(source)),
+                        criteria=tuple(criteria), description=doc.get("description", ""),
+                        workload=doc.get("workload"))
+
+
+def _check_meaning(c: dict, at: str) -> None:
+    """What the schema cannot say: bounds that fit the comparator and each other."""
+    if c["comparator"] == "between":
+        if "threshold" in c:
+            raise CriteriaError(f"{at}/threshold: 'between' takes min and max, not threshold")
+        if c["min"] > c["max"]:
+            raise CriteriaError(f"{at}/min: min ({c['min']}) is greater than max ({c['max']})")
+    else:
+        for key in ("min", "max"):
+            if key in c:
+                raise CriteriaError(f"{at}/{key}: comparator {c['comparator']!r} takes threshold, "
+                                    f"not {key} (use 'between' for a range)")
+    if "expected_min" in c and "expected_max" in c and c["expected_min"] > c["expected_max"]:
+        raise CriteriaError(f"{at}/expected_min: expected_min ({c['expected_min']}) is greater "
+                            f"than expected_max ({c['expected_max']})")
+    if c["min_samples"] > c["max_samples"]:
+        raise CriteriaError(f"{at}/min_samples: min_samples ({c['min_samples']}) is greater than "
+                            f"max_samples ({c['max_samples']})")

@@ -1,0 +1,13 @@
+"""Errors that reach users: each names the input, the place in it, and what was expected."""
+
+
+class CriteriaError(ValueError):
+    """A criteria file that cannot be used (exit code 2)."""
+
+
+class ReportError(ValueError):
+    """A report that cannot be read (exit code 2)."""
+
+
+class NotApplicable(Exception):  # noqa: N818 - it is a verdict, not an error
+    """Raised by a metric provider when the metric cannot be measured here (with the reason)."""

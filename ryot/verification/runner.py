@@ -1,0 +1,85 @@
+"""Measuring one criterion: sequential sampling until decided or out of budget.
+
+The runner only gathers samples and asks :func:`verdicts.decide` whether they suffice; it looks
+at the data at the sample counts of :func:`stats.look_schedule` with a Bonferroni-adjusted
+per-look confidence, so peeking does not inflate the error rate.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .. import stats
+from .criteria import Criterion
+from .errors import NotApplicable
+from .metrics import Metric, Registry, resolve_reference
+from .requirements import unmet
+from .samples import Samples, coerce
+from .verdicts import ERROR, NOT_APPLICABLE, Verdict, decide
+
+
+@dataclass
+class Measurement:
+    criterion: Criterion
+    verdict: Verdict
+    samples: Samples | None
+    looks: list[int] = field(default_factory=list)
+    look_confidence: float | None = None
+    elapsed_s: float = 0.0
+    error: str | None = None
+
+
+def quick_budget(c: Criterion) -> Criterion:
+    """``--quick``: a quarter of the sample and time budget (never below the minimum)."""
+    from dataclasses import replace
+
+    max_samples = max(c.min_samples, c.max_samples // 4)
+    return replace(c, max_samples=max_samples, max_seconds=max(1.0, c.max_seconds / 4))
+
+
+def _sampler(c: Criterion, registry: Registry) -> tuple[Callable, str | None, tuple[str, ...]]:
+    if c.provider:
+        return resolve_reference(c.provider), None, ()
+    metric: Metric = registry.get(c.metric)
+    return metric.sampler, (metric.kind or None), metric.requires
+
+
+def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int], None] | None = None,
+            clock: Callable[[], float] = time.perf_counter) -> Measurement:
+    start = clock()
+    sampler, kind, metric_requires = _sampler(c, registry)
+    reason = unmet((*metric_requires, *c.requires))
+    if reason:
+        return Measurement(c, Verdict(NOT_APPLICABLE, reason, None), None)
+    schedule = stats.look_schedule(c.min_samples, c.max_samples)
+    look_conf = stats.per_look_confidence(c.confidence, len(schedule))
+    samples: Samples | None = None
+    looks: list[int] = []
+    verdict = None
+    try:
+        for i, target in enumerate(schedule):
+            have = samples.count if samples else 0
+            batch = coerce(sampler(target - have, {**c.params, "_offset": have}), kind)
+            if samples is None:
+                samples = batch
+            else:
+                samples.extend(batch)
+            looks.append(samples.count)
+            if on_progress:
+                on_progress(samples.count, c.max_samples if samples.kind != "exact" else 1)
+            out_of_time = clock() - start > c.max_seconds
+            last = i == len(schedule) - 1 or samples.kind == "exact" or out_of_time
+            verdict = decide(c, samples, look_conf, budget_spent=last)
+            if verdict.status is not None:
+                break
+    except NotApplicable as exc:
+        return Measurement(c, Verdict(NOT_APPLICABLE, str(exc), None), samples, looks,
+                           elapsed_s=clock() - start)
+    except Exception as exc:  # noqa: BLE001 - a provider's failure is an ERROR verdict
+        message = f"{type(exc).__name__}: {exc}"
+        return Measurement(c, Verdict(ERROR, message, None), samples, looks,
+                           elapsed_s=clock() - start, error=traceback.format_exc(limit=5))
+    return Measurement(c, verdict, samples, looks, look_conf, clock() - start)

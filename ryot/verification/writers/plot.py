@@ -1,0 +1,55 @@
+"""plot.png: each metric's value and interval against its required band (matplotlib)."""
+
+from __future__ import annotations
+
+import io
+import math
+
+COLOR = {"PASS": "#2e7d32", "FAIL": "#c62828", "INCONCLUSIVE": "#f9a825", "INVALID": "#6d4c41",
+         "NOT_APPLICABLE": "#9e9e9e", "ERROR": "#6a1b9a"}
+
+
+def _finite(*values) -> bool:
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
+def render_plot(report: dict) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = report["results"]
+    fig, axes = plt.subplots(len(results), 1, figsize=(8, 0.9 * len(results) + 1.2), squeeze=False)
+    for ax, r in zip(axes[:, 0], results, strict=True):
+        c, s = r["criterion"], r["statistics"]
+        ax.set_yticks([])
+        ax.set_ylabel(r["id"], rotation=0, ha="right", va="center", fontsize=8)
+        points = []
+        if c["comparator"] == "between":
+            ax.axvspan(c["min"], c["max"], color="#c8e6c9", alpha=0.6)
+            points += [c["min"], c["max"]]
+        else:
+            ax.axvline(c["threshold"], color="black", lw=1)
+            points.append(c["threshold"])
+        if s and _finite(s["estimate"], s["ci_low"], s["ci_high"]):
+            ax.errorbar([s["estimate"]], [0], xerr=[[s["estimate"] - s["ci_low"]], [s["ci_high"] - s["estimate"]]],
+                        fmt="o", color=COLOR[r["status"]], capsize=4)
+            points += [s["ci_low"], s["ci_high"]]
+        lo, hi = min(points), max(points)
+        pad = (hi - lo) * 0.25 or abs(hi) * 0.25 or 1.0
+        if c["comparator"] == ">=":
+            ax.axvspan(c["threshold"], hi + pad, color="#c8e6c9", alpha=0.6)
+        elif c["comparator"] == "<=":
+            ax.axvspan(lo - pad, c["threshold"], color="#c8e6c9", alpha=0.6)
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.text(1.01, 0.5, r["status"], transform=ax.transAxes, color=COLOR[r["status"]],
+                fontsize=8, va="center", fontweight="bold")
+        ax.tick_params(axis="x", labelsize=7)
+    fig.suptitle(f"ryot acceptance: {report['criteria_file']['name']} "
+                 "(point: estimate; bar: confidence interval; green: required)", fontsize=9)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return buffer.getvalue()
