@@ -49,9 +49,15 @@ def properties(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON[0])
 def acceptance(session: nox.Session) -> None:
-    """The acceptance run on the embedded default workload (`ryot accept`)."""
+    """The acceptance suite: one pytest item per criterion of success_criteria.json.
+
+    Reports (report.json/.md, junit.xml, plot.png) go to results/acceptance/. Another file:
+    ``nox -s acceptance -- --criteria examples/cheap_criteria.json [--quick]``.
+    """
     install(session)
-    session.error("not built yet: the acceptance engine is issue #4, its workloads issue #5")
+    session.run("pytest", "acceptance", "-p", "no:cacheprovider", "-rA",
+                "--junitxml=results/junit-acceptance.xml", "--ryot-out=results/acceptance",
+                *session.posargs)
 
 
 @nox.session(python=PYTHON[0])

@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="run a micro-benchmark; raw samples go to --out")
     p.add_argument("name", choices=NAMES, help="orchestrator: per-step cost; compression: "
                    "encode+decode vs clone/naive/bitsandbytes; kv: attend vs SDPA; tune: "
-                   "detect_and_tune cold and warm")
+                   "detect_and_tune cold and warm; decisions: the engine's wrong-verdict rate")
     p.add_argument("--out", default="results/bench", help="folder for the raw samples (JSON)")
     p.add_argument("--steady-allocator", action="store_true",
                    help="compression only: reuse freed memory instead of page-faulting every "

@@ -14,17 +14,18 @@ from ..atomic import write_json_atomic
 
 
 def _registry():
-    from . import compression, kv_cache, orchestrator, tuning
+    from . import compression, decisions, kv_cache, orchestrator, tuning
 
     return {
         "orchestrator": orchestrator.run,
         "compression": compression.run,
         "kv": kv_cache.run,
         "tune": tuning.run,
+        "decisions": decisions.run,
     }
 
 
-NAMES = ("orchestrator", "compression", "kv", "tune")
+NAMES = ("orchestrator", "compression", "kv", "tune", "decisions")
 
 
 def run(name: str, out_dir: str | os.PathLike[str] = "results/bench", **options) -> tuple[dict, Path]:
@@ -34,6 +35,10 @@ def run(name: str, out_dir: str | os.PathLike[str] = "results/bench", **options)
 
 
 def format_rows(result: dict) -> str:
+    if result["benchmark"] == "decisions":
+        from .decisions import format_table
+
+        return format_table(result)
     lines = [f"{'what':<46} {'median':>12} {'95% CI':>26}  unit"]
     for r in result["rows"]:
         if r.get("median") is None:

@@ -1,0 +1,72 @@
+"""Any criteria document either loads or is rejected with CriteriaError (never another error)."""
+
+from __future__ import annotations
+
+import copy
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ryot.verification.criteria import parse_criteria
+from ryot.verification.errors import CriteriaError
+
+from .strategies import json_values
+
+VALID = {
+    "format": "ryot.criteria", "format_version": 1,
+    "defaults": {"confidence": 0.9, "min_samples": 5},
+    "criteria": [
+        {"id": "a", "metric": "synthetic.ratio", "unit": "x", "comparator": ">=", "threshold": 3.0,
+         "expected_max": 6.0, "description": "d", "params": {"true_ratio": 4}},
+        {"id": "b", "metric": "synthetic.scalar", "unit": "ms", "comparator": "between", "min": 1,
+         "max": 2, "description": "d", "requires": ["cuda"]},
+    ],
+}
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, prefix + (i,))
+
+
+PATHS = [p for p in _paths(VALID) if p]
+field_values = st.one_of(json_values, st.sampled_from(
+    [">=", "<=", "between", "synthetic.exact", "no.such", -1, 0, 0.5, 1, 1e308, 10**30, "", []]))
+
+
+def _load_or_reject(doc):
+    try:
+        loaded = parse_criteria(doc, "doc.json")
+    except CriteriaError as exc:
+        assert str(exc).startswith("doc.json:"), str(exc)
+        return None
+    for c in loaded.criteria:  # whatever loads is internally consistent
+        assert c.min_samples <= c.max_samples
+        if c.comparator == "between":
+            assert c.min <= c.max and c.threshold is None
+        else:
+            assert c.threshold is not None
+    return loaded
+
+
+@given(json_values)
+def test_random_documents_load_or_are_rejected(doc):
+    _load_or_reject(doc)
+
+
+@given(st.sampled_from(PATHS), field_values, st.booleans())
+def test_mutated_documents_load_or_are_rejected(path, value, delete):
+    doc = copy.deepcopy(VALID)
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    if delete and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    _load_or_reject(doc)

@@ -1,0 +1,48 @@
+"""A corpus of malformed criteria files: each gives exit 2 and a message that points at it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ryot.cli import main
+
+CORPUS = Path(__file__).parent / "malformed"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
+
+
+def test_the_corpus_is_large_enough():
+    assert len(EXPECTED) >= 30
+    assert sorted(EXPECTED) == sorted(p.name for p in CORPUS.glob("*.json") if p.name != "expected.json")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_check_exits_2_and_points_at_the_problem(name, capsys):
+    path = CORPUS / name
+    assert main(["criteria", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err, err
+    assert EXPECTED[name] in err, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", ["00_syntax_trailing_comma.json", "23_unknown_metric.json",
+                                  "07_encoding_utf16.json", "36_huge_integer.json"])
+def test_no_traceback_from_a_real_process(name):
+    proc = subprocess.run([sys.executable, "-m", "ryot.cli", "criteria", "check", str(CORPUS / name)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert EXPECTED[name] in proc.stderr
+
+
+def test_a_missing_file_is_exit_2(tmp_path, capsys):
+    assert main(["criteria", "check", str(tmp_path / "nope.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_shipped_files_are_valid(capsys):
+    root = Path(__file__).resolve().parents[2]
+    for path in [root / "examples" / "cheap_criteria.json"]:
+        assert main(["criteria", "check", str(path)]) == 0

@@ -1,0 +1,134 @@
+"""Every verdict path, driven by synthetic providers of known distributions."""
+
+import math
+
+import pytest
+
+from ryot.verification.criteria import Criterion
+from ryot.verification.metrics import default_registry
+from ryot.verification.runner import measure
+from ryot.verification.samples import Samples
+from ryot.verification.verdicts import decide, more_samples_hint
+
+
+def crit(metric="synthetic.ratio", **kw):
+    base = dict(id="c", metric=metric, unit="x", comparator=">=", description="d", threshold=3.0,
+                min_samples=10, max_samples=80)
+    base.update(kw)
+    return Criterion(**base)
+
+
+def run(c):
+    return measure(c, default_registry())
+
+
+def test_pass_when_the_whole_interval_clears_the_threshold():
+    m = run(crit(params={"true_ratio": 4.0, "noise": 0.05}))
+    assert m.verdict.status == "PASS"
+    assert m.verdict.statistics.low >= 3.0
+    assert m.looks == [10]  # decided at the first look
+
+
+def test_fail_when_the_whole_interval_misses_it():
+    m = run(crit(params={"true_ratio": 2.0, "noise": 0.05}))
+    assert m.verdict.status == "FAIL" and m.verdict.statistics.high < 3.0
+
+
+def test_sequential_sampling_takes_more_samples_near_the_threshold():
+    m = run(crit(params={"true_ratio": 3.15, "noise": 0.15, "seed": 3}, max_samples=160))
+    assert len(m.looks) > 1 and m.looks == sorted(m.looks)
+    assert m.samples.count == m.looks[-1]
+
+
+def test_inconclusive_after_the_budget_says_how_many_more_samples():
+    m = run(crit(params={"true_ratio": 3.0, "noise": 0.15, "seed": 1}, max_samples=20))
+    assert m.verdict.status == "INCONCLUSIVE"
+    assert "straddles" in m.verdict.reason and m.samples.count == 20
+    if m.verdict.more_samples_hint is not None:
+        assert "more samples would likely decide it" in m.verdict.reason
+
+
+def test_inconclusive_when_out_of_time():
+    ticks = iter(range(0, 10_000, 100))
+    m = measure(crit(params={"true_ratio": 3.0, "noise": 0.15}, max_seconds=50),
+                default_registry(), clock=lambda: float(next(ticks)))
+    assert m.verdict.status == "INCONCLUSIVE" and len(m.looks) == 1
+
+
+def test_more_samples_hint_shrinks_as_the_estimate_moves_away():
+    c = crit()
+    from ryot.verification.verdicts import Statistics
+    near = more_samples_hint(c, Statistics(3.05, 2.9, 3.2, 20, 0.1))
+    far = more_samples_hint(c, Statistics(3.3, 2.9, 3.7, 20, 0.1))
+    assert near > far >= 1
+    assert more_samples_hint(c, Statistics(3.0, 2.9, 3.1, 20, 0.1)) is None
+
+
+@pytest.mark.parametrize("metric, params, fragment", [
+    ("synthetic.cold", {"value": 5.0}, "warm-up was not reached"),
+    ("synthetic.scalar", {"value": 5.0, "noise": 3.0}, "noise too high"),
+])
+def test_invalid_when_the_samples_cannot_support_a_decision(metric, params, fragment):
+    m = run(crit(metric, params=params))
+    assert m.verdict.status == "INVALID" and fragment in m.verdict.reason
+
+
+def test_invalid_on_non_finite_or_too_few_samples():
+    c = crit("synthetic.scalar")
+    v = decide(c, Samples("scalar", values=[1.0] * 9 + [math.nan]), 0.95, budget_spent=True)
+    assert v.status == "INVALID" and "NaN" in v.reason
+    v = decide(c, Samples("scalar", values=[5.0] * 3), 0.95, budget_spent=True)
+    assert v.status == "INVALID" and "too few samples: 3 < min_samples 10" in v.reason
+
+
+def test_not_applicable_when_a_requirement_is_unmet_or_the_provider_says_so(monkeypatch):
+    import ryot.verification.requirements as req
+
+    monkeypatch.setitem(req.CHECKS, "cuda", lambda: "no CUDA device is available")
+    m = run(crit("synthetic.scalar", requires=("cuda",)))
+    assert m.verdict.status == "NOT_APPLICABLE" and "requires cuda" in m.verdict.reason
+    m = run(crit("synthetic.not_applicable", params={"reason": "needs NVML"}))
+    assert m.verdict.status == "NOT_APPLICABLE" and m.verdict.reason == "needs NVML"
+
+
+def test_error_keeps_the_providers_message():
+    m = run(crit("synthetic.error", params={"message": "disk on fire"}))
+    assert m.verdict.status == "ERROR" and m.verdict.reason == "RuntimeError: disk on fire"
+    assert "disk on fire" in m.error
+
+
+def test_origin_metrics_report_error_until_their_workload_exists():
+    m = run(crit("training.speedup"))
+    assert m.verdict.status == "ERROR" and "issue #5" in m.verdict.reason
+
+
+def test_suspicious_flags_a_too_good_result_without_failing_it():
+    m = run(crit(params={"true_ratio": 12.0, "noise": 0.05}, expected_max=6.0))
+    assert m.verdict.status == "PASS"
+    assert "above expected_max 6" in m.verdict.suspicious
+
+
+@pytest.mark.parametrize("comparator, kw, value, expected", [
+    ("<=", {"threshold": 2.0}, 1.5, "PASS"),
+    ("<=", {"threshold": 2.0}, 2.5, "FAIL"),
+    ("between", {"threshold": None, "min": 1.0, "max": 2.0}, 1.5, "PASS"),
+    ("between", {"threshold": None, "min": 1.0, "max": 2.0}, 2.5, "FAIL"),
+    ("between", {"threshold": None, "min": 1.0, "max": 2.0}, 0.5, "FAIL"),
+    (">=", {"threshold": 2.0}, 2.0, "PASS"),
+])
+def test_comparators_on_exact_values(comparator, kw, value, expected):
+    c = crit("synthetic.exact", comparator=comparator, params={"value": value}, **kw)
+    assert run(c).verdict.status == expected
+
+
+def test_between_straddling_is_inconclusive():
+    c = crit("synthetic.scalar", comparator="between", threshold=None, min=0.9, max=1.0,
+             params={"value": 1.0, "noise": 0.1}, max_samples=10)
+    assert run(c).verdict.status == "INCONCLUSIVE"
+
+
+def test_user_provider_by_module_function_reference():
+    c = crit("user.metric", provider="tests.verification.user_metrics:always_four",
+             comparator=">=", threshold=3.0)
+    m = run(c)
+    assert m.verdict.status == "PASS" and m.samples.kind == "scalar"
