@@ -1,0 +1,65 @@
+"""Run a measurement in a fresh process, so memory high-water marks do not bleed between runs.
+
+A process's peak resident set size only grows; measuring a baseline and an optimized run in the
+same process would report the larger of the two for both. ``run_isolated`` starts a new
+interpreter (``spawn``), runs ``fn(*args)`` there, and returns its result with that process's
+own peak RSS.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class IsolatedResult:
+    value: Any
+    peak_rss_bytes: int
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size.
+
+    On Linux, ``VmHWM`` from /proc (``ru_maxrss`` survives ``exec`` and would carry the parent's
+    peak into a freshly spawned child); elsewhere ``ru_maxrss`` (KiB on Linux, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _child(fn, args, queue) -> None:
+    try:
+        value = fn(*args)
+        queue.put(("ok", value, peak_rss_bytes()))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        queue.put(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}", 0))
+
+
+def run_isolated(fn: Callable[..., Any], *args: Any, timeout: float = 3600.0) -> IsolatedResult:
+    """``fn`` must be importable (a module-level function); its result must pickle."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, args, queue))
+    proc.start()
+    try:
+        status, value, peak = queue.get(timeout=timeout)
+    finally:
+        proc.join(timeout=60)
+        if proc.is_alive():
+            proc.kill()
+    if status != "ok":
+        raise RuntimeError(f"isolated run of {getattr(fn, '__name__', fn)} failed: {value}")
+    return IsolatedResult(value, peak)

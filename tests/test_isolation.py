@@ -1,0 +1,17 @@
+import pytest
+
+from ryot.isolation import peak_rss_bytes, run_isolated
+from tests.isolated_workloads import allocate, explode
+
+
+def test_peaks_do_not_bleed_between_isolated_runs():
+    big = run_isolated(allocate, 300)
+    small = run_isolated(allocate, 10)
+    assert big.value == 300 * (1 << 20) // 8
+    assert big.peak_rss_bytes - small.peak_rss_bytes > 200 * (1 << 20)
+    assert peak_rss_bytes() > 0
+
+
+def test_errors_in_the_child_are_reported():
+    with pytest.raises(RuntimeError, match="ValueError: boom"):
+        run_isolated(explode)
