@@ -62,9 +62,22 @@ def acceptance(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON[0])
 def benchmarks(session: nox.Session) -> None:
-    """Overhead and kernel benchmarks of the current commit (raw samples in results/bench/)."""
+    """A quick asv run of the current commit in this session's environment.
+
+    Results go to .asv/results; compare commits with `asv continuous <base> HEAD --factor 1.1`.
+    """
+    install(session)
+    commit = session.run("git", "rev-parse", "HEAD", silent=True, external=True).strip()
+    session.run("asv", "machine", "--yes")
+    session.run("asv", "run", "--quick", "--python=same", "--set-commit-hash", commit,
+                "--show-stderr", *session.posargs)
+
+
+@nox.session(python=PYTHON[0])
+def figures(session: nox.Session) -> None:
+    """The `ryot bench` figures of docs/benchmarks.md (raw samples in results/bench/)."""
     install(session, "dev,bench")
-    for name in session.posargs or ["orchestrator", "compression", "kv", "tune"]:
+    for name in session.posargs or ["orchestrator", "compression", "kv", "tune", "decisions"]:
         session.run("ryot", "bench", name)
 
 
