@@ -1,0 +1,1 @@
+"""The embedded default workload: a small GPT trained from scratch on text every machine has."""
