@@ -142,6 +142,27 @@ def _cmd_criteria_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_overhead(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .atomic import write_json_atomic, write_text_atomic
+    from .schemas import describe, first_error
+    from .workloads.default import PRESETS
+    from .workloads.overhead import THRESHOLD, analyse, render_markdown
+
+    analysis = analyse(PRESETS[args.preset])
+    error = first_error("overhead_analysis", analysis)
+    if error is not None:  # our bug, not the user's: fail loudly
+        raise RuntimeError(f"overhead analysis does not match its schema: {describe(error)}")
+    out = Path(args.out)
+    write_json_atomic(out / "overhead_analysis.json", analysis)
+    write_text_atomic(out / "overhead_analysis.md", render_markdown(analysis))
+    print(render_markdown(analysis))
+    print(f"written: {out / 'overhead_analysis.json'}, {out / 'overhead_analysis.md'}")
+    fraction = analysis["fraction_of_savings"]
+    return 3 if fraction is None else (0 if fraction <= THRESHOLD else 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .bench import NAMES
 
@@ -181,6 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", metavar="OUT", help="write here (default: standard output)")
     c.set_defaults(func=_cmd_criteria_migrate)
 
+    p = sub.add_parser("overhead", help="measure the optimizations' overhead against the time they save",
+                       description="Writes overhead_analysis.json (schemas/overhead_analysis.schema.json) "
+                                   "and .md. Exit 0 gate met, 1 not met, 3 undefined (nothing saved).")
+    p.add_argument("--preset", choices=["quick", "full"], default="quick")
+    p.add_argument("--out", default="results/overhead", metavar="DIR")
+    p.set_defaults(func=_cmd_overhead)
+
+    sub.add_parser("train", help="train the embedded model, baseline or optimized (`ryot train --help`)")
+
     p = sub.add_parser("info", help="print ryot version, git commit and detected hardware")
     p.set_defaults(func=_cmd_info)
 
@@ -203,6 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train"]:  # its own parser: every option after `train` is the trainer's
+        from .train import main as train_main
+
+        return train_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -146,8 +146,12 @@ class QuantizedKVCache:
             if L.lengths[seq] + k.shape[2] > self.max_tokens:
                 raise ValueError(f"append: sequence {seq} would hold {L.lengths[seq] + k.shape[2]} "
                                  f"tokens, more than max_tokens={self.max_tokens}")
-            for t in range(k.shape[2]):
-                self._append_token(L, seq, k[row, :, t], v[row, :, t])
+            t, total = 0, k.shape[2]
+            while t < total:  # chunks that stay inside one key group (and so inside one page)
+                pos = L.lengths[seq]
+                chunk = min(total - t, self.group - pos % self.group)
+                self._append_chunk(L, seq, k[row, :, t:t + chunk], v[row, :, t:t + chunk])
+                t += chunk
 
     def _page_for_write(self, L: _Layer, seq: int, pos: int) -> int:
         index = pos // self.page
@@ -164,26 +168,28 @@ class QuantizedKVCache:
             table[index] = page = fresh
         return page
 
-    def _append_token(self, L: _Layer, seq: int, k: torch.Tensor, v: torch.Tensor) -> None:
-        pos = L.lengths[seq]
+    def _append_chunk(self, L: _Layer, seq: int, k: torch.Tensor, v: torch.Tensor) -> None:
+        """Tokens ``pos .. pos + n`` (inside one key group): k, v shaped (H, n, D)."""
+        pos, n = L.lengths[seq], k.shape[1]
         page = self._page_for_write(L, seq, pos)
         slot = pos % self.page
+        H, D = self.num_heads, self.head_dim
         # values: quantized now, per token over groups of value_group channels
         codes, scales = _quantize_rows(v.reshape(-1, self.value_group), self.bits)
-        L.v_codes[page, :, slot] = _store_codes(codes.view(self.num_heads, self.head_dim), self.bits)
-        L.v_scales[page, :, slot] = scales.view(self.num_heads, -1)
+        L.v_codes[page, :, slot:slot + n] = _store_codes(codes.view(H, n, D), self.bits)
+        L.v_scales[page, :, slot:slot + n] = scales.view(H, n, -1)
         # keys: held unquantized until their group of G tokens is complete
         g_slot = pos % self.group
-        L.k_residual[seq, :, g_slot] = k.to(self.dtype)
-        L.lengths[seq] = pos + 1
-        if g_slot == self.group - 1:
+        L.k_residual[seq, :, g_slot:g_slot + n] = k.to(self.dtype)
+        L.lengths[seq] = pos + n
+        if g_slot + n == self.group:
             group = L.k_residual[seq].to(torch.float32)  # (H, G, D)
             rows = group.transpose(1, 2).reshape(-1, self.group)  # per channel over G tokens
             codes, scales = _quantize_rows(rows, self.bits)
-            codes = codes.view(self.num_heads, self.head_dim, self.group).transpose(1, 2)
-            start = slot - g_slot
+            codes = codes.view(H, D, self.group).transpose(1, 2)
+            start = slot + n - self.group
             L.k_codes[page, :, start:start + self.group] = _store_codes(codes.contiguous(), self.bits)
-            L.k_scales[page, :, start // self.group] = scales.view(self.num_heads, self.head_dim)
+            L.k_scales[page, :, start // self.group] = scales.view(H, D)
 
     def fork(self, parent: int) -> int:
         """A new sequence that shares ``parent``'s tokens (its full pages without a copy)."""

@@ -40,6 +40,17 @@ def peak_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def current_rss_bytes() -> int:
+    """Resident memory right now (Linux /proc; else the peak as the best available figure)."""
+    import os
+
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return peak_rss_bytes()
+
+
 def _child(fn, args, queue) -> None:
     try:
         value = fn(*args)

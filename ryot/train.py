@@ -33,7 +33,7 @@ import torch.nn as nn
 from . import checkpoint as ckpt
 from .atomic import write_json_atomic
 from .config import CompressionConfig, KernelConfig, RLVRConfig
-from .isolation import peak_rss_bytes
+from .isolation import current_rss_bytes, peak_rss_bytes
 from .orchestrator import OptimizationOrchestrator
 from .semantic_compression import decode, encode
 from .verification.samples import to_json_number
@@ -50,7 +50,8 @@ class TrainConfig:
     mode: str = "baseline"  # baseline | optimized
     steps: int = 100
     batch_size: int = 16
-    lr: float = 3e-3
+    lr: float = 1e-3
+    grad_clip: float = 1.0  # applied after the gate has seen the unclipped norm
     seed: int = 0
     n_layer: int = 4
     n_head: int = 4
@@ -92,6 +93,8 @@ class StepRecord:
     tokens: int
     rss_bytes: int
     applied: bool
+    compression_s: float = 0.0  # time spent compressing gradients this step
+    orchestrator_s: float = 0.0  # time spent in gates + adapt + snapshot this step
 
 
 @dataclass
@@ -115,14 +118,6 @@ class TrainResult:
             return {k: (to_json_number(v) if isinstance(v, float) else v) for k, v in asdict(record).items()}
         return {"config": asdict(self.config), "records": [clean(r) for r in self.records],
                 "violations": self.violations, "peak_rss_bytes": self.peak_rss_bytes}
-
-
-def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm", encoding="ascii") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return peak_rss_bytes()
 
 
 def compress_gradients(params, config: CompressionConfig) -> float:
@@ -174,7 +169,8 @@ class Trainer:
         self.run_dir = Path(run_dir) if run_dir else None
         self.progress = progress
         torch.manual_seed(config.seed)
-        self.model = GPT(config.model_config())
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = GPT(config.model_config()).to(self.device)
         self.raw_model = self.model
         self.rank = 0
         if _distributed():
@@ -182,7 +178,12 @@ class Trainer:
 
             dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
             self.rank = dist.get_rank()
-            self.model = nn.parallel.DistributedDataParallel(self.model)
+            if self.device.type == "cuda":
+                torch.cuda.set_device(self.rank)
+                self.device = torch.device("cuda", self.rank)
+                self.model = self.model.to(self.device)
+            self.model = nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.rank] if self.device.type == "cuda" else None)
         self.optimizer = torch.optim.AdamW(self.raw_model.parameters(), lr=config.lr, weight_decay=0.0)
         train, _ = splits()
         self.sampler = BatchSampler(train, config.batch_size, config.block_size,
@@ -216,7 +217,7 @@ class Trainer:
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
         state = ckpt.load(path)
-        self.raw_model.load_state_dict(state["model"])
+        self.raw_model.load_state_dict(state["model"])  # load_state_dict keeps the device
         self.optimizer.load_state_dict(state["optimizer"])
         self.sampler.load_state_dict(state["sampler"])
         torch.set_rng_state(state["torch_rng"])
@@ -229,7 +230,7 @@ class Trainer:
     # -- one step -------------------------------------------------------------------------
     def _forward_backward(self, x, y):
         if self.config.optimized:
-            with torch.autocast("cpu" if not torch.cuda.is_available() else "cuda", dtype=torch.bfloat16):
+            with torch.autocast(self.device.type, dtype=torch.bfloat16):
                 _, loss = self.model(x, y)
         else:
             _, loss = self.model(x, y)
@@ -241,10 +242,11 @@ class Trainer:
 
     def train_step(self) -> StepRecord:
         start = time.perf_counter()
-        x, y = self.sampler.next()
+        x, y = (t.to(self.device) for t in self.sampler.next())
         loss = self._forward_backward(x, y)
         params = [p for p in self.raw_model.parameters() if p.grad is not None]
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm=float("inf")))
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm=self.config.grad_clip))
+        t_compress = time.perf_counter()
         if self.config.optimized and not _distributed():
             error = compress_gradients(params, self.orchestrator.state.compression)
         elif self.hook_errors:
@@ -252,16 +254,25 @@ class Trainer:
             self.hook_errors.clear()
         else:
             error = 0.0  # nothing was compressed
+        compression_s = time.perf_counter() - t_compress if self.config.optimized else 0.0
         metrics = {"loss": loss.detach(), "grad_norm": grad_norm, "compression_error": error}
+        t_orch = time.perf_counter()
         report = self.orchestrator.validate_safety_gates(metrics)
+        orchestrator_s = time.perf_counter() - t_orch
         self.step += 1
         if report.passed:
             self.optimizer.step()
+        t_orch = time.perf_counter()
+        if report.passed:
             self.orchestrator.snapshot_configuration(0, self.step)
-        self.optimizer.zero_grad(set_to_none=True)
-        record = StepRecord(self.step, float(loss.detach()), grad_norm, error, time.perf_counter() - start,
-                            x.numel(), _rss_bytes(), report.passed)
         self.orchestrator.adapt_parameters(metrics)
+        orchestrator_s += time.perf_counter() - t_orch
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        record = StepRecord(self.step, float(loss.detach()), grad_norm, error,
+                            time.perf_counter() - start, x.numel(), current_rss_bytes(), report.passed,
+                            compression_s, orchestrator_s)
         if not report.passed:
             self._on_violation(record, report)
         return record
@@ -308,7 +319,10 @@ def train(config: TrainConfig, run_dir=None, resume: bool = False, progress=None
 
 def main(argv=None) -> int:
     """``ryot train`` (also ``python -m ryot.train``, e.g. under torchrun)."""
-    parser = argparse.ArgumentParser(prog="ryot train", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="ryot train", description="Train the embedded GPT on CPython's pydoc text, baseline "
+        "(fp32, eager, plain attention) or optimized (SDPA, bf16 autocast, compressed gradients), "
+        "with the orchestrator's safety gates in the loop. Under torchrun it runs DDP.")
     defaults = TrainConfig()
     parser.add_argument("--mode", choices=["baseline", "optimized"], default=defaults.mode)
     for name in ("steps", "batch_size", "seed", "n_layer", "n_head", "n_embd", "block_size",

@@ -3,8 +3,8 @@
 * ``synthetic.*`` — providers with a known true value and noise, for tests and for measuring
   the engine's own decision quality (``ryot bench decisions``);
 * cheap real measurements of ryot's optimizer core (seconds, not minutes);
-* the origin report's metrics, measured on the embedded workload (issue #5). Until that workload
-  exists their providers raise, so a criteria file that uses them reports ERROR, never PASS.
+* the origin report's metrics, measured on the embedded default workload
+  (:mod:`ryot.workloads.default`; ``gpu.utilization`` needs CUDA and NVML).
 
 Samplers receive ``params`` with ``_offset`` (samples taken so far) added by the runner, so a
 seeded provider draws fresh samples on every call and the whole run is reproducible.
@@ -152,10 +152,12 @@ ORIGIN_METRICS = {
 }
 
 
-def _pending(name: str):
+def _workload(name: str):
+    """The provider in :mod:`ryot.workloads.default`, imported on first use."""
     def sampler(n: int, params: dict) -> Samples:
-        raise RuntimeError(f"{name} is measured on the embedded default workload, which is not "
-                           "built yet (issue #5); no value is reported rather than a made-up one")
+        from ..workloads.default import PROVIDERS
+
+        return PROVIDERS[name](n, params)
     return sampler
 
 
@@ -177,4 +179,4 @@ def register_all(registry: Registry) -> None:
         registry.register(Metric(name, kind, unit, (doc or "").strip().splitlines()[0], sampler))
     for name, (kind, unit, doc) in ORIGIN_METRICS.items():
         requires = ("cuda", "nvml") if name == "gpu.utilization" else ()
-        registry.register(Metric(name, kind, unit, doc, _pending(name), requires))
+        registry.register(Metric(name, kind, unit, doc, _workload(name), requires))

@@ -51,7 +51,7 @@ def run_measurements(criteria: CriteriaFile, *, quick: bool = False,
             def update(done: int, total: int, task=task) -> None:
                 progress.update(task, completed=done, total=total)
 
-            m = measure(c, registry, on_progress=update)
+            m = measure(c, registry, on_progress=update, quick=quick)
             status = m.verdict.status
             progress.update(task, status=f"[{STYLE[status]}]{status}[/]",
                             total=max(1, m.samples.count if m.samples else 1),

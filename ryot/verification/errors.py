@@ -11,3 +11,8 @@ class ReportError(ValueError):
 
 class NotApplicable(Exception):  # noqa: N818 - it is a verdict, not an error
     """Raised by a metric provider when the metric cannot be measured here (with the reason)."""
+
+
+class InvalidMeasurement(Exception):  # noqa: N818 - it is a verdict, not an error
+    """Raised by a provider whose measurement cannot support a decision (an INVALID verdict),
+    e.g. a ratio whose denominator came out zero or negative."""

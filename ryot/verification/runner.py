@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from .. import stats
 from .criteria import Criterion
-from .errors import NotApplicable
+from .errors import InvalidMeasurement, NotApplicable
 from .metrics import Metric, Registry, resolve_reference
 from .requirements import unmet
 from .samples import Samples, coerce
-from .verdicts import ERROR, NOT_APPLICABLE, Verdict, decide
+from .verdicts import ERROR, INVALID, NOT_APPLICABLE, Verdict, decide
 
 
 @dataclass
@@ -48,7 +48,7 @@ def _sampler(c: Criterion, registry: Registry) -> tuple[Callable, str | None, tu
 
 
 def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int], None] | None = None,
-            clock: Callable[[], float] = time.perf_counter) -> Measurement:
+            clock: Callable[[], float] = time.perf_counter, quick: bool = False) -> Measurement:
     start = clock()
     sampler, kind, metric_requires = _sampler(c, registry)
     reason = unmet((*metric_requires, *c.requires))
@@ -62,7 +62,7 @@ def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int
     try:
         for i, target in enumerate(schedule):
             have = samples.count if samples else 0
-            batch = coerce(sampler(target - have, {**c.params, "_offset": have}), kind)
+            batch = coerce(sampler(target - have, {**c.params, "_offset": have, "_quick": quick}), kind)
             if samples is None:
                 samples = batch
             else:
@@ -77,6 +77,9 @@ def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int
                 break
     except NotApplicable as exc:
         return Measurement(c, Verdict(NOT_APPLICABLE, str(exc), None), samples, looks,
+                           elapsed_s=clock() - start)
+    except InvalidMeasurement as exc:
+        return Measurement(c, Verdict(INVALID, str(exc), None), None, looks,
                            elapsed_s=clock() - start)
     except Exception as exc:  # noqa: BLE001 - a provider's failure is an ERROR verdict
         message = f"{type(exc).__name__}: {exc}"

@@ -11,7 +11,15 @@ from .criteria import Criterion, read_json
 from .errors import ReportError
 from .report import FORMAT, SCHEMA, exit_code, sha256_of
 from .samples import Samples, from_json_number
-from .verdicts import ERROR, NOT_APPLICABLE, STATUSES, compute_statistics, decide, suspicion
+from .verdicts import (
+    ERROR,
+    INVALID,
+    NOT_APPLICABLE,
+    STATUSES,
+    compute_statistics,
+    decide,
+    suspicion,
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ def _check_result(r: dict) -> list[str]:
     if sha256_of(body) != r["sha256"]:
         problems.append("its sha256 does not match its content (the entry was edited)")
     if r["status"] in (NOT_APPLICABLE, ERROR) or r["samples"] is None:
-        if r["status"] not in (NOT_APPLICABLE, ERROR):
+        if r["status"] not in (NOT_APPLICABLE, ERROR, INVALID):
             problems.append(f"status {r['status']} without samples")
         return problems
     try:

@@ -97,9 +97,15 @@ def test_error_keeps_the_providers_message():
     assert "disk on fire" in m.error
 
 
-def test_origin_metrics_report_error_until_their_workload_exists():
-    m = run(crit("training.speedup"))
-    assert m.verdict.status == "ERROR" and "issue #5" in m.verdict.reason
+def test_invalid_measurement_from_a_provider_is_invalid(monkeypatch):
+    from ryot.verification.errors import InvalidMeasurement
+
+    def undefined(n, params):
+        raise InvalidMeasurement("nothing was saved, the share is undefined")
+
+    monkeypatch.setattr("tests.verification.user_metrics.always_four", undefined)
+    m = run(crit("user.metric", provider="tests.verification.user_metrics:always_four"))
+    assert m.verdict.status == "INVALID" and "undefined" in m.verdict.reason
 
 
 def test_suspicious_flags_a_too_good_result_without_failing_it():

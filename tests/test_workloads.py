@@ -1,0 +1,83 @@
+"""The default workload's metric providers measure real runs (quick preset)."""
+
+import json
+import math
+
+import pytest
+
+from ryot.cli import main
+from ryot.schemas import validator
+from ryot.verification.errors import InvalidMeasurement
+from ryot.workloads import default as wl
+from ryot.workloads.data import corpus_bytes, decode_tokens, encode_text, splits
+
+Q = {"preset": "quick", "_offset": 0}
+
+
+def test_corpus_is_real_text_split_once():
+    text = corpus_bytes()
+    assert len(text) > 400_000 and b"The \"assert\" statement" in text
+    train, held_out = splits()
+    assert len(train) + len(held_out) == len(text) and len(held_out) > 40_000
+    assert decode_tokens(encode_text("héllo")) == "héllo"
+
+
+def test_paired_speed_metrics_interleave_both_arms():
+    for provider in (wl.training_speedup, wl.ttft_speedup):
+        s = provider(4, Q)
+        assert s.kind == "paired" and len(s.numerator) == len(s.denominator) == 4
+        assert all(v > 0 for v in s.numerator + s.denominator)
+
+
+@pytest.mark.parametrize("provider, low, high", [
+    (wl.accuracy_top1, 0.05, 1.0), (wl.accuracy_top5, 0.1, 1.0), (wl.accuracy_retention, 0.5, 1.5),
+    (wl.convergence_divergence, 0.0, 0.5), (wl.nonfinite_count, 0, 0), (wl.oom_count, 0, 0),
+])
+def test_exact_metrics_are_in_plausible_ranges(provider, low, high):
+    s = provider(1, Q)
+    assert s.kind == "exact" and low <= s.values[0] <= high
+
+
+def test_top5_is_at_least_top1():
+    assert wl.accuracy_top5(1, Q).values[0] >= wl.accuracy_top1(1, Q).values[0]
+
+
+@pytest.mark.parametrize("provider", [wl.ttft_ms, wl.token_latency_ms, wl.decode_throughput])
+def test_inference_metrics_are_positive_scalars(provider):
+    s = provider(3, Q)
+    assert s.kind == "scalar" and len(s.values) == 3 and all(v > 0 and math.isfinite(v) for v in s.values)
+
+
+def test_memory_is_measured_in_isolated_processes():
+    s = wl.memory_reduction(1, Q)
+    assert s.details["baseline_added_bytes"] > 0 and s.details["optimized_added_bytes"] > 0
+    assert wl.memory_stability(1, Q).values[0] >= 0
+
+
+def test_overhead_is_a_fraction_or_explicitly_undefined():
+    try:
+        value = wl.overhead_fraction(1, Q).values[0]
+    except InvalidMeasurement as exc:
+        assert "saved no time" in str(exc)
+    else:
+        assert value >= 0
+
+
+def test_unknown_preset_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown workload preset 'huge'"):
+        wl.preset({"preset": "huge"})
+
+
+def test_ryot_overhead_writes_a_schema_valid_analysis(tmp_path):
+    code = main(["overhead", "--preset", "quick", "--out", str(tmp_path)])
+    analysis = json.loads((tmp_path / "overhead_analysis.json").read_text())
+    assert validator("overhead_analysis").is_valid(analysis)
+    assert code == (3 if analysis["fraction_of_savings"] is None else
+                    0 if analysis["fraction_of_savings"] <= 0.3 else 1)
+    assert "total overhead" in (tmp_path / "overhead_analysis.md").read_text()
+
+
+def test_ryot_train_subcommand(capsys):
+    assert main(["train", "--steps", "3", "--batch-size", "2", "--n-layer", "1", "--n-head", "2",
+                 "--n-embd", "32", "--block-size", "16"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 3
