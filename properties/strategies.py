@@ -77,3 +77,14 @@ json_values = st.recursive(
                                st.dictionaries(st.text(max_size=12), children, max_size=4)),
     max_leaves=20,
 )
+
+
+def json_paths(node, prefix=()):
+    """Every path (tuple of keys and indices) into a JSON document, the root included."""
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from json_paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from json_paths(v, prefix + (i,))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from ryot.verification.criteria import parse_criteria
 from ryot.verification.errors import CriteriaError
 
-from .strategies import json_values
+from .strategies import json_paths, json_values
 
 VALID = {
     "format": "ryot.criteria", "format_version": 1,
@@ -24,17 +24,7 @@ VALID = {
 }
 
 
-def _paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _paths(v, prefix + (i,))
-
-
-PATHS = [p for p in _paths(VALID) if p]
+PATHS = [p for p in json_paths(VALID) if p]
 field_values = st.one_of(json_values, st.sampled_from(
     [">=", "<=", "between", "synthetic.exact", "no.such", -1, 0, 0.5, 1, 1e308, 10**30, "", []]))
 

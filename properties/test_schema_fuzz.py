@@ -16,7 +16,7 @@ from ryot.orchestrator import (
     RLVRConfig,
 )
 
-from .strategies import json_values
+from .strategies import json_paths, json_values
 
 
 def _valid_metadata() -> dict:
@@ -47,17 +47,7 @@ def test_random_json_is_restored_or_rejected(doc):
     _restore_or_reject(doc)
 
 
-def _paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _paths(v, prefix + (i,))
-
-
-ALL_PATHS = [p for p in _paths(VALID) if p]
+ALL_PATHS = [p for p in json_paths(VALID) if p]
 
 
 @given(st.sampled_from(ALL_PATHS), json_values, st.booleans(), st.booleans())

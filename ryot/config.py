@@ -48,8 +48,19 @@ def _from_dict(cls, d: Any):
     return cls(**d)
 
 
+class _FlatConfig:
+    """``to_dict`` / ``from_dict`` for configs whose fields are all plain JSON values."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        return _from_dict(cls, d)
+
+
 @dataclass(frozen=True)
-class KernelConfig:
+class KernelConfig(_FlatConfig):
     """A tiled-kernel launch configuration (Triton's BLOCK_M/N/K, warps, pipeline stages)."""
 
     tile_m: int
@@ -63,16 +74,9 @@ class KernelConfig:
             _check_int("KernelConfig", name, getattr(self, name), power_of_two=True)
         _check_int("KernelConfig", "num_stages", self.num_stages)
 
-    def to_dict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> KernelConfig:
-        return _from_dict(cls, d)
-
 
 @dataclass(frozen=True)
-class CompressionConfig:
+class CompressionConfig(_FlatConfig):
     """Block-wise absmax quantization: one scale per ``block_size`` values, ``bits`` per code."""
 
     block_size: int
@@ -86,16 +90,9 @@ class CompressionConfig:
         _check_float("CompressionConfig", "error_bound", self.error_bound, 0.0, 1.0, lo_open=True)
         object.__setattr__(self, "error_bound", float(self.error_bound))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> CompressionConfig:
-        return _from_dict(cls, d)
-
 
 @dataclass(frozen=True)
-class RLVRConfig:
+class RLVRConfig(_FlatConfig):
     """RLVR path selection: how many candidate paths, when to stop, KV-cache page size (tokens)."""
 
     num_paths: int
@@ -107,13 +104,6 @@ class RLVRConfig:
         _check_float("RLVRConfig", "path_selection_threshold", self.path_selection_threshold, 0.0, 1.0)
         object.__setattr__(self, "path_selection_threshold", float(self.path_selection_threshold))
         _check_int("RLVRConfig", "kv_page_size", self.kv_page_size)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> RLVRConfig:
-        return _from_dict(cls, d)
 
 
 @dataclass(frozen=True)

@@ -68,13 +68,18 @@ def test_resume_continues_the_loss_curve_exactly(tmp_path):
 
 
 def test_killed_process_resumes_exactly(tmp_path):
-    args = [sys.executable, "-m", "ryot.train", "--steps", "40", "--batch-size", "4", "--n-layer", "1",
+    args = [sys.executable, "-m", "ryot.train", "--steps", "200", "--batch-size", "4", "--n-layer", "1",
             "--n-head", "2", "--n-embd", "32", "--block-size", "32", "--checkpoint-every", "5",
             "--run-dir", str(tmp_path)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while not (tmp_path / "step-000010.pt").exists() and time.time() < deadline:
-        time.sleep(0.05)
+        try:  # poll: returns early only if the trainer exited, which would be a failure
+            proc.wait(timeout=0.02)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+    assert proc.poll() is None, "the trainer ended before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert (tmp_path / "step-000010.pt").exists()
@@ -84,7 +89,7 @@ def test_killed_process_resumes_exactly(tmp_path):
     assert done.returncode == 0, done.stderr
     log = json.loads((tmp_path / "train_log.json").read_text())
     resumed = [r["loss"] for r in log["records"] if r["applied"]]
-    straight = train(TrainConfig(**{**TINY, "steps": 40}))
+    straight = train(TrainConfig(**{**TINY, "steps": 200}))
     assert resumed == straight.losses
 
 

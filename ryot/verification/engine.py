@@ -40,6 +40,11 @@ def run_measurements(criteria: CriteriaFile, *, quick: bool = False,
                      on_result: Callable[[Measurement], None] | None = None) -> list[Measurement]:
     registry = default_registry()
     console = console or Console(stderr=True)
+    workload = None
+    if criteria.workload:  # the user's model/data factory, built once for every provider
+        from .metrics import resolve_reference
+
+        workload = resolve_reference(criteria.workload)()
     results = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("samples"), TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
@@ -51,7 +56,7 @@ def run_measurements(criteria: CriteriaFile, *, quick: bool = False,
             def update(done: int, total: int, task=task) -> None:
                 progress.update(task, completed=done, total=total)
 
-            m = measure(c, registry, on_progress=update, quick=quick)
+            m = measure(c, registry, on_progress=update, quick=quick, workload=workload)
             status = m.verdict.status
             progress.update(task, status=f"[{STYLE[status]}]{status}[/]",
                             total=max(1, m.samples.count if m.samples else 1),

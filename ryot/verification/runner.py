@@ -48,7 +48,10 @@ def _sampler(c: Criterion, registry: Registry) -> tuple[Callable, str | None, tu
 
 
 def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int], None] | None = None,
-            clock: Callable[[], float] = time.perf_counter, quick: bool = False) -> Measurement:
+            clock: Callable[[], float] = time.perf_counter, quick: bool = False,
+            workload: object = None) -> Measurement:
+    """Sample ``c`` sequentially. Providers receive ``params`` plus ``_offset`` (samples so far),
+    ``_quick`` and ``_workload`` (what the criteria file's workload factory built, or None)."""
     start = clock()
     sampler, kind, metric_requires = _sampler(c, registry)
     reason = unmet((*metric_requires, *c.requires))
@@ -62,7 +65,8 @@ def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int
     try:
         for i, target in enumerate(schedule):
             have = samples.count if samples else 0
-            batch = coerce(sampler(target - have, {**c.params, "_offset": have, "_quick": quick}), kind)
+            batch = coerce(sampler(target - have, {**c.params, "_offset": have, "_quick": quick,
+                                       "_workload": workload}), kind)
             if samples is None:
                 samples = batch
             else:

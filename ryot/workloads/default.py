@@ -49,6 +49,15 @@ PRESETS = {
 
 
 def preset(params: dict) -> Preset:
+    """The criteria file's own workload (a ``Preset`` from its ``"workload"`` factory), else the
+    ``preset`` param, else ``quick`` under ``--quick`` and ``full`` otherwise."""
+    user = params.get("_workload")
+    if user is not None:
+        if not isinstance(user, Preset):
+            raise ValueError(f"the criteria file's workload factory returned {type(user).__name__}; "
+                             "the built-in metrics need a ryot.workloads.default.Preset")
+        PRESETS.setdefault(user.name, user)
+        return user
     name = params.get("preset") or ("quick" if params.get("_quick") else "full")
     if name not in PRESETS:
         raise ValueError(f"unknown workload preset {name!r}; known: {', '.join(PRESETS)}")
@@ -59,8 +68,9 @@ def preset(params: dict) -> Preset:
 def trained(name: str, mode: str) -> Trainer:
     """Train once per (preset, mode) per process; errors (OOM, gate stops) propagate."""
     config = replace(PRESETS[name].train, mode=mode)
-    trainer = Trainer(config)
-    trainer.run()
+    with torch.enable_grad():  # callers may be inside no_grad (evaluation) on first use
+        trainer = Trainer(config)
+        trainer.run()
     return trainer
 
 

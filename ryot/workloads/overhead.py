@@ -8,13 +8,12 @@ The origin's gate "total overhead < 30% of the speedup" is ``overhead ÷ saved <
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 import time
 
 import torch
 
+from ..bench.tuning import cold_tune_seconds
 from ..verification.errors import InvalidMeasurement
 
 SCHEMA = "overhead_analysis"
@@ -30,28 +29,6 @@ def _median_seconds(fn, repeats: int = 5) -> list[float]:
     return out
 
 
-def _cold_tune_seconds(shape) -> list[float]:
-    from .. import kernel_optimizer as ko
-
-    samples = []
-    previous = os.environ.get("RYOT_CACHE_DIR")
-    try:
-        for _ in range(3):
-            with tempfile.TemporaryDirectory() as tmp:
-                os.environ["RYOT_CACHE_DIR"] = tmp
-                ko.clear_memory_cache()
-                start = time.perf_counter()
-                ko.detect_and_tune("matmul", shape, torch.float32)
-                samples.append(time.perf_counter() - start)
-    finally:
-        if previous is None:
-            os.environ.pop("RYOT_CACHE_DIR", None)
-        else:
-            os.environ["RYOT_CACHE_DIR"] = previous
-        ko.clear_memory_cache()
-    return samples
-
-
 def analyse(preset) -> dict:
     """Every component with its raw samples, the totals and the fraction (raises
     InvalidMeasurement when the optimizations saved no time: the fraction is then undefined)."""
@@ -63,7 +40,7 @@ def analyse(preset) -> dict:
     cfg = opt.raw_model.config
     steps = min(len(base.result.records), len(opt.result.records))
     base_records, opt_records = base.result.records[:steps], opt.result.records[:steps]
-    tune = _cold_tune_seconds((cfg.n_embd, 4 * cfg.n_embd, cfg.n_embd))
+    tune = cold_tune_seconds((cfg.n_embd, 4 * cfg.n_embd, cfg.n_embd), repeats=3)
     kv = _median_seconds(lambda: optimize_kv_cache(
         cfg.n_layer, cfg.n_head, cfg.n_embd // cfg.n_head, cfg.block_size, CompressionConfig(16, 8),
         RLVRConfig(1, 1.0, 64), dtype=torch.bfloat16))

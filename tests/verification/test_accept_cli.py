@@ -149,3 +149,16 @@ def test_accept_subprocess_bad_input_has_no_traceback(tmp_path):
 def test_report_schema_is_valid_draft_2020_12():
     Draft202012Validator.check_schema(validator("report").schema)
     Draft202012Validator.check_schema(validator("criteria").schema)
+
+
+def test_a_criteria_file_can_bring_its_own_workload(tmp_path):
+    doc = document(
+        criterion(id="own", metric="user.name_length", comparator=">=", threshold=9,
+                  provider="tests.verification.user_metrics:workload_name", min_samples=2, max_samples=2),
+        criterion(id="divergence", metric="training.convergence_divergence", comparator="<=",
+                  threshold=1.0, unit="ratio"),
+        workload="tests.verification.user_metrics:tiny_workload")
+    path = write(tmp_path / "c.json", doc)
+    assert main(["accept", "--criteria", str(path), "--out", str(tmp_path / "o")]) == 0
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert [r["status"] for r in report["results"]] == ["PASS", "PASS"]

@@ -3,3 +3,18 @@
 
 def always_four(n, params):
     return [4.0 + 0.01 * (i % 3) for i in range(n)]
+
+
+def tiny_workload():
+    """A user's workload factory: the built-in metrics train this instead of quick/full."""
+    from ryot.train import TrainConfig
+    from ryot.workloads.default import Preset
+
+    return Preset("user-tiny", TrainConfig(steps=8, batch_size=2, n_layer=1, n_head=2, n_embd=32,
+                                           block_size=32), eval_batches=2, prompt_tokens=8,
+                  new_tokens=4, steps_per_round=1)
+
+
+def workload_name(n, params):
+    """A user metric that sees the workload object."""
+    return [float(len(params["_workload"].name))] * n
