@@ -46,8 +46,8 @@ def render_plot(report: dict) -> bytes:
         ax.text(1.01, 0.5, r["status"], transform=ax.transAxes, color=COLOR[r["status"]],
                 fontsize=8, va="center", fontweight="bold")
         ax.tick_params(axis="x", labelsize=7)
-    fig.suptitle(f"ryot acceptance: {report['criteria_file']['name']} "
-                 "(point: estimate; bar: confidence interval; green: required)", fontsize=9)
+    fig.suptitle(f"ryot acceptance: {report['criteria_file']['name']}\n"
+                 "point: estimate · bar: confidence interval · green: required", fontsize=9)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
