@@ -203,6 +203,10 @@ class QuantizedKVCache:
             L.k_residual[child] = L.k_residual[parent]
         return child
 
+    def sequences(self, seqs: Sequence[int]) -> SequenceView:
+        """This cache seen as a batch of the given sequences (what a model's forward expects)."""
+        return SequenceView(self, list(seqs))
+
     # -- reading --------------------------------------------------------------------------
     def dequantized(self, layer: int, seq: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Keys and values of one sequence, dequantized to float32, (H, L, D) each."""
@@ -314,6 +318,21 @@ def _dequantize_pages(k_codes, k_scales, v_codes, v_scales, group: int, value_gr
     keys = keys.view(p, H, P, D).transpose(0, 1).reshape(H, p * P, D)
     values = values.view(p, H, P, D).transpose(0, 1).reshape(H, p * P, D)
     return keys, values
+
+
+@dataclass(frozen=True)
+class SequenceView:
+    """``append`` / ``attend`` of a :class:`QuantizedKVCache` bound to some of its sequences:
+    batch row ``b`` is sequence ``seqs[b]``."""
+
+    cache: QuantizedKVCache
+    seqs: list[int]
+
+    def append(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> None:
+        self.cache.append(layer, k, v, seqs=self.seqs)
+
+    def attend(self, layer: int, q: torch.Tensor) -> torch.Tensor:
+        return self.cache.attend(layer, q, seqs=self.seqs)
 
 
 class _AnyKernelType:

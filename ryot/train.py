@@ -6,9 +6,10 @@
   the orchestrator's compression gate).
 
 Both start from the same seed and see the same batches. Every step the orchestrator checks the
-gates (loss, gradient norm, compression error). A violating step is not applied: the loop rolls
-back to the last good checkpoint (or skips the step when there is none), lets
-``adapt_parameters`` react, and stops with :class:`TrainingStopped` after ``max_violations``.
+gates (loss, gradient norm before clipping, compression error). A violating step is not applied:
+the loop rolls back to the last good checkpoint (or skips the step when there is none), lets
+``adapt_parameters`` react (and halves the learning rate after an exploding gradient), and stops
+with :class:`TrainingStopped` after ``max_violations``.
 Checkpoints are atomic and resumable: a resumed run continues the loss curve exactly.
 
 Under ``torchrun`` (``WORLD_SIZE`` set) the same loop runs with DistributedDataParallel (gloo on
@@ -34,10 +35,10 @@ from . import checkpoint as ckpt
 from .atomic import write_json_atomic
 from .config import CompressionConfig, KernelConfig, RLVRConfig
 from .isolation import current_rss_bytes, peak_rss_bytes
-from .orchestrator import OptimizationOrchestrator
+from .orchestrator import OptimizationOrchestrator, SafetyBounds
 from .semantic_compression import decode, encode
 from .verification.samples import to_json_number
-from .workloads.data import BatchSampler, splits
+from .workloads.data import BatchSampler, dataset_splits
 from .workloads.model import GPT, GPTConfig
 
 
@@ -62,6 +63,8 @@ class TrainConfig:
     checkpoint_every: int = 0  # 0: no checkpoints
     max_violations: int = 3
     inject_nan_at: tuple[int, ...] = ()  # fault injection for tests: these steps' loss is NaN
+    dataset: str = "pydoc"  # pydoc | arithmetic
+    grad_norm_gate: float = 10.0  # upper bound of the gradient-norm gate (origin figure: 10)
 
     def __post_init__(self) -> None:
         if self.mode not in ("baseline", "optimized"):
@@ -185,12 +188,13 @@ class Trainer:
             self.model = nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.rank] if self.device.type == "cuda" else None)
         self.optimizer = torch.optim.AdamW(self.raw_model.parameters(), lr=config.lr, weight_decay=0.0)
-        train, _ = splits()
+        train, _ = dataset_splits(config.dataset)
         self.sampler = BatchSampler(train, config.batch_size, config.block_size,
                                     seed=config.seed + 1000 * self.rank)
         self.orchestrator = OptimizationOrchestrator(
             KernelConfig(64, 64, 32), CompressionConfig(config.compression_block, config.compression_bits),
-            RLVRConfig(4, 1.0, max(256, config.compression_block)))
+            RLVRConfig(4, 1.0, max(256, config.compression_block)),
+            SafetyBounds(grad_norm=(1e-6, config.grad_norm_gate)))
         self.hook_errors: list[float] = []
         if _distributed() and config.optimized:
             self.model.register_comm_hook(None, compressed_allreduce_hook(self.orchestrator, self.hook_errors))
@@ -285,6 +289,11 @@ class Trainer:
             self.load_checkpoint(self._last_good)
             self.result.records, self.result.violations = records, violations
             action = f"rolled back to {self._last_good.name}"
+        if any(v.gate == "grad_norm" for v in report.violations):
+            # exploding gradients: halve the learning rate (after any rollback restored it)
+            for group in self.optimizer.param_groups:
+                group["lr"] = max(group["lr"] * 0.5, 1e-6)
+            action += f"; learning rate halved to {self.optimizer.param_groups[0]['lr']:.3g}"
         self.result.violations.append({"step": record.step, "reasons": reasons, "action": action})
         if len(self.result.violations) >= self.config.max_violations:
             raise TrainingStopped(

@@ -152,13 +152,21 @@ ORIGIN_METRICS = {
 }
 
 
-def _workload(name: str):
-    """The provider in :mod:`ryot.workloads.default`, imported on first use."""
+def _workload(name: str, module: str = "default"):
+    """The provider in ``ryot.workloads.<module>``, imported on first use."""
     def sampler(n: int, params: dict) -> Samples:
-        from ..workloads.default import PROVIDERS
+        from importlib import import_module
 
-        return PROVIDERS[name](n, params)
+        return import_module(f"ryot.workloads.{module}").PROVIDERS[name](n, params)
     return sampler
+
+
+RLVR_METRICS = {
+    "rlvr.greedy_accuracy": ("fraction", "held-out additions solved by greedy decoding alone"),
+    "rlvr.selected_accuracy": ("fraction", "held-out additions solved by RLVR path selection"),
+    "rlvr.accuracy_gain": ("fraction", "RLVR accuracy minus greedy accuracy, same problems"),
+    "rlvr.paths_used": ("paths", "mean paths sampled per problem before a verified answer"),
+}
 
 
 def register_all(registry: Registry) -> None:
@@ -180,3 +188,5 @@ def register_all(registry: Registry) -> None:
     for name, (kind, unit, doc) in ORIGIN_METRICS.items():
         requires = ("cuda", "nvml") if name == "gpu.utilization" else ()
         registry.register(Metric(name, kind, unit, doc, _workload(name), requires))
+    for name, (unit, doc) in RLVR_METRICS.items():
+        registry.register(Metric(name, "exact", unit, doc, _workload(name, "arithmetic")))

@@ -28,6 +28,17 @@ def splits(train_fraction: float = 0.9) -> tuple[torch.Tensor, torch.Tensor]:
     return data[:cut], data[cut:]
 
 
+def dataset_splits(name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """``pydoc`` (the default text) or ``arithmetic`` (see :mod:`.arithmetic`)."""
+    if name == "pydoc":
+        return splits()
+    if name == "arithmetic":
+        from .arithmetic import splits as arithmetic_splits
+
+        return arithmetic_splits()
+    raise ValueError(f"unknown dataset {name!r}; known: pydoc, arithmetic")
+
+
 def encode_text(text: str) -> torch.Tensor:
     return torch.tensor(list(text.encode("utf-8")), dtype=torch.long)
 
