@@ -289,7 +289,8 @@ class Trainer:
             self.load_checkpoint(self._last_good)
             self.result.records, self.result.violations = records, violations
             action = f"rolled back to {self._last_good.name}"
-        if any(v.gate == "grad_norm" for v in report.violations):
+        if any(v.gate == "grad_norm" and isinstance(v.value, float) and math.isfinite(v.value)
+               and v.value > v.bound[1] for v in report.violations):
             # exploding gradients: halve the learning rate (after any rollback restored it)
             for group in self.optimizer.param_groups:
                 group["lr"] = max(group["lr"] * 0.5, 1e-6)

@@ -68,7 +68,7 @@ def test_resume_continues_the_loss_curve_exactly(tmp_path):
 
 
 def test_killed_process_resumes_exactly(tmp_path):
-    args = [sys.executable, "-m", "ryot.train", "--steps", "200", "--batch-size", "4", "--n-layer", "1",
+    args = [sys.executable, "-m", "ryot.train", "--steps", "400", "--batch-size", "4", "--n-layer", "1",
             "--n-head", "2", "--n-embd", "32", "--block-size", "32", "--checkpoint-every", "5",
             "--run-dir", str(tmp_path)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -83,13 +83,13 @@ def test_killed_process_resumes_exactly(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert (tmp_path / "step-000010.pt").exists()
-    assert not (tmp_path / "train_log.json").exists()  # it really died before finishing
+    assert not (tmp_path / "train_log.json").exists(), "it must die before finishing"
     assert not list(tmp_path.glob("*.tmp"))  # atomic writes leave no half files
     done = subprocess.run(args + ["--resume"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     log = json.loads((tmp_path / "train_log.json").read_text())
     resumed = [r["loss"] for r in log["records"] if r["applied"]]
-    straight = train(TrainConfig(**{**TINY, "steps": 200}))
+    straight = train(TrainConfig(**{**TINY, "steps": 400}))
     assert resumed == straight.losses
 
 
@@ -132,3 +132,11 @@ def test_two_process_ddp_ranks_agree(tmp_path, mode):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["max_diff"] == 0.0
+
+
+def test_an_exploding_gradient_halves_the_learning_rate():
+    config = TrainConfig(**{**TINY, "steps": 4}, grad_norm_gate=1e-3, max_violations=10)
+    result = train(config)
+    assert len(result.violations) == 4
+    assert "learning rate halved to 0.0005" in result.violations[0]["action"]
+    assert "learning rate halved to 6.25e-05" in result.violations[3]["action"]
