@@ -88,3 +88,18 @@ def json_paths(node, prefix=()):
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from json_paths(v, prefix + (i,))
+
+
+def mutated(doc, path, value, delete: bool):
+    """A deep copy of ``doc`` with the value at ``path`` replaced (or its key deleted)."""
+    import copy
+
+    doc = copy.deepcopy(doc)
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    if delete and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return doc

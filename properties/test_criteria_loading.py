@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import copy
-
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ryot.verification.criteria import parse_criteria
 from ryot.verification.errors import CriteriaError
 
-from .strategies import json_paths, json_values
+from .strategies import json_paths, json_values, mutated
 
 VALID = {
     "format": "ryot.criteria", "format_version": 1,
@@ -51,12 +49,4 @@ def test_random_documents_load_or_are_rejected(doc):
 
 @given(st.sampled_from(PATHS), field_values, st.booleans())
 def test_mutated_documents_load_or_are_rejected(path, value, delete):
-    doc = copy.deepcopy(VALID)
-    parent = doc
-    for key in path[:-1]:
-        parent = parent[key]
-    if delete and isinstance(parent, dict):
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = value
-    _load_or_reject(doc)
+    _load_or_reject(mutated(VALID, path, value, delete))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,7 +14,7 @@ from ryot.orchestrator import (
     RLVRConfig,
 )
 
-from .strategies import json_paths, json_values
+from .strategies import json_paths, json_values, mutated
 
 
 def _valid_metadata() -> dict:
@@ -52,14 +50,7 @@ ALL_PATHS = [p for p in json_paths(VALID) if p]
 
 @given(st.sampled_from(ALL_PATHS), json_values, st.booleans(), st.booleans())
 def test_mutated_metadata_is_restored_or_rejected(path, value, delete, reseal):
-    doc = copy.deepcopy(VALID)
-    parent = doc
-    for key in path[:-1]:
-        parent = parent[key]
-    if delete and isinstance(parent, dict):
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = value
+    doc = mutated(VALID, path, value, delete)
     if reseal:  # get past the seal so the schema and the config checks are exercised
         doc = checkpoint_metadata.seal(doc)
     restored = _restore_or_reject(doc)

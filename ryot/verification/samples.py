@@ -54,6 +54,8 @@ class Samples:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "warmup_reached": self.warmup_reached}
+        if self.details:  # the measurements an exact value was computed from, kept as evidence
+            d["details"] = self.details
         if self.kind == "paired":
             d["numerator"] = [to_json_number(v) for v in self.numerator]
             d["denominator"] = [to_json_number(v) for v in self.denominator]

@@ -102,7 +102,8 @@ def convergence_divergence(n: int, params: dict) -> Samples:
 
     sb, so = smooth(lb[:k]), smooth(lo[:k])
     gaps = [abs(a - b) / b for a, b in zip(so[k // 2:], sb[k // 2:], strict=True)]
-    return Samples("exact", values=[statistics.fmean(gaps)])
+    return Samples("exact", values=[statistics.fmean(gaps)],
+                   details={"baseline_losses": lb[:k], "optimized_losses": lo[:k]})
 
 
 def nonfinite_count(n: int, params: dict) -> Samples:
@@ -125,8 +126,15 @@ def oom_count(n: int, params: dict) -> Samples:
 
 
 # -- accuracy ----------------------------------------------------------------------------------
-@torch.no_grad()
 def _accuracy(p: Preset, mode: str) -> tuple[float, float]:
+    """Held-out (top-1, top-5) of one trained model, computed once per process."""
+    return _held_out_accuracy(p.name, mode)
+
+
+@cache
+@torch.no_grad()
+def _held_out_accuracy(name: str, mode: str) -> tuple[float, float]:
+    p = PRESETS[name]
     trainer = trained(p.name, mode)
     model = trainer.raw_model.eval()
     _, held_out = splits()
@@ -155,7 +163,9 @@ def accuracy_top5(n: int, params: dict) -> Samples:
 
 def accuracy_retention(n: int, params: dict) -> Samples:
     p = preset(params)
-    return Samples("exact", values=[_accuracy(p, "optimized")[0] / _accuracy(p, "baseline")[0]])
+    opt, base = _accuracy(p, "optimized")[0], _accuracy(p, "baseline")[0]
+    return Samples("exact", values=[opt / base],
+                   details={"optimized_top1": opt, "baseline_top1": base})
 
 
 # -- inference ---------------------------------------------------------------------------------
@@ -218,14 +228,16 @@ def memory_reduction(n: int, params: dict) -> Samples:
     p = preset(params)
     base, opt = _memory(p, "baseline"), _memory(p, "optimized")
     added_base, added_opt = base["peak"] - base["before"], opt["peak"] - opt["before"]
-    return Samples("exact", values=[1 - added_opt / added_base],
-                   details={"baseline_added_bytes": added_base, "optimized_added_bytes": added_opt})
+    return Samples("exact", values=[1 - added_opt / added_base], details={
+        "baseline_added_bytes": added_base, "optimized_added_bytes": added_opt,
+        "baseline_peak_bytes": base["peak"], "optimized_peak_bytes": opt["peak"]})
 
 
 def memory_stability(n: int, params: dict) -> Samples:
     """std ÷ mean of the optimized run's per-step resident memory (after 5 warm-up steps)."""
     rss = _memory(preset(params), "optimized")["rss"][5:]
-    return Samples("exact", values=[statistics.pstdev(rss) / statistics.fmean(rss)])
+    return Samples("exact", values=[statistics.pstdev(rss) / statistics.fmean(rss)],
+                   details={"per_step_rss_bytes": rss})
 
 
 # -- quality -----------------------------------------------------------------------------------
@@ -253,7 +265,8 @@ def overhead_fraction(n: int, params: dict) -> Samples:
     than they saved."""
     from .overhead import analyse, fraction_or_invalid
 
-    return Samples("exact", values=[fraction_or_invalid(analyse(preset(params)))])
+    analysis = analyse(preset(params))
+    return Samples("exact", values=[fraction_or_invalid(analysis)], details=analysis)
 
 
 def gpu_utilization(n: int, params: dict) -> Samples:

@@ -138,3 +138,30 @@ def test_user_provider_by_module_function_reference():
              comparator=">=", threshold=3.0)
     m = run(c)
     assert m.verdict.status == "PASS" and m.samples.kind == "scalar"
+
+
+def test_metrics_from_installed_packages_via_entry_points(monkeypatch):
+    from importlib import metadata
+
+    from ryot.verification.metrics import Metric, Registry
+
+    class FakeEntryPoint:
+        def __init__(self, name, value, target):
+            self.name, self.value, self._target = name, value, target
+
+        def load(self):
+            if isinstance(self._target, Exception):
+                raise self._target
+            return self._target
+
+    plugin_metric = Metric("acme.latency", "scalar", "ms", "from a plugin", lambda n, p: [1.0] * n)
+    points = [FakeEntryPoint("acme.latency", "acme:metric", plugin_metric),
+              FakeEntryPoint("acme.speed", "acme:speed", lambda n, p: [2.0] * n),
+              FakeEntryPoint("acme.broken", "acme:broken", ImportError("no module named acme"))]
+    monkeypatch.setattr(metadata, "entry_points", lambda group: points if group == "ryot.metrics" else [])
+    registry = Registry()
+    problems = registry.load_entry_points()
+    assert "acme.latency" in registry and "acme.speed" in registry and "acme.broken" not in registry
+    assert problems == ["entry point acme.broken = acme:broken: ImportError: no module named acme"]
+    m = measure(crit("acme.speed", threshold=1.5, min_samples=3, max_samples=3), registry)
+    assert m.verdict.status == "PASS"
