@@ -49,8 +49,10 @@ def test_inference_metrics_are_positive_scalars(provider):
 
 
 def test_memory_is_measured_in_isolated_processes():
-    s = wl.memory_reduction(1, Q)
-    assert s.details["baseline_added_bytes"] > 0 and s.details["optimized_added_bytes"] > 0
+    s = wl.memory_reduction(2, Q)
+    assert s.kind == "scalar" and len(s.values) == 2
+    for pair in s.details["pairs"]:
+        assert pair["baseline_added_bytes"] > 0 and pair["optimized_added_bytes"] > 0
     assert wl.memory_stability(1, Q).values[0] >= 0
 
 

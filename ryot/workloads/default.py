@@ -224,20 +224,26 @@ def _memory(p: Preset, mode: str) -> dict:
 
 
 def memory_reduction(n: int, params: dict) -> Samples:
-    """1 − (optimized ÷ baseline) of the memory training adds above the process's start."""
+    """Per pair of isolated runs (order alternating): 1 − (optimized ÷ baseline) of the memory
+    training adds above its process's start."""
     p = preset(params)
-    base, opt = _memory(p, "baseline"), _memory(p, "optimized")
-    added_base, added_opt = base["peak"] - base["before"], opt["peak"] - opt["before"]
-    return Samples("exact", values=[1 - added_opt / added_base], details={
-        "baseline_added_bytes": added_base, "optimized_added_bytes": added_opt,
-        "baseline_peak_bytes": base["peak"], "optimized_peak_bytes": opt["peak"]})
+    values, pairs = [], []
+    for i in range(n):
+        modes = ("baseline", "optimized") if (params.get("_offset", 0) + i) % 2 == 0 else ("optimized", "baseline")
+        runs = {mode: _memory(p, mode) for mode in modes}
+        added = {mode: run["peak"] - run["before"] for mode, run in runs.items()}
+        values.append(1 - added["optimized"] / added["baseline"])
+        pairs.append({"baseline_added_bytes": added["baseline"], "optimized_added_bytes": added["optimized"]})
+    return Samples("scalar", values=values, details={"pairs": pairs})
 
 
 def memory_stability(n: int, params: dict) -> Samples:
-    """std ÷ mean of the optimized run's per-step resident memory (after 5 warm-up steps)."""
-    rss = _memory(preset(params), "optimized")["rss"][5:]
-    return Samples("exact", values=[statistics.pstdev(rss) / statistics.fmean(rss)],
-                   details={"per_step_rss_bytes": rss})
+    """Per isolated optimized run: std ÷ mean of its per-step resident memory (after 5 steps)."""
+    values = []
+    for _ in range(n):
+        rss = _memory(preset(params), "optimized")["rss"][5:]
+        values.append(statistics.pstdev(rss) / statistics.fmean(rss))
+    return Samples("scalar", values=values)
 
 
 # -- quality -----------------------------------------------------------------------------------
