@@ -6,8 +6,6 @@ the tests run every Triton kernel under ``TRITON_INTERPRET=1`` against a float64
 
 from __future__ import annotations
 
-import os
-
 
 def triton_available() -> bool:
     """True when Triton imports (Linux x86-64 wheels only)."""
@@ -26,6 +24,3 @@ def use_triton(device) -> bool:
     """
     return str(device).startswith("cuda") and triton_available()
 
-
-def interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET") == "1"

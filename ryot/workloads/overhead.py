@@ -20,7 +20,7 @@ SCHEMA = "overhead_analysis"
 THRESHOLD = 0.3
 
 
-def _median_seconds(fn, repeats: int = 5) -> list[float]:
+def _seconds_per_call(fn, repeats: int = 5) -> list[float]:
     out = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -41,7 +41,7 @@ def analyse(preset) -> dict:
     steps = min(len(base.result.records), len(opt.result.records))
     base_records, opt_records = base.result.records[:steps], opt.result.records[:steps]
     tune = cold_tune_seconds((cfg.n_embd, 4 * cfg.n_embd, cfg.n_embd), repeats=3)
-    kv = _median_seconds(lambda: optimize_kv_cache(
+    kv = _seconds_per_call(lambda: optimize_kv_cache(
         cfg.n_layer, cfg.n_head, cfg.n_embd // cfg.n_head, cfg.block_size, CompressionConfig(16, 8),
         RLVRConfig(1, 1.0, 64), dtype=torch.bfloat16))
     components = {
