@@ -13,8 +13,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def schema_dir() -> Path:
-    """``ryot/schemas`` in an installed wheel, else the repository's top-level ``schemas/``."""
-    for candidate in (_PACKAGE_DIR / "schemas", _PACKAGE_DIR.parent / "schemas"):
+    """``ryot/schema_files`` in an installed wheel, else the repository's top-level ``schemas/``."""
+    for candidate in (_PACKAGE_DIR / "schema_files", _PACKAGE_DIR.parent / "schemas"):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError("ryot's schemas/ folder is missing from this installation")
