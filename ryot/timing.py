@@ -1,4 +1,4 @@
-"""How to time a callable: warm-up, device synchronization, repeated samples.
+"""How to time a callable: warm-up, device synchronization (CUDA events on a GPU), samples.
 
 Like ``torch.utils.benchmark``'s Timer, this only runs and records; statistics live in
 :mod:`ryot.stats`.
@@ -34,6 +34,25 @@ def synchronize(device: str | None) -> None:
         torch.cuda.synchronize(device)
 
 
+def _timed(fn: Callable[[], object], calls: int, device: str | None) -> float:
+    """Seconds for ``calls`` calls: CUDA events on a GPU (device time, no host jitter), else
+    ``perf_counter`` around the calls."""
+    if device and device.startswith("cuda"):
+        import torch
+
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(calls):
+            fn()
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end) / 1e3  # milliseconds -> seconds
+    begin = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return time.perf_counter() - begin
+
+
 @dataclass
 class Measurement:
     """Raw per-call times in seconds for one labelled callable."""
@@ -52,21 +71,13 @@ def time_callable(fn: Callable[[], object], *, label: str = "", samples: int = 1
     synchronize(device)
     calls = 1
     while True:  # calibrate: a sample must be long enough for the clock's resolution
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        synchronize(device)
-        elapsed = time.perf_counter() - start
+        elapsed = _timed(fn, calls, device)
         if elapsed >= min_sample_seconds or calls >= 1 << 20:
             break
         calls *= 2 if elapsed <= 0 else max(2, min(10, int(min_sample_seconds / elapsed) + 1))
     result = Measurement(label, calls_per_sample=calls)
     for _ in range(samples):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        synchronize(device)
-        result.seconds_per_call.append((time.perf_counter() - start) / calls)
+        result.seconds_per_call.append(_timed(fn, calls, device) / calls)
     return result
 
 
@@ -91,8 +102,5 @@ def interleaved(arms: dict[str, Callable[[], object]], rounds: int, warmup: int 
             if rewarm:
                 arms[name]()
                 synchronize(device)
-            start = time.perf_counter()
-            arms[name]()
-            synchronize(device)
-            times[name].append(time.perf_counter() - start)
+            times[name].append(_timed(arms[name], 1, device))
     return times
