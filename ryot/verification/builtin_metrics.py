@@ -131,7 +131,7 @@ def kv_memory_saved(n: int, params: dict) -> Samples:
     return Samples("exact", values=[1 - cache.nbytes / cache.dense_nbytes])
 
 
-# -- the origin report's metrics (workloads: issue #5) -----------------------------------------
+# -- the origin report's metrics, measured on ryot.workloads.default --------------------------
 ORIGIN_METRICS = {
     "training.speedup": ("paired", "x", "optimized ÷ baseline training tokens/s"),
     "inference.ttft_speedup": ("paired", "x", "baseline ÷ optimized time to first token"),
