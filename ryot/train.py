@@ -36,7 +36,7 @@ from .atomic import write_json_atomic
 from .config import CompressionConfig, KernelConfig, RLVRConfig
 from .isolation import current_rss_bytes, peak_rss_bytes
 from .orchestrator import OptimizationOrchestrator, SafetyBounds
-from .semantic_compression import decode, encode
+from .semantic_compression import decode, encode, reconstruction_error
 from .verification.samples import to_json_number
 from .workloads.data import BatchSampler, dataset_splits
 from .workloads.model import GPT, GPTConfig
@@ -131,8 +131,9 @@ def compress_gradients(params, config: CompressionConfig) -> float:
             continue
         g = p.grad
         restored = decode(encode(g, config))
-        err_sq += float((g.double() - restored.double()).pow(2).sum())
-        norm_sq += float(g.double().pow(2).sum())
+        g64 = g.double()
+        err_sq += float((g64 - restored.double()).pow(2).sum())
+        norm_sq += float(g64.pow(2).sum())
         g.copy_(restored)
     return math.sqrt(err_sq / norm_sq) if norm_sq > 0 else 0.0
 
@@ -149,8 +150,7 @@ def compressed_allreduce_hook(orchestrator: OptimizationOrchestrator, errors: li
         tensor = bucket.buffer()
         world = dist.get_world_size()
         c = encode(tensor, orchestrator.state.compression)
-        restored = decode(c)
-        errors.append(float((tensor - restored).norm() / tensor.norm()) if tensor.norm() > 0 else 0.0)
+        errors.append(reconstruction_error(tensor, decode(c)))
         codes = [torch.empty_like(c.codes) for _ in range(world)]
         scales = [torch.empty_like(c.scales) for _ in range(world)]
         dist.all_gather(codes, c.codes)

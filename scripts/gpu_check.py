@@ -24,13 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ryot import kernel_optimizer as ko  # noqa: E402
 from ryot.atomic import write_json_atomic  # noqa: E402
-from ryot.bench.rows import interleaved, ratio_row  # noqa: E402
+from ryot.bench.rows import ratio_row  # noqa: E402
 from ryot.config import CompressionConfig, KernelConfig, RLVRConfig  # noqa: E402
 from ryot.inference_scaling import optimize_kv_cache  # noqa: E402
 from ryot.kernels.decode_attention import attention_reference  # noqa: E402
 from ryot.kernels.matmul import matmul_reference, matmul_triton  # noqa: E402
 from ryot.provenance import fingerprint  # noqa: E402
 from ryot.semantic_compression import _encode_torch, decode, encode, reconstruction_error  # noqa: E402
+from ryot.timing import interleaved  # noqa: E402
 
 
 def rel(a: torch.Tensor, ref: torch.Tensor) -> float:

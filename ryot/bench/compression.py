@@ -7,8 +7,9 @@ import torch
 from ..config import CompressionConfig
 from ..provenance import fingerprint
 from ..semantic_compression import decode, encode, reconstruction_error
+from ..timing import interleaved
 from ..timing import steady_allocator as timing_steady_allocator
-from .rows import interleaved, ratio_row, sample_row
+from .rows import ratio_row, sample_row
 
 
 def _bitsandbytes():

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from ..config import CompressionConfig, RLVRConfig
 from ..inference_scaling import optimize_kv_cache
 from ..provenance import fingerprint
-from .rows import interleaved, ratio_row, sample_row
+from ..timing import interleaved
+from .rows import ratio_row, sample_row
 
 
 def run(tokens: tuple[int, ...] = (1024, 2048, 4096, 8192), heads: int = 8, head_dim: int = 64,

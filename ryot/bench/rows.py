@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..stats import bootstrap_median, bootstrap_ratio_of_medians, relative_spread
-from ..timing import interleaved  # noqa: F401 - re-exported for the benchmarks
 
 
 def sample_row(label: str, unit: str, samples: Sequence[float], **extra) -> dict:
