@@ -3,18 +3,20 @@
     pytest acceptance                                   # the default success_criteria.json
     pytest acceptance --criteria examples/cheap_criteria.json --quick --ryot-out results/x
 
-The run also writes report.json, report.md, junit.xml and plot.png (like ``ryot accept``).
+The run is ``ryot accept``'s (the same pipeline, output folder lock and files): it writes
+report.json, report.md, junit.xml and plot.png.
 """
 
 from __future__ import annotations
 
-import pytest
+import sys
 
-from ryot.verification import report as report_module
+import pytest
+from rich.console import Console
+
 from ryot.verification.criteria import load_criteria
-from ryot.verification.engine import default_criteria_path, default_out_dir, run_measurements
-from ryot.verification.errors import CriteriaError
-from ryot.verification.writers import write_all
+from ryot.verification.engine import accept, default_criteria_path, default_out_dir
+from ryot.verification.errors import CriteriaError, OutputError
 
 
 def pytest_addoption(parser):
@@ -24,29 +26,29 @@ def pytest_addoption(parser):
     group.addoption("--ryot-out", default=None, help="where the report files go")
 
 
-def _criteria(config):
-    path = config.getoption("--criteria") or default_criteria_path()
-    try:
-        return load_criteria(path)
-    except CriteriaError as exc:
-        raise pytest.UsageError(str(exc)) from None
+def _criteria_path(config):
+    return config.getoption("--criteria") or default_criteria_path()
 
 
 def pytest_generate_tests(metafunc):
     if "criterion_id" in metafunc.fixturenames:
-        ids = [c.id for c in _criteria(metafunc.config).criteria]
+        try:
+            ids = [c.id for c in load_criteria(_criteria_path(metafunc.config)).criteria]
+        except CriteriaError as exc:
+            raise pytest.UsageError(str(exc)) from None
         metafunc.parametrize("criterion_id", ids, ids=ids)
 
 
 @pytest.fixture(scope="session")
 def acceptance_report(pytestconfig):
-    criteria = _criteria(pytestconfig)
-    started = report_module.now()
-    measurements = run_measurements(criteria, quick=pytestconfig.getoption("--quick"))
-    report = report_module.build(criteria, measurements, started_at=started,
-                                 finished_at=report_module.now(),
-                                 quick=pytestconfig.getoption("--quick"))
     out = pytestconfig.getoption("--ryot-out") or default_out_dir()
-    paths = write_all(report, out)
-    print(f"\nryot report: {paths['report.json']}")
+    try:
+        report, written = accept(_criteria_path(pytestconfig), out,
+                                 quick=pytestconfig.getoption("--quick"),
+                                 console=Console(file=sys.stderr), out_label="--ryot-out")
+    except (CriteriaError, OutputError) as exc:
+        pytest.exit(str(exc), returncode=2)
+    for note in written.notes:
+        print(f"\nryot note: {note}")
+    print(f"\nryot report: {written.paths['report.json']}")
     return {r["id"]: r for r in report["results"]}

@@ -50,20 +50,23 @@ def _cmd_checkpoint_check(args: argparse.Namespace) -> int:
 
 def _cmd_accept(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.text import Text
 
     from .verification.engine import accept, summary_table
-    from .verification.errors import CriteriaError
+    from .verification.errors import CriteriaError, OutputError
 
     try:
-        report, paths = accept(args.criteria, args.out, quick=args.quick)
-    except CriteriaError as exc:
+        report, written = accept(args.criteria, args.out, quick=args.quick,
+                                 console=Console(file=sys.stderr))
+    except (CriteriaError, OutputError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
-    except FileNotFoundError as exc:
-        raise UserError(str(exc)) from None
-    console = Console()
+    console = Console(file=sys.stdout)
     console.print(summary_table(report))
-    console.print(f"report: {paths['report.json']}  (also report.md, junit.xml, plot.png in "
-                  f"{paths['report.json'].parent})")
+    for note in written.notes:
+        console.print(Text(f"note: {note}", style="yellow"))
+    folder = written.paths["report.json"].parent
+    console.print(Text(f"report: {written.paths['report.json']}  (also "
+                       f"{', '.join(n for n in written.paths if n != 'report.json')} in {folder})"))
     return report["summary"]["exit_code"]
 
 
@@ -88,23 +91,24 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    from .verification.compare import compare_reports
+    from .verification.compare import compare_reports, load_checked
     from .verification.errors import ReportError
-    from .verification.verify import load_report
 
     try:
-        a, b = load_report(args.a), load_report(args.b)
+        a, b = load_checked(args.a), load_checked(args.b)
     except ReportError as exc:
         raise UserError(str(exc)) from None
-    table = Table(title=f"{args.a} → {args.b}")
+    table = Table(title=Text(f"{args.a} → {args.b}"))
     for col in ("criterion", "metric", "verdict", "estimate", "change"):
         table.add_column(col)
     for c in compare_reports(a, b):
         change = f"{c.relative_change:+.1%}" if c.relative_change is not None else "—"
         fmt = lambda v: f"{v:.4g}" if v is not None else "—"  # noqa: E731
         verdict = c.status_a if c.kind == "same" else f"{c.status_a} → {c.status_b}"
-        table.add_row(c.id, c.metric, verdict, f"{fmt(c.estimate_a)} → {fmt(c.estimate_b)}", change)
+        table.add_row(Text(c.id), Text(c.metric), Text(verdict),
+                      Text(f"{fmt(c.estimate_a)} → {fmt(c.estimate_b)}"), Text(change))
     Console().print(table)
     return 0
 
@@ -114,10 +118,13 @@ def _cmd_criteria_check(args: argparse.Namespace) -> int:
     from .verification.errors import CriteriaError
 
     try:
-        criteria = load_criteria(args.file)
+        criteria = load_criteria(args.file, import_references=args.import_references)
     except CriteriaError as exc:
         raise UserError(str(exc)) from None
-    print(f"{args.file}: valid — {len(criteria.criteria)} criteria")
+    referenced = any(c.provider for c in criteria.criteria) or criteria.workload
+    how = ("; provider/workload modules imported" if args.import_references else
+           "; provider/workload modules located, not imported (--import imports them)")
+    print(f"{args.file}: valid — {len(criteria.criteria)} criteria{how if referenced else ''}")
     return 0
 
 
@@ -135,10 +142,13 @@ def _cmd_criteria_migrate(args: argparse.Namespace) -> int:
     for line in unmapped:
         print(f"ryot criteria migrate: not mapped: {line}", file=sys.stderr)
     if args.output:
-        write_json_atomic(args.output, migrated)
+        try:
+            write_json_atomic(args.output, migrated)
+        except OSError as exc:
+            raise UserError(f"-o {args.output}: cannot write: {exc.strerror or exc}") from None
         print(f"wrote {args.output}: {len(migrated['criteria'])} criteria", file=sys.stderr)
     else:
-        print(json.dumps(migrated, indent=2, ensure_ascii=False))
+        print(json.dumps(migrated, indent=2, ensure_ascii=False, allow_nan=False))
     return 0
 
 
@@ -194,8 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("criteria", help="criteria file tools")
     csub = p.add_subparsers(dest="criteria_command", required=True, metavar="ACTION")
-    c = csub.add_parser("check", help="validate a criteria file (exit 0 valid, 2 invalid)")
+    c = csub.add_parser(
+        "check", help="validate a criteria file (exit 0 valid, 2 invalid)",
+        description="Checks the schema and the meaning. Provider and workload references are "
+                    "located without importing them (no code from the file runs) unless "
+                    "--import is given.")
     c.add_argument("file", metavar="FILE")
+    c.add_argument("--import", dest="import_references", action="store_true",
+                   help="also import the provider and workload modules (runs their code)")
     c.set_defaults(func=_cmd_criteria_check)
     c = csub.add_parser("migrate", help="convert the origin's flat _min/_max file to this format")
     c.add_argument("legacy", metavar="LEGACY")

@@ -40,7 +40,23 @@ def first_error(name: str, document: object) -> ValidationError | None:
     return best_match(validator(name).iter_errors(document))
 
 
+EXCERPT_CHARS = 120  # the longest quote of a document's value an error message carries
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """``text`` cut to about ``limit`` characters, keeping its start and end."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit // 2 - 10, 1)
+    return f"{text[:keep]} …[{len(text) - 2 * keep} characters]… {text[-keep:]}"
+
+
 def describe(error: ValidationError) -> str:
-    """``at /a/b: <what was expected>`` — the pointer plus jsonschema's message."""
+    """``at /a/b: <what was expected>`` — the pointer plus jsonschema's message, quoting at
+    most a short excerpt of the offending value (a document may be megabytes long)."""
     pointer = json_pointer(error) or "/ (document root)"
-    return f"at {pointer}: {error.message}"
+    message = error.message
+    quoted = repr(error.instance)
+    if len(quoted) > EXCERPT_CHARS and quoted in message:
+        message = message.replace(quoted, excerpt(quoted))
+    return f"at {excerpt(pointer)}: {excerpt(message, 4 * EXCERPT_CHARS)}"

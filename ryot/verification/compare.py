@@ -1,10 +1,29 @@
-"""``ryot compare A B``: what changed between two reports, criterion by criterion."""
+"""``ryot compare A B``: what changed between two reports, criterion by criterion.
+
+Both inputs are checked as ``ryot verify`` checks a report (schema, seals, every statistic and
+verdict recomputed from the samples) before anything is compared.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
+from ..schemas import excerpt
+from .errors import ReportError
 from .samples import from_json_number
+from .verify import load_report, verify_report
+
+
+def load_checked(path: str | os.PathLike[str]) -> dict:
+    """A report that ``ryot verify`` would accept; otherwise ReportError naming the file."""
+    report = load_report(path)
+    problems = verify_report(report)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ReportError(f"{path}: not a consistent ryot report: {excerpt(str(problems[0]), 400)}{more}; "
+                          f"`ryot verify {path}` lists every problem")
+    return report
 
 
 @dataclass(frozen=True)

@@ -101,13 +101,27 @@ def read_json(path: str | os.PathLike[str], error=CriteriaError) -> tuple[Any, b
         raise error(f"{path}: invalid JSON: nested too deeply") from None
 
 
-def load_criteria(path: str | os.PathLike[str], registry=None) -> CriteriaFile:
+def load_criteria(path: str | os.PathLike[str], registry=None, *,
+                  import_references: bool = True) -> CriteriaFile:
+    """Read and check a criteria file; ``import_references=False`` checks provider and
+    workload references without importing (running) their modules."""
     doc, raw = read_json(path)
-    return parse_criteria(doc, str(path), hashlib.sha256(raw).hexdigest(), registry)
+    return parse_criteria(doc, str(path), hashlib.sha256(raw).hexdigest(), registry,
+                          import_references=import_references)
 
 
-def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None) -> CriteriaFile:
-    from .metrics import default_registry, resolve_reference
+def _check_reference(reference: str, at: str, import_references: bool) -> None:
+    from .references import load, locate
+
+    try:
+        load(reference) if import_references else locate(reference)
+    except ValueError as exc:
+        raise CriteriaError(f"{at}: cannot load {reference!r}: {exc}") from None
+
+
+def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None, *,
+                   import_references: bool = True) -> CriteriaFile:
+    from .metrics import default_registry
 
     registry = registry if registry is not None else default_registry()
     try:
@@ -126,20 +140,14 @@ def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None) -> Cr
         merged = {**defaults, **entry}
         _check_meaning(merged, at)
         if "provider" in entry:
-            try:
-                resolve_reference(entry["provider"])
-            except (ImportError, AttributeError, ValueError) as exc:
-                raise CriteriaError(f"{at}/provider: cannot load {entry['provider']!r}: {exc}") from None
+            _check_reference(entry["provider"], f"{at}/provider", import_references)
         elif entry["metric"] not in registry:
             raise CriteriaError(f"{at}/metric: unknown metric {entry['metric']!r}; registered: "
                                 + ", ".join(sorted(registry.names())))
         merged["requires"] = tuple(merged.get("requires", ()))
         criteria.append(Criterion(**merged))
     if "workload" in doc:
-        try:
-            resolve_reference(doc["workload"])
-        except (ImportError, AttributeError, ValueError) as exc:
-            raise CriteriaError(f"{source}: at /workload: cannot load {doc['workload']!r}: {exc}") from None
+        _check_reference(doc["workload"], f"{source}: at /workload", import_references)
     return CriteriaFile(path=source, sha256=sha256, name=doc.get("name", os.path.basename(source)),
                         criteria=tuple(criteria), description=doc.get("description", ""),
                         workload=doc.get("workload"))

@@ -1,21 +1,24 @@
-"""``ryot accept``: load criteria, measure each one (with a progress display), decide, report."""
+"""``ryot accept``: load criteria, claim the output folder, run the pipeline with a progress
+display, write the report files as one set."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
 from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from . import report as report_module
-from .criteria import CriteriaFile, load_criteria
-from .metrics import default_registry
-from .runner import Measurement, measure, quick_budget
-from .writers import write_all
+from .criteria import Criterion, load_criteria
+from .evaluate import RunObserver, run
+from .outdir import claimed
+from .runner import Measurement
+from .writers import Written, write_all
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -35,61 +38,62 @@ def default_out_dir() -> Path:
     return Path("results") / datetime.now().strftime("accept-%Y%m%d-%H%M%S")
 
 
-def run_measurements(criteria: CriteriaFile, *, quick: bool = False,
-                     console: Console | None = None,
-                     on_result: Callable[[Measurement], None] | None = None) -> list[Measurement]:
-    registry = default_registry()
-    console = console or Console(stderr=True)
-    workload = None
-    if criteria.workload:  # the user's model/data factory, built once for every provider
-        from .metrics import resolve_reference
+class ProgressDisplay(RunObserver):
+    """One rich progress bar per criterion (user strings escaped, never read as markup)."""
 
-        workload = resolve_reference(criteria.workload)()
-    results = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("samples"), TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
-    with Progress(*columns, console=console, transient=False) as progress:
-        for c in criteria.criteria:
-            c = quick_budget(c) if quick else c
-            task = progress.add_task(f"{c.id} ({c.metric})", total=c.max_samples, status="")
+    def __init__(self, progress: Progress) -> None:
+        self.progress, self.tasks = progress, {}
 
-            def update(done: int, total: int, task=task) -> None:
-                progress.update(task, completed=done, total=total)
+    def started(self, c: Criterion) -> None:
+        self.tasks[c.id] = self.progress.add_task(escape(f"{c.id} ({c.metric})"),
+                                                  total=c.max_samples, status="")
 
-            m = measure(c, registry, on_progress=update, quick=quick, workload=workload)
-            status = m.verdict.status
-            progress.update(task, status=f"[{STYLE[status]}]{status}[/]",
-                            total=max(1, m.samples.count if m.samples else 1),
-                            completed=m.samples.count if m.samples else 1)
-            results.append(m)
-            if on_result:
-                on_result(m)
-    return results
+    def sampled(self, c: Criterion, done: int, total: int) -> None:
+        self.progress.update(self.tasks[c.id], completed=done, total=total)
+
+    def finished(self, m: Measurement) -> None:
+        status, n = m.verdict.status, m.samples.count if m.samples else 1
+        self.progress.update(self.tasks[m.criterion.id], status=f"[{STYLE[status]}]{status}[/]",
+                             total=max(1, n), completed=n)
+
+
+def _num(v: float | str) -> str:
+    return v if isinstance(v, str) else f"{v:.4g}"  # "nan"/"inf" stay words
 
 
 def summary_table(report: dict) -> Table:
-    table = Table(title=f"ryot acceptance: {report['criteria_file']['name']}")
+    table = Table(title=Text(f"ryot acceptance: {report['criteria_file']['name']}"))
     for col in ("criterion", "value [CI]", "required", "verdict"):
         table.add_column(col)
     for r in report["results"]:
         s, c = r["statistics"], r["criterion"]
-        value = f"{s['estimate']:.4g} [{s['ci_low']:.4g}, {s['ci_high']:.4g}]" if s and not isinstance(
-            s["estimate"], str) else "—"
+        value = "—" if not s else _num(s["estimate"]) + (
+            f" [{_num(s['ci_low'])}, {_num(s['ci_high'])}]"
+            if s.get("ci_low") is not None and s.get("ci_high") is not None else "")
         bound = (f"between {c['min']:g} and {c['max']:g}" if c["comparator"] == "between"
                  else f"{c['comparator']} {c['threshold']:g}")
-        flag = " (SUSPICIOUS)" if r["suspicious"] else ""
-        table.add_row(r["id"], value, bound, f"[{STYLE[r['status']]}]{r['status']}[/]{flag}")
+        verdict = Text(r["status"], style=STYLE[r["status"]])
+        if r["suspicious"]:
+            verdict.append(" (SUSPICIOUS)")
+        table.add_row(Text(r["id"]), Text(value), Text(bound), verdict)
     return table
 
 
 def accept(criteria_path: str | os.PathLike[str] | None = None,
            out_dir: str | os.PathLike[str] | None = None, *, quick: bool = False,
-           console: Console | None = None) -> tuple[dict, dict[str, Path]]:
-    """Measure every criterion; write report.json, report.md, junit.xml and plot.png."""
+           console: Console | None = None, out_label: str = "--out") -> tuple[dict, Written]:
+    """Measure every criterion; write report.json, report.md, junit.xml and plot.png.
+
+    The output folder is checked and locked before anything is measured (OutputError, whose
+    message starts with ``out_label``). Give ``console`` an explicit ``file``: while a provider
+    runs, ``sys.stdout``/``sys.stderr`` point at its output capture.
+    """
     criteria = load_criteria(criteria_path or default_criteria_path())
-    started = report_module.now()
-    measurements = run_measurements(criteria, quick=quick, console=console)
-    report = report_module.build(criteria, measurements, started_at=started,
-                                 finished_at=report_module.now(), quick=quick)
-    paths = write_all(report, out_dir or default_out_dir())
-    return report, paths
+    console = console or Console(file=sys.stderr)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("samples"), TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
+    with claimed(out_dir or default_out_dir(), out_label) as out:
+        with Progress(*columns, console=console, transient=False, redirect_stdout=False,
+                      redirect_stderr=False) as progress:
+            report = run(criteria, quick=quick, observer=ProgressDisplay(progress))
+        return report, write_all(report, out)

@@ -16,3 +16,7 @@ class NotApplicable(Exception):  # noqa: N818 - it is a verdict, not an error
 class InvalidMeasurement(Exception):  # noqa: N818 - it is a verdict, not an error
     """Raised by a provider whose measurement cannot support a decision (an INVALID verdict),
     e.g. a ratio whose denominator came out zero or negative."""
+
+
+class OutputError(ValueError):
+    """An output folder that cannot be used: not a folder, not writable, or in use (exit 2)."""

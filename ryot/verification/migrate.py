@@ -6,8 +6,10 @@ becomes ``expected_max``, which flags a result that is too good to be true as SU
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from ..schemas import excerpt
 from .errors import CriteriaError
 
 # legacy key -> (criterion id, metric, unit, comparator, field, description)
@@ -84,6 +86,8 @@ def migrate(doc: Any, source: str = "legacy file") -> tuple[dict, list[str]]:
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             unmapped.append(f"/{section}/{key}: expected a number, got {value!r}")
             continue
+        elif not math.isfinite(value):  # 1e999 parses as inf; JSON cannot carry it
+            raise CriteriaError(f"{source}: at /{section}/{key}: {value} is not a finite number")
         entry = criteria.setdefault(cid, {"id": cid, "metric": metric, "unit": unit,
                                           "comparator": comparator, "description": description})
         if description:
@@ -95,7 +99,22 @@ def migrate(doc: Any, source: str = "legacy file") -> tuple[dict, list[str]]:
         if "threshold" not in entry:
             unmapped.append(f"{cid}: only an upper expectation was given, no threshold; dropped")
             del criteria[cid]
+    if not criteria:
+        raise CriteriaError(f"{source}: no key maps to a criterion, so there is nothing to "
+                            "write (" + (excerpt("; ".join(unmapped), 400) or "the file has no keys") + ")")
     migrated = {"format": "ryot.criteria", "format_version": 1,
                 "name": "migrated from the origin's success_criteria.json",
                 "criteria": list(criteria.values())}
+    _check(migrated, source)
     return migrated, unmapped
+
+
+def _check(migrated: dict, source: str) -> None:
+    """The result must itself be a valid criteria file (e.g. thresholds within the schema's
+    range); nothing imports."""
+    from .criteria import parse_criteria
+
+    try:
+        parse_criteria(migrated, f"{source} (as migrated)", import_references=False)
+    except CriteriaError as exc:
+        raise CriteriaError(f"{exc}; fix the legacy value it came from") from None

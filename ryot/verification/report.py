@@ -87,9 +87,13 @@ def result_entry(m: Measurement) -> dict[str, Any]:
 
 
 def build(criteria: CriteriaFile, measurements: list[Measurement], *, started_at: str,
-          finished_at: str, quick: bool) -> dict[str, Any]:
+          finished_at: str, quick: bool,
+          provider_output: dict[str, str] | None = None) -> dict[str, Any]:
+    """The sealed report; ``provider_output`` (criterion id -> the tail of what its provider
+    printed) is kept only when something was printed."""
     results = [result_entry(m) for m in measurements]
     counts = {s: sum(r["status"] == s for r in results) for s in STATUSES}
+    extra = {"provider_output": dict(provider_output)} if provider_output else {}
     return seal({
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "criteria_file": {"path": criteria.path, "sha256": criteria.sha256, "name": criteria.name},
@@ -98,4 +102,5 @@ def build(criteria: CriteriaFile, measurements: list[Measurement], *, started_at
         "results": results,
         "summary": {"counts": counts, "exit_code": exit_code(counts),
                     "passed": counts[PASS], "not_applicable": counts[NOT_APPLICABLE]},
+        **extra,
     })

@@ -16,6 +16,7 @@ from .. import stats
 from .criteria import Criterion
 from .errors import InvalidMeasurement, NotApplicable
 from .metrics import Metric, Registry, resolve_reference
+from .provider_call import ProviderFailure, call, time_limit_s
 from .requirements import unmet
 from .samples import Samples, coerce
 from .verdicts import ERROR, INVALID, NOT_APPLICABLE, Verdict, decide
@@ -65,8 +66,9 @@ def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int
     try:
         for i, target in enumerate(schedule):
             have = samples.count if samples else 0
-            batch = coerce(sampler(target - have, {**c.params, "_offset": have, "_quick": quick,
-                                       "_workload": workload}), kind)
+            batch = coerce(call(sampler, target - have, {**c.params, "_offset": have, "_quick": quick,
+                                                 "_workload": workload},
+                                limit_s=time_limit_s(c.max_seconds), elapsed_s=clock() - start), kind)
             if samples is None:
                 samples = batch
             else:
@@ -85,6 +87,9 @@ def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int
     except InvalidMeasurement as exc:
         return Measurement(c, Verdict(INVALID, str(exc), None), None, looks,
                            elapsed_s=clock() - start)
+    except ProviderFailure as exc:  # timed out, or exited instead of returning: ERROR, go on
+        return Measurement(c, Verdict(ERROR, str(exc), None), samples, looks,
+                           elapsed_s=clock() - start, error=exc.details)
     except Exception as exc:  # noqa: BLE001 - a provider's failure is an ERROR verdict
         message = f"{type(exc).__name__}: {exc}"
         return Measurement(c, Verdict(ERROR, message, None), samples, looks,

@@ -38,7 +38,8 @@ def mixed_run(tmp_path_factory):
 def test_accept_writes_the_four_outputs(mixed_run):
     code, out = mixed_run
     assert code == 1  # one FAIL
-    assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "plot.png", "report.json", "report.md"]
+    assert sorted(p.name for p in out.iterdir()) == [".ryot.lock", "junit.xml", "plot.png",
+                                                     "report.json", "report.md"]
     report = json.loads((out / "report.json").read_text())
     assert validator("report").is_valid(report)
     statuses = {r["id"]: r["status"] for r in report["results"]}
@@ -105,12 +106,12 @@ def test_verify_unreadable_is_exit_2(tmp_path, capsys, content):
 
 def test_compare_shows_changes(mixed_run, tmp_path, capsys):
     _, out = mixed_run
-    b = json.loads((out / "report.json").read_text())
-    b = copy.deepcopy(b)
-    b["results"][1]["status"] = "PASS"
-    path = tmp_path / "b.json"
-    path.write_text(json.dumps(b))
-    assert main(["compare", str(out / "report.json"), str(path)]) == 0
+    faster = copy.deepcopy(MIXED)
+    faster["criteria"][1]["params"]["true_ratio"] = 4.0  # "slow" now passes
+    crit = write(tmp_path / "faster.json", faster)
+    assert main(["accept", "--criteria", str(crit), "--out", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(out / "report.json"), str(tmp_path / "b" / "report.json")]) == 0
     text = capsys.readouterr().out
     assert "FAIL → PASS" in text and "slow" in text
 

@@ -1,25 +1,48 @@
-"""Renderers of a finished report. They format; they never compute or decide."""
+"""Renderers of a finished report (they format; they never compute or decide) and the one
+function that writes them: :func:`write_all`."""
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from ...atomic import write_bytes_atomic, write_json_atomic, write_text_atomic
 from .junit import render_junit
 from .markdown import render_markdown
 from .plot import render_plot
+from .publish import OUTPUTS, publish
 
-OUTPUTS = ("report.json", "report.md", "junit.xml", "plot.png")
+__all__ = ["OUTPUTS", "Written", "render_all", "write_all"]
 
 
-def write_all(report: dict, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write the four outputs, each atomically (temp file + rename) into ``out_dir``."""
-    out = Path(out_dir)
-    paths = {
-        "report.json": write_json_atomic(out / "report.json", report),
-        "report.md": write_text_atomic(out / "report.md", render_markdown(report)),
-        "junit.xml": write_text_atomic(out / "junit.xml", render_junit(report)),
-        "plot.png": write_bytes_atomic(out / "plot.png", render_plot(report)),
+@dataclass(frozen=True)
+class Written:
+    paths: dict[str, Path]  # the files written, by name
+    notes: tuple[str, ...]  # what was left out and why (also in report.md)
+
+
+def render_all(report: dict) -> tuple[dict[str, bytes], list[str]]:
+    """Every output's bytes, and notes on outputs that could not be rendered."""
+    notes, plot = [], None
+    try:
+        plot = render_plot(report)
+    except ImportError as exc:  # matplotlib is an optional dependency (the dev extra)
+        notes.append(f"plot.png not written: matplotlib cannot be imported ({exc}); "
+                     "`pip install matplotlib` to get the plot")
+    except Exception as exc:  # noqa: BLE001 - a plot must never cost the report
+        notes.append(f"plot.png not written: plotting failed ({type(exc).__name__}: {exc})")
+    files = {
+        "report.json": (json.dumps(report, indent=2, allow_nan=False) + "\n").encode("utf-8"),
+        "report.md": render_markdown(report, notes).encode("utf-8"),
+        "junit.xml": render_junit(report).encode("utf-8"),
     }
-    return paths
+    if plot is not None:
+        files["plot.png"] = plot
+    return files, notes
+
+
+def write_all(report: dict, out_dir: str | os.PathLike[str]) -> Written:
+    """Write the outputs into ``out_dir`` as one set (see :mod:`.publish`)."""
+    files, notes = render_all(report)
+    return Written(publish(files, Path(out_dir)), tuple(notes))

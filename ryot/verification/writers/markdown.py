@@ -1,6 +1,11 @@
-"""report.md: a table a person reads in a pull request."""
+"""report.md: a table a person reads in a pull request. Every string that came from a
+criteria file, a provider or an exception is escaped (:mod:`.mdtext`)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .mdtext import code, fenced, text
 
 ICON = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "❔", "INVALID": "⚠️",
         "NOT_APPLICABLE": "➖", "ERROR": "💥"}
@@ -9,41 +14,60 @@ ICON = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "❔", "INVALID": "⚠️"
 def _bounds(c: dict) -> str:
     if c["comparator"] == "between":
         return f"between {c['min']:g} and {c['max']:g}"
-    return f"{c['comparator']} {c['threshold']:g}"
+    return f"{text(c['comparator'])} {c['threshold']:g}"
 
 
 def _fmt(v) -> str:
     return v if isinstance(v, str) else f"{v:.4g}"
 
 
-def render_markdown(report: dict) -> str:
+def _value(s: dict) -> str:
+    """``estimate [low, high]``; an exact value has no interval."""
+    interval = (f" [{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]"
+                if s.get("ci_low") is not None and s.get("ci_high") is not None else "")
+    return f"{_fmt(s['estimate'])}{interval}"
+
+
+def render_markdown(report: dict, notes: Sequence[str] = ()) -> str:
     env = report["environment"]
     hw = env["hardware"]
     counts = {k: v for k, v in report["summary"]["counts"].items() if v}
+    source = report["criteria_file"]
     lines = [
-        f"# ryot acceptance report: {report['criteria_file']['name']}",
+        f"# ryot acceptance report: {text(source['name'])}",
         "",
         f"**Summary:** {', '.join(f'{v} {k}' for k, v in counts.items())} — exit code "
         f"{report['summary']['exit_code']}{' (quick run)' if report['quick'] else ''}",
         "",
-        f"Criteria `{report['criteria_file']['path']}` (sha256 `{report['criteria_file']['sha256'][:12]}…`) · "
-        f"ryot {env['ryot_version']} · commit `{(env['git_commit'] or 'unknown')[:12]}` · "
-        f"torch {env['torch']} · triton {env['triton']} · {hw['kind']}: {hw['name']} "
-        f"({hw['cores']} cores) · {report['started_at']} → {report['finished_at']}",
+        f"Criteria {code(source['path'])} (sha256 `{source['sha256'][:12]}…`) · "
+        f"ryot {text(env['ryot_version'])} · commit {code((env['git_commit'] or 'unknown')[:12])} · "
+        f"torch {text(env['torch'])} · triton {text(env['triton'])} · {text(hw['kind'])}: "
+        f"{text(hw['name'])} ({text(hw['cores'])} cores) · {text(report['started_at'])} → "
+        f"{text(report['finished_at'])}",
         "",
         "| | criterion | metric | value [CI] | required | n | verdict | reason |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in report["results"]:
         c, s = r["criterion"], r["statistics"]
-        value = (f"{_fmt(s['estimate'])} [{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}] {c.get('unit', '')}"
-                 if s else "—")
-        reason = r["reason"].replace("|", "\\|")
+        value = f"{_value(s)} {text(c.get('unit', ''))}" if s else "—"
+        reason = text(r["reason"])
         if r["suspicious"]:
-            reason += f" **SUSPICIOUS:** {r['suspicious']}"
-        lines.append(f"| {ICON[r['status']]} | `{r['id']}` | `{r['metric']}` | {value} | {_bounds(c)} | "
-                     f"{s['n'] if s else 0} | **{r['status']}** | {reason} |")
+            reason += f" **SUSPICIOUS:** {text(r['suspicious'])}"
+        lines.append(f"| {ICON[r['status']]} | {code(r['id'])} | {code(r['metric'])} | {value} | "
+                     f"{_bounds(c)} | {s['n'] if s else 0} | **{r['status']}** | {reason} |")
     lines += ["", "Intervals: percentile bootstrap of the median (ratio of medians for paired "
               "A/B trials), seeded; sequential looks use a Bonferroni-adjusted confidence. "
               "`ryot verify report.json` recomputes every figure from the raw samples.", ""]
+    if notes:
+        lines += ["**Notes:**", "", *(f"- {text(n)}" for n in notes), ""]
+    outputs = report.get("provider_output") or {}
+    if outputs:
+        lines += ["## What the providers printed", "",
+                  "Kept out of the summary; the last characters of each are in report.json "
+                  "(`provider_output`).", ""]
+        for name, printed in outputs.items():
+            lines += [f"{code(name)}:", "", fenced(printed), ""]
+    lines += [f"Report sha256 `{report['sha256']}` (the same in report.json and junit.xml of "
+              "this set).", ""]
     return "\n".join(lines)

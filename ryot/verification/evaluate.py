@@ -1,0 +1,122 @@
+"""The acceptance pipeline, written once: criteria -> measurements -> the report (a dict).
+
+``ryot accept``, the acceptance pytest suite and :func:`evaluate` (``ryot.evaluate``) all call
+:func:`run`; they differ only in what they do around it (a progress display, files).
+
+Providers run through :mod:`.provider_call`: time-limited, their output captured into the
+report's ``provider_output``, a ``sys.exit`` turned into an ERROR verdict. A workload factory
+that fails gives every criterion an ERROR naming its exception; the report is still built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from . import report as report_module
+from .criteria import CriteriaFile, Criterion, load_criteria, parse_criteria
+from .errors import CriteriaError
+from .metrics import default_registry
+from .provider_call import ProviderFailure, call, capture_output, silenced, time_limit_s
+from .references import load as load_reference
+from .runner import Measurement, measure, quick_budget
+from .verdicts import ERROR, Verdict
+
+WORKLOAD_KEY = "<workload>"  # provider_output's key for what the workload factory printed
+DICT_SOURCE = "<dict>"  # criteria_file.path of criteria given as a dict
+
+
+class RunObserver:
+    """What a caller sees of a run while it happens. This one sees nothing; override any."""
+
+    def started(self, criterion: Criterion) -> None:
+        """``criterion`` (with the run's budget applied) is about to be measured."""
+
+    def sampled(self, criterion: Criterion, done: int, total: int) -> None:
+        """``done`` samples of at most ``total`` so far."""
+
+    def finished(self, measurement: Measurement) -> None:
+        """A criterion's measurement and verdict."""
+
+
+def load(criteria: str | os.PathLike[str] | Mapping[str, Any]) -> CriteriaFile:
+    """A criteria file's path, or a dict in the same format, checked and with its references
+    imported. A dict's ``criteria_file`` in the report is ``<dict>`` with the sha256 of its
+    canonical JSON (sorted keys, no spaces)."""
+    if isinstance(criteria, Mapping):
+        try:
+            canonical = json.dumps(criteria, sort_keys=True, separators=(",", ":"),
+                                   allow_nan=False, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise CriteriaError(f"{DICT_SOURCE}: not representable as JSON: {exc}") from None
+        doc = json.loads(canonical)  # a copy: later changes to the caller's dict change nothing
+        return parse_criteria(doc, DICT_SOURCE, hashlib.sha256(canonical.encode()).hexdigest())
+    if isinstance(criteria, (str, os.PathLike)):
+        return load_criteria(criteria)
+    raise CriteriaError(f"criteria: expected the path of a criteria file or a dict in the "
+                        f"criteria-file format, got {type(criteria).__name__}")
+
+
+def _workload(criteria: CriteriaFile, outputs: dict[str, str]) -> tuple[Any, tuple[str, str | None] | None]:
+    """The factory's product, or None and (the reason, evidence) why there is none."""
+    if not criteria.workload:
+        return None, None
+    limit = time_limit_s(max(c.max_seconds for c in criteria.criteria))
+    with capture_output() as printed:
+        try:
+            return call(load_reference(criteria.workload), limit_s=limit), None
+        except ProviderFailure as exc:
+            failure = (f"the workload factory {criteria.workload} failed: {exc}", exc.details)
+        except Exception as exc:  # noqa: BLE001 - reported as every criterion's ERROR
+            failure = (f"the workload factory {criteria.workload} failed: "
+                       f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=-8))
+        finally:
+            if printed.total:
+                outputs[WORKLOAD_KEY] = printed.text()
+    return None, failure
+
+
+def run(criteria: CriteriaFile, *, quick: bool = False,
+        observer: RunObserver | None = None) -> dict[str, Any]:
+    """Measure every criterion and return the sealed report (what report.json holds)."""
+    observer = observer or RunObserver()
+    registry = default_registry()
+    started = report_module.now()
+    outputs: dict[str, str] = {}
+    workload, failure = _workload(criteria, outputs)
+    measurements = []
+    for c in criteria.criteria:
+        c = quick_budget(c) if quick else c
+        observer.started(c)
+        if failure is not None:
+            m = Measurement(c, Verdict(ERROR, failure[0], None), None, error=failure[1])
+        else:
+            with capture_output() as printed:
+                m = measure(c, registry, quick=quick, workload=workload,
+                            on_progress=lambda done, total, c=c: observer.sampled(c, done, total))
+            if printed.total:
+                outputs[c.id] = printed.text()
+        measurements.append(m)
+        observer.finished(m)
+    return report_module.build(criteria, measurements, started_at=started,
+                               finished_at=report_module.now(), quick=quick,
+                               provider_output=outputs)
+
+
+def evaluate(criteria: str | os.PathLike[str] | Mapping[str, Any], *,
+             quick: bool = False) -> dict[str, Any]:
+    """Measure ``criteria`` (a criteria file's path or a dict in that format) and return the
+    report exactly as report.json would hold it. Writes no files and prints nothing: what
+    providers print is kept in the report's ``provider_output``, and what their modules print
+    on import is dropped. Bad criteria raise :class:`~ryot.verification.errors.CriteriaError`.
+
+    Running criteria runs the code their providers and workload name: only evaluate criteria
+    you trust.
+    """
+    with capture_output(), silenced():  # module-level code of the providers, on import
+        loaded = load(criteria)
+    return run(loaded, quick=quick)
