@@ -8,19 +8,30 @@ against a float64 reference:
   call): the tile shape decides how the work is cut for the CPU's GEMM and caches.
 
 Results persist in ``$RYOT_CACHE_DIR/tune.json`` (default ``~/.cache/ryot``), keyed by hardware
-fingerprint, op, shape, dtype and ryot version. The file is written atomically; a corrupted one
-is reported with a warning and re-tuned. A cache hit is a dictionary lookup.
+fingerprint, op, shape, dtype and ryot version. Every read-merge-write holds an ``flock`` on
+``tune.json.lock``, so concurrent tuners keep each other's entries; writes are atomic. A damaged
+cache (any JSON shape, invalid or unknown configs, a directory in its place) is repaired with a
+warning and the missing entries re-tuned. A cache hit is a dictionary lookup.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import torch
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the cache is written unlocked
+    fcntl = None
 
 from . import __version__
 from .atomic import write_json_atomic
@@ -58,28 +69,121 @@ def cache_key(hw: HardwareProfile, op: str, shape: tuple[int, ...], dtype: torch
     return f"{hw.fingerprint()}|{op}|{'x'.join(map(str, shape))}|{_dtype_name(dtype)}|{__version__}"
 
 
+# -- the cache file -------------------------------------------------------------------------
+def _known_configs() -> frozenset[KernelConfig]:
+    """Every config ``tune`` can choose: a cached entry must be one of them."""
+    cpu = {KernelConfig(tm, tn, tk) for tm, tn in CPU_TILES for tk in CPU_TILE_K}
+    return frozenset(cpu | set(CUDA_CANDIDATES))
+
+
+def _entry_problem(entry: Any, known: frozenset[KernelConfig]) -> str | None:
+    """Why a cache entry cannot be served, or None when it can."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        return "expected an object with a 'config' object"
+    try:
+        config = KernelConfig.from_dict(entry["config"])
+    except (TypeError, ValueError) as exc:
+        return str(exc)
+    if config not in known:
+        return f"{config} is not a configuration tune() measures"
+    return None
+
+
+def _read_cache(path: Path) -> tuple[dict[str, dict], str | None]:
+    """The servable entries on disk, and why the file needs repair (None when it does not)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return {}, None
+    except OSError as exc:
+        return {}, f"cannot inspect it ({exc})"
+    if not stat.S_ISREG(info.st_mode):  # a directory, a FIFO (reading one would block)...
+        return {}, "it is not a regular file"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return {}, f"not readable JSON ({type(exc).__name__}: {exc})"
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), dict):
+        return {}, "expected an object with an 'entries' object"
+    entries, bad, known = {}, [], _known_configs()
+    for key, entry in data["entries"].items():
+        problem = _entry_problem(entry, known)
+        if problem is None:
+            entries[key] = entry
+        else:
+            bad.append(f"entry {key!r}: {problem}")
+    if bad:
+        return entries, f"dropped {len(bad)} invalid entr{'y' if len(bad) == 1 else 'ies'} ({bad[0]})"
+    return entries, None
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a non-file ``tune.json`` out of the way (its content is kept, under a new name)."""
+    n = 0
+    while True:
+        aside = path.with_name(f"{path.name}.broken-{int(time.time())}{f'-{n}' if n else ''}")
+        if not os.path.lexists(aside):
+            os.rename(path, aside)
+            return aside
+        n += 1
+
+
+def _write_cache(path: Path, entries: dict[str, dict]) -> None:
+    """Write atomically; a failure is a warning (the tuned config is still right, only not kept)."""
+    try:
+        if os.path.lexists(path) and not path.is_file():
+            aside = _set_aside(path)
+            warnings.warn(f"ryot: tuning cache {path} was not a file; moved it to {aside}",
+                          RuntimeWarning, stacklevel=4)
+        write_json_atomic(path, {"format": "ryot.tune_cache", "format_version": 1, "entries": entries})
+    except OSError as exc:
+        warnings.warn(f"ryot: could not save the tuning cache {path} ({exc})", RuntimeWarning,
+                      stacklevel=4)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``<path>.lock`` (a sidecar: the cache file itself is
+    replaced by each write). Where no lock can be taken (no fcntl, read-only directory) the
+    body runs unlocked."""
+    fd = None
+    if fcntl is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o666)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            if fd is not None:
+                os.close(fd)
+            fd = None
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the lock
+
+
 def _load_cache(path: Path) -> dict[str, dict]:
+    """The entries (read once per process); a damaged file is repaired, with a warning."""
     if str(path) in _memory:
         return _memory[str(path)]
-    entries: dict[str, dict] = {}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or not isinstance(data.get("entries"), dict):
-                raise ValueError("expected an object with an 'entries' object")
-            for entry in data["entries"].values():
-                KernelConfig.from_dict(entry["config"])  # validate every entry
-            entries = data["entries"]
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-            warnings.warn(f"ryot: ignoring corrupted tuning cache {path} ({exc}); re-tuning",
-                          RuntimeWarning, stacklevel=3)
-            entries = {}
+    with _locked(path):
+        entries, problem = _read_cache(path)
+        if problem is not None:
+            warnings.warn(f"ryot: repaired the corrupted tuning cache {path}: {problem}; "
+                          "missing entries are re-tuned", RuntimeWarning, stacklevel=3)
+            _write_cache(path, entries)
     _memory[str(path)] = entries
     return entries
 
 
-def _save_cache(path: Path, entries: dict[str, dict]) -> None:
-    write_json_atomic(path, {"format": "ryot.tune_cache", "format_version": 1, "entries": entries})
+def _store(path: Path, key: str, entry: dict) -> None:
+    """Read, merge and write under the lock, so that concurrent tuners lose nothing."""
+    with _locked(path):
+        entries, _ = _read_cache(path)
+        entries[key] = entry
+        _write_cache(path, entries)
+    _memory.setdefault(str(path), {}).update(entries)
 
 
 def matmul_tiled_torch(a: torch.Tensor, b: torch.Tensor, config: KernelConfig) -> torch.Tensor:
@@ -135,7 +239,7 @@ def tune(op: str, shape: tuple[int, ...], dtype: torch.dtype = torch.float32, *,
     path = cache_path()
     entries = _load_cache(path)
     key = cache_key(hw, op, shape, dtype)
-    if key in entries:
+    if key in entries:  # validated when read
         return KernelConfig.from_dict(entries[key]["config"])
 
     device = "cuda" if hw.kind == "cuda" else "cpu"
@@ -161,16 +265,8 @@ def tune(op: str, shape: tuple[int, ...], dtype: torch.dtype = torch.float32, *,
     if not correct:
         raise RuntimeError(f"tune: no candidate for {op} {shape} {dtype} was correct: {timings}")
     best = min(correct, key=lambda t: t["median_s"])
-    entries[key] = {"config": best["config"], "device": hw.name, "tuned_at": time.time(),
-                    "candidates": timings}
-    on_disk = {}
-    if path.exists():  # merge with entries other processes may have written meanwhile
-        try:
-            on_disk = json.loads(path.read_text(encoding="utf-8")).get("entries", {})
-        except (OSError, ValueError, AttributeError):
-            on_disk = {}
-    entries.update({k: v for k, v in on_disk.items() if k not in entries and isinstance(v, dict)})
-    _save_cache(path, entries)
+    _store(path, key, {"config": best["config"], "device": hw.name, "tuned_at": time.time(),
+                       "candidates": timings})
     return KernelConfig.from_dict(best["config"])
 
 

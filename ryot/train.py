@@ -9,12 +9,19 @@ Both start from the same seed and see the same batches. Every step the orchestra
 gates (loss, gradient norm before clipping, compression error). A violating step is not applied:
 the loop rolls back to the last good checkpoint (or skips the step when there is none), lets
 ``adapt_parameters`` react (and halves the learning rate after an exploding gradient), and stops
-with :class:`TrainingStopped` after ``max_violations``.
-Checkpoints are atomic and resumable: a resumed run continues the loss curve exactly.
+with :class:`TrainingStopped` after ``max_violations``. A rollback restores the model, the
+optimizer and the data position; the orchestrator keeps what it adapted and its gate statistics.
+The gates see each step's raw loss and gradient norm before anything (compression) could fail
+on them.
+
+Checkpoints (:mod:`ryot.checkpoint`) are atomic, verified and resumable: a resumed run continues
+the loss curve exactly, and refuses a configuration that differs from the run's. However the run
+ends (completed, stopped on violations, interrupted, failed) ``train_log.json`` says so.
 
 Under ``torchrun`` (``WORLD_SIZE`` set) the same loop runs with DistributedDataParallel (gloo on
 CPU, nccl on CUDA); the optimized mode then compresses gradient buckets in a DDP communication
-hook (int8 codes and scales travel, about 4x fewer bytes than float32).
+hook (int8 codes and scales travel, about 4x fewer bytes than float32); see
+:mod:`ryot.distributed`.
 """
 
 from __future__ import annotations
@@ -25,25 +32,33 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+import warnings
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn as nn
 
 from . import checkpoint as ckpt
+from . import distributed
 from .atomic import write_json_atomic
 from .config import CompressionConfig, KernelConfig, RLVRConfig
+from .distributed import compressed_allreduce_hook
 from .isolation import current_rss_bytes, peak_rss_bytes
 from .orchestrator import OptimizationOrchestrator, SafetyBounds
-from .semantic_compression import decode, encode, reconstruction_error
-from .verification.samples import to_json_number
+from .semantic_compression import decode, encode
+from .verification.samples import from_json_number, to_json_number
 from .workloads.data import BatchSampler, dataset_splits
 from .workloads.model import GPT, GPTConfig
 
 
 class TrainingStopped(RuntimeError):
     """Too many safety-gate violations: the run stops with the reasons."""
+
+
+class RunDirError(ValueError):
+    """A ``--run-dir`` that does not fit this run (names the directory and what differs)."""
 
 
 @dataclass
@@ -61,6 +76,7 @@ class TrainConfig:
     compression_bits: int = 8
     compression_block: int = 64
     checkpoint_every: int = 0  # 0: no checkpoints
+    keep_checkpoints: int = 3  # the newest K checkpoints are kept; 0: keep all
     max_violations: int = 3
     inject_nan_at: tuple[int, ...] = ()  # fault injection for tests: these steps' loss is NaN
     dataset: str = "pydoc"  # pydoc | arithmetic
@@ -70,9 +86,9 @@ class TrainConfig:
         if self.mode not in ("baseline", "optimized"):
             raise ValueError(f"TrainConfig.mode must be 'baseline' or 'optimized', got {self.mode!r}")
         for name in ("steps", "batch_size", "n_layer", "n_head", "n_embd", "block_size", "max_violations"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be an int >= 1, got {value!r}")
+            _check_int(name, getattr(self, name), 1)
+        for name in ("checkpoint_every", "keep_checkpoints"):
+            _check_int(name, getattr(self, name), 0)
         if self.n_embd % self.n_head:
             raise ValueError(f"TrainConfig.n_embd={self.n_embd} must be a multiple of n_head={self.n_head}")
         self.inject_nan_at = tuple(self.inject_nan_at)
@@ -84,6 +100,49 @@ class TrainConfig:
     def model_config(self) -> GPTConfig:
         return GPTConfig(block_size=self.block_size, n_layer=self.n_layer, n_head=self.n_head,
                          n_embd=self.n_embd, attention="sdpa" if self.optimized else "plain")
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields as JSON values (tuples become lists)."""
+        return json.loads(json.dumps(asdict(self), allow_nan=False))
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"TrainConfig.{name} must be an int >= {minimum}, got {value!r}")
+
+
+# What a resumed run may change; every other field must equal the checkpointed run's.
+RESUMABLE_CHANGES = frozenset({"steps", "checkpoint_every", "keep_checkpoints", "max_violations",
+                               "inject_nan_at"})
+
+
+def check_resumable(saved: Any, config: TrainConfig, source: str) -> None:
+    """Refuse to continue a run under a different configuration; name the first field that differs."""
+    if not isinstance(saved, dict):
+        raise RunDirError(f"{source}: the checkpoint records no run configuration")
+    for name, value in config.to_json().items():
+        if name in RESUMABLE_CHANGES:
+            continue
+        if name not in saved or saved[name] != value:
+            was = f"{name}={saved[name]!r}" if name in saved else f"no {name}"
+            raise RunDirError(
+                f"cannot resume from {source}: that run has {was}, this one {name}={value!r} "
+                f"(--{name.replace('_', '-')}); resume with the same value or use another --run-dir")
+
+
+def check_run_dir(run_dir: Path, resume: bool) -> None:
+    """A fresh run needs a directory without another run's checkpoints or log (they would be
+    pruned or overwritten); ``resume`` continues what is there."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirError(f"{run_dir}: --run-dir must be a directory, it is a file")
+    if resume:
+        return
+    used = [p.name for p in ckpt.checkpoints(run_dir)[-2:]]
+    if (run_dir / "train_log.json").exists():
+        used.append("train_log.json")
+    if used:
+        raise RunDirError(f"{run_dir} already holds a run ({', '.join(used)}); pass --resume to "
+                          "continue it, or choose another --run-dir")
 
 
 @dataclass
@@ -98,6 +157,16 @@ class StepRecord:
     applied: bool
     compression_s: float = 0.0  # time spent compressing gradients this step
     orchestrator_s: float = 0.0  # time spent in gates + adapt + snapshot this step
+    rolled_back: bool = False  # applied, then undone by a rollback to an earlier checkpoint
+
+    def to_dict(self) -> dict[str, Any]:
+        """Strict JSON: a non-finite loss or norm (a violating step) is written as "nan"/"inf"."""
+        return {k: (to_json_number(v) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StepRecord:
+        floats = {f.name for f in fields(cls) if f.type == "float"}
+        return cls(**{k: (from_json_number(v) if k in floats else v) for k, v in d.items()})
 
 
 @dataclass
@@ -106,20 +175,21 @@ class TrainResult:
     records: list[StepRecord] = field(default_factory=list)
     violations: list[dict] = field(default_factory=list)
     peak_rss_bytes: int = 0
+    status: str = "running"  # completed | stopped | interrupted | failed
+    reason: str | None = None  # why a run that did not complete ended
 
     @property
     def losses(self) -> list[float]:
-        return [r.loss for r in self.records if r.applied]
+        """The loss curve: applied steps that no rollback undid."""
+        return [r.loss for r in self.records if r.applied and not r.rolled_back]
 
     def tokens_per_second(self, skip: int = 3) -> list[float]:
         """Per-step throughput, without the first ``skip`` (warm-up) steps."""
         return [r.tokens / r.seconds for r in self.records[skip:] if r.applied]
 
     def to_dict(self) -> dict:
-        """Strict JSON: a non-finite loss or norm (a violating step) is written as "nan"/"inf"."""
-        def clean(record: StepRecord) -> dict:
-            return {k: (to_json_number(v) if isinstance(v, float) else v) for k, v in asdict(record).items()}
-        return {"config": asdict(self.config), "records": [clean(r) for r in self.records],
+        return {"status": self.status, "reason": self.reason, "config": self.config.to_json(),
+                "records": [r.to_dict() for r in self.records],
                 "violations": self.violations, "peak_rss_bytes": self.peak_rss_bytes}
 
 
@@ -138,49 +208,36 @@ def compress_gradients(params, config: CompressionConfig) -> float:
     return math.sqrt(err_sq / norm_sq) if norm_sq > 0 else 0.0
 
 
-def _distributed() -> bool:
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
-
-
-def compressed_allreduce_hook(orchestrator: OptimizationOrchestrator, errors: list[float]):
-    """A DDP comm hook: each rank sends int8 codes + scales of its bucket, decodes all, averages."""
-    import torch.distributed as dist
-
-    def hook(state, bucket):
-        tensor = bucket.buffer()
-        world = dist.get_world_size()
-        c = encode(tensor, orchestrator.state.compression)
-        errors.append(reconstruction_error(tensor, decode(c)))
-        codes = [torch.empty_like(c.codes) for _ in range(world)]
-        scales = [torch.empty_like(c.scales) for _ in range(world)]
-        dist.all_gather(codes, c.codes)
-        dist.all_gather(scales, c.scales)
-        total = torch.zeros_like(tensor)
-        for code, scale in zip(codes, scales, strict=True):
-            total += decode(type(c)(code, scale, c.shape, c.dtype, c.config))
-        fut = torch.futures.Future()
-        fut.set_result(total / world)
-        return fut
-
-    return hook
-
-
 class Trainer:
+    """One training run. ``resume=True`` continues from the newest intact checkpoint in ``run_dir``.
+
+    Under torchrun the constructor joins the process group; :meth:`close` leaves it.
+    """
+
     def __init__(self, config: TrainConfig, run_dir: str | os.PathLike[str] | None = None,
-                 progress=None) -> None:
+                 progress=None, *, resume: bool = False) -> None:
         self.config = config
         self.run_dir = Path(run_dir) if run_dir else None
+        if self.run_dir is not None:
+            check_run_dir(self.run_dir, resume)  # before any rank can write to it
         self.progress = progress
         torch.manual_seed(config.seed)
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self.model = GPT(config.model_config()).to(self.device)
         self.raw_model = self.model
         self.rank = 0
-        if _distributed():
-            import torch.distributed as dist
+        self.distributed = distributed.is_distributed()
+        if self.distributed:
+            self.rank = distributed.init(self.device)
+        try:
+            self._setup(resume)
+        except BaseException:
+            self.close(clean=False)
+            raise
 
-            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-            self.rank = dist.get_rank()
+    def _setup(self, resume: bool) -> None:
+        config = self.config
+        if self.distributed:
             if self.device.type == "cuda":
                 torch.cuda.set_device(self.rank)
                 self.device = torch.device("cuda", self.rank)
@@ -196,40 +253,101 @@ class Trainer:
             RLVRConfig(4, 1.0, max(256, config.compression_block)),
             SafetyBounds(grad_norm=(1e-6, config.grad_norm_gate)))
         self.hook_errors: list[float] = []
-        if _distributed() and config.optimized:
-            self.model.register_comm_hook(None, compressed_allreduce_hook(self.orchestrator, self.hook_errors))
+        if self.distributed and config.optimized:  # reads the orchestrator of the moment
+            self.model.register_comm_hook(None, compressed_allreduce_hook(
+                lambda: self.orchestrator.state.compression, self.hook_errors))
         self.step = 0
         self._pending_faults = set(config.inject_nan_at)
         self.result = TrainResult(config)
-        self._last_good: Path | None = None
+        if resume and self.run_dir is not None:
+            self.resume()
+
+    def close(self, clean: bool = True) -> None:
+        """Leave the process group (a no-op outside torchrun); ``clean``: all ranks ended normally."""
+        if self.distributed:
+            self.model = self.raw_model  # DDP's reducer goes before the group it uses
+            distributed.shutdown(clean)
+            self.distributed = False
 
     # -- checkpoints ----------------------------------------------------------------------
-    def _state(self) -> dict:
-        return {"step": self.step, "config": asdict(self.config),
-                "model": self.raw_model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "sampler": self.sampler.state_dict(), "torch_rng": torch.get_rng_state(),
-                "records": [asdict(r) for r in self.result.records],
+    def _tensors(self) -> dict:
+        """Every rank draws its own batches: each rank's sampler state is kept (by rank)."""
+        sampler = self.sampler.state_dict()["generator"]
+        samplers = distributed.gather(sampler, self.device) if self.distributed else [sampler]
+        return {"model": self.raw_model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "samplers": samplers, "torch_rng": torch.get_rng_state()}
+
+    def _json_state(self) -> dict:
+        return {"config": self.config.to_json(), "world_size": distributed.world_size(),
+                "records": [r.to_dict() for r in self.result.records],
                 "violations": self.result.violations,
                 "orchestrator": self.orchestrator.get_checkpoint_metadata()}
 
     def save_checkpoint(self) -> Path | None:
-        if self.run_dir is None or self.rank != 0:
+        """Rank 0 writes ``step-<N>.pt`` + ``.json``, then keeps the newest ``keep_checkpoints``.
+
+        Every rank calls it (the sampler states are gathered from all ranks)."""
+        if self.run_dir is None:
             return None
-        path = ckpt.save(self.run_dir / f"step-{self.step:06d}.pt", self._state())
-        self._last_good = path
+        tensors = self._tensors()
+        if self.rank != 0:
+            return None
+        path = ckpt.save(ckpt.path_for(self.run_dir, self.step), tensors, self._json_state())
+        ckpt.prune(self.run_dir, self.config.keep_checkpoints)
         return path
 
-    def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
-        state = ckpt.load(path)
-        self.raw_model.load_state_dict(state["model"])  # load_state_dict keeps the device
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.sampler.load_state_dict(state["sampler"])
-        torch.set_rng_state(state["torch_rng"])
-        self.step = state["step"]
-        self.result.records = [StepRecord(**r) for r in state["records"]]
-        self.result.violations = list(state["violations"])
-        self.orchestrator = OptimizationOrchestrator.from_checkpoint_metadata(state["orchestrator"])
-        self._last_good = Path(path)
+    def _restore(self, found: ckpt.Checkpoint, *, whole_run: bool) -> None:
+        """Model, optimizer, data position, RNG and step; with ``whole_run`` also the records,
+        violations and orchestrator (a resume). A rollback keeps the latter three as they are."""
+        try:
+            tensors, state = found.tensors, found.state
+            self.raw_model.load_state_dict(tensors["model"])  # load_state_dict keeps the device
+            self.optimizer.load_state_dict(tensors["optimizer"])
+            self.sampler.load_state_dict({"generator": tensors["samplers"][self.rank]})
+            torch.set_rng_state(tensors["torch_rng"])
+            if whole_run:
+                records = [StepRecord.from_dict(r) for r in state["records"]]
+                violations = list(state["violations"])
+                self.orchestrator = OptimizationOrchestrator.from_checkpoint_metadata(
+                    state["orchestrator"], source=f"{ckpt.sidecar(found.path)}: /state/orchestrator")
+                self.result.records, self.result.violations = records, violations
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise ckpt.CheckpointError(f"{found.path}: cannot restore it ({type(exc).__name__}: "
+                                       f"{exc})") from None
+        self.step = found.step
+
+    def resume(self) -> ckpt.Checkpoint | None:
+        """Continue from the newest intact checkpoint of ``run_dir`` (None: there is none)."""
+        found = ckpt.load_latest(self.run_dir)
+        if found is None:
+            warnings.warn(f"{self.run_dir}: no checkpoint to resume from; starting at step 0",
+                          ckpt.CheckpointWarning, stacklevel=2)
+            return None
+        source = str(ckpt.sidecar(found.path))
+        check_resumable(found.state.get("config"), self.config, source)
+        if found.state.get("world_size") != distributed.world_size():
+            raise RunDirError(f"cannot resume from {source}: that run had world_size="
+                              f"{found.state.get('world_size')!r} processes, this one "
+                              f"{distributed.world_size()}; resume with as many processes")
+        self._restore(found, whole_run=True)
+        return found
+
+    def _roll_back(self) -> str:
+        """Go back to the newest intact checkpoint; say what was done."""
+        if self.run_dir is None:
+            return "skipped"
+        try:
+            found = ckpt.load_latest(self.run_dir, at_most=self.step)
+        except ckpt.CheckpointError as exc:
+            warnings.warn(f"cannot roll back: {exc}", ckpt.CheckpointWarning, stacklevel=2)
+            return "skipped (no intact checkpoint to roll back to)"
+        if found is None:
+            return "skipped"
+        self._restore(found, whole_run=False)
+        for record in self.result.records:
+            if record.step > found.step and record.applied:
+                record.rolled_back = True
+        return f"rolled back to {found.path.name}"
 
     # -- one step -------------------------------------------------------------------------
     def _forward_backward(self, x, y):
@@ -244,22 +362,34 @@ class Trainer:
         loss.backward()
         return loss
 
+    def _compression_error(self, params, loss: float, grad_norm: float) -> float:
+        """Compress the gradients (single process, optimized mode); the relative error.
+
+        Non-finite gradients are not compressed (``encode`` refuses them): the loss and
+        gradient-norm gates reject that step. Under DDP the comm hook measured the error.
+        """
+        if self.distributed:
+            errors = list(self.hook_errors)
+            self.hook_errors.clear()
+            return max(errors, default=0.0)
+        if not self.config.optimized or not (math.isfinite(loss) and math.isfinite(grad_norm)):
+            return 0.0
+        return compress_gradients(params, self.orchestrator.state.compression)
+
     def train_step(self) -> StepRecord:
         start = time.perf_counter()
         x, y = (t.to(self.device) for t in self.sampler.next())
-        loss = self._forward_backward(x, y)
+        loss_tensor = self._forward_backward(x, y)
+        loss = float(loss_tensor.detach())
         params = [p for p in self.raw_model.parameters() if p.grad is not None]
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm=self.config.grad_clip))
         t_compress = time.perf_counter()
-        if self.config.optimized and not _distributed():
-            error = compress_gradients(params, self.orchestrator.state.compression)
-        elif self.hook_errors:
-            error = max(self.hook_errors)
-            self.hook_errors.clear()
-        else:
-            error = 0.0  # nothing was compressed
+        error = self._compression_error(params, loss, grad_norm)
         compression_s = time.perf_counter() - t_compress if self.config.optimized else 0.0
-        metrics = {"loss": loss.detach(), "grad_norm": grad_norm, "compression_error": error}
+        gate_values = [loss, grad_norm, error]
+        if self.distributed:  # every rank's gates decide on the same (worst) values
+            gate_values = distributed.agree(gate_values, self.device)
+        metrics = dict(zip(("loss", "grad_norm", "compression_error"), gate_values, strict=True))
         t_orch = time.perf_counter()
         report = self.orchestrator.validate_safety_gates(metrics)
         orchestrator_s = time.perf_counter() - t_orch
@@ -274,21 +404,15 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-        record = StepRecord(self.step, float(loss.detach()), grad_norm, error,
-                            time.perf_counter() - start, x.numel(), current_rss_bytes(), report.passed,
-                            compression_s, orchestrator_s)
+        record = StepRecord(self.step, loss, grad_norm, error, time.perf_counter() - start,
+                            x.numel(), current_rss_bytes(), report.passed, compression_s, orchestrator_s)
         if not report.passed:
             self._on_violation(record, report)
         return record
 
     def _on_violation(self, record: StepRecord, report) -> None:
         reasons = "; ".join(v.message for v in report.violations)
-        action = "skipped"
-        if self._last_good is not None:
-            records, violations = self.result.records, self.result.violations
-            self.load_checkpoint(self._last_good)
-            self.result.records, self.result.violations = records, violations
-            action = f"rolled back to {self._last_good.name}"
+        action = self._roll_back()
         if any(v.gate == "grad_norm" and isinstance(v.value, float) and math.isfinite(v.value)
                and v.value > v.bound[1] for v in report.violations):
             # exploding gradients: halve the learning rate (after any rollback restored it)
@@ -301,46 +425,88 @@ class Trainer:
                 f"stopped after {len(self.result.violations)} safety-gate violations "
                 f"(max_violations={self.config.max_violations}); last at step {record.step}: {reasons}")
 
+    # -- the run --------------------------------------------------------------------------
     def run(self) -> TrainResult:
-        if self.run_dir is not None and self.step == 0 and self.config.checkpoint_every:
-            self.save_checkpoint()
-        while self.step < self.config.steps:
-            record = self.train_step()
-            self.result.records.append(record)
-            if self.progress:
-                self.progress(record)
-            every = self.config.checkpoint_every
-            if every and self.step % every == 0 and record.applied:
+        """Train up to ``config.steps``; ``train_log.json`` is written however this ends."""
+        try:
+            if self.run_dir is not None and self.step == 0 and self.config.checkpoint_every:
                 self.save_checkpoint()
-        self.result.peak_rss_bytes = peak_rss_bytes()
-        if self.run_dir is not None and self.rank == 0:
-            write_json_atomic(self.run_dir / "train_log.json", self.result.to_dict())
+            while self.step < self.config.steps:
+                record = self.train_step()
+                self.result.records.append(record)
+                if self.progress:
+                    self.progress(record)
+                every = self.config.checkpoint_every
+                if every and self.step % every == 0 and record.applied:
+                    self.save_checkpoint()
+        except TrainingStopped as exc:
+            self._finish("stopped", str(exc))
+            raise
+        except KeyboardInterrupt:
+            self._finish("interrupted", f"interrupted (SIGINT) after step {self.step}")
+            raise
+        except BaseException as exc:
+            self._finish("failed", f"{type(exc).__name__}: {exc}")
+            raise
+        self._finish("completed", None)
         return self.result
+
+    def _finish(self, status: str, reason: str | None) -> None:
+        self.result.status, self.result.reason = status, reason
+        self.result.peak_rss_bytes = peak_rss_bytes()
+        if self.run_dir is None or self.rank != 0:
+            return
+        try:
+            log = {**self.result.to_dict(), "orchestrator": self.orchestrator.get_checkpoint_metadata()}
+            write_json_atomic(self.run_dir / "train_log.json", log)
+        except Exception as exc:
+            if status == "completed":
+                raise
+            # the run's own error is the one to report; this one is said beside it
+            warnings.warn(f"could not write {self.run_dir / 'train_log.json'}: {exc}", RuntimeWarning,
+                          stacklevel=2)
 
 
 def train(config: TrainConfig, run_dir=None, resume: bool = False, progress=None) -> TrainResult:
-    trainer = Trainer(config, run_dir, progress)
-    if resume and run_dir is not None:
-        latest = ckpt.latest(run_dir)
-        if latest is not None:
-            trainer.load_checkpoint(latest)
-    return trainer.run()
+    """Run one training (resuming from ``run_dir`` when asked); leaves any process group cleanly."""
+    trainer = Trainer(config, run_dir, progress, resume=resume)
+    ended_normally = False
+    try:
+        result = trainer.run()
+        ended_normally = True
+        return result
+    finally:
+        trainer.close(clean=ended_normally)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"ryot train: warning: {message}", file=sys.stderr)
 
 
 def main(argv=None) -> int:
-    """``ryot train`` (also ``python -m ryot.train``, e.g. under torchrun)."""
+    """``ryot train`` (also ``python -m ryot.train``, e.g. under torchrun).
+
+    Exit codes: 0 completed · 1 stopped on safety-gate violations · 2 bad input (arguments,
+    run directory, unusable checkpoints) · 130 interrupted (SIGINT).
+    """
     parser = argparse.ArgumentParser(
         prog="ryot train", description="Train the embedded GPT on CPython's pydoc text, baseline "
         "(fp32, eager, plain attention) or optimized (SDPA, bf16 autocast, compressed gradients), "
-        "with the orchestrator's safety gates in the loop. Under torchrun it runs DDP.")
+        "with the orchestrator's safety gates in the loop. Under torchrun it runs DDP.",
+        epilog="Exit codes: 0 completed, 1 stopped on safety-gate violations, 2 bad input, "
+               "130 interrupted. train_log.json (in --run-dir) records how the run ended.")
     defaults = TrainConfig()
     parser.add_argument("--mode", choices=["baseline", "optimized"], default=defaults.mode)
     for name in ("steps", "batch_size", "seed", "n_layer", "n_head", "n_embd", "block_size",
                  "checkpoint_every", "max_violations"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
+    parser.add_argument("--keep-checkpoints", type=int, default=defaults.keep_checkpoints, metavar="K",
+                        help="keep the newest K checkpoints, delete older ones (0: keep all; "
+                             f"default {defaults.keep_checkpoints})")
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument("--run-dir", help="checkpoints and train_log.json go here")
-    parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --run-dir")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest intact "
+                        "checkpoint in --run-dir (with the run's own configuration)")
     parser.add_argument("--inject-nan-at", type=int, nargs="*", default=[],
                         help="fault injection: make these steps' loss NaN")
     args = parser.parse_args(argv)
@@ -350,7 +516,8 @@ def main(argv=None) -> int:
         config = TrainConfig(mode=args.mode, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                              seed=args.seed, n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd,
                              block_size=args.block_size, checkpoint_every=args.checkpoint_every,
-                             max_violations=args.max_violations, inject_nan_at=tuple(args.inject_nan_at))
+                             keep_checkpoints=args.keep_checkpoints, max_violations=args.max_violations,
+                             inject_nan_at=tuple(args.inject_nan_at))
     except ValueError as exc:
         parser.error(str(exc))
 
@@ -360,11 +527,21 @@ def main(argv=None) -> int:
             print(f"step {record.step:5d}  loss {record.loss:.4f}  {record.tokens / record.seconds:9.0f} tok/s{flag}",
                   file=sys.stderr)
 
-    try:
-        result = train(config, args.run_dir, args.resume, progress=show)
-    except (TrainingStopped, ckpt.CheckpointError) as exc:
-        print(f"ryot train: {exc}", file=sys.stderr)
-        return 1
+    logged = f"; see {Path(args.run_dir) / 'train_log.json'}" if args.run_dir else ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ckpt.CheckpointWarning)
+        warnings.showwarning = _show_warning
+        try:
+            result = train(config, args.run_dir, args.resume, progress=show)
+        except KeyboardInterrupt:
+            print(f"ryot train: interrupted{logged}", file=sys.stderr)
+            return 130
+        except TrainingStopped as exc:
+            print(f"ryot train: {exc}{logged}", file=sys.stderr)
+            return 1
+        except (RunDirError, ckpt.CheckpointError) as exc:
+            print(f"ryot train: error: {exc}", file=sys.stderr)
+            return 2
     final = result.losses[-1] if result.losses else float("nan")
     print(json.dumps({"steps": result.config.steps, "final_loss": final,
                       "violations": len(result.violations)}))
