@@ -53,6 +53,13 @@ def look_confidences(confidence: float, schedule: list[int]) -> list[float]:
     return out
 
 
+def closing_confidence(confidence: float, schedule: list[int], index: int) -> float:
+    """The confidence of look ``index`` when it is the run's last (the time budget ran out):
+    it may spend all the error the earlier looks left unspent."""
+    before = spent(confidence, schedule[index - 1] / schedule[-1]) if index > 0 else 0.0
+    return 1.0 - max((1.0 - confidence) - before, 0.0)
+
+
 # -- how many more samples would likely decide -------------------------------------------------
 HINT_POWER = 0.8
 HINT_SAFETY = 2.0  # tuned by `ryot bench hints`: followed hints must decide >= 80% of runs

@@ -63,4 +63,4 @@ def test_greedy_path_is_deterministic(tiny_model):
 @pytest.mark.slow
 def test_rlvr_beats_greedy_on_the_trained_model():
     result = ar.evaluate("quick")
-    assert result["selected"] >= result["greedy"]
+    assert sum(result["selected"]) >= sum(result["greedy"])

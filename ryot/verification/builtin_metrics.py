@@ -138,9 +138,9 @@ ORIGIN_METRICS = {
     "inference.decode_throughput": ("scalar", "tokens/s", "decode throughput of the optimized path"),
     "inference.ttft_ms": ("scalar", "ms", "time to first token of the optimized path"),
     "inference.token_latency_ms": ("scalar", "ms", "per-token decode latency of the optimized path"),
-    "accuracy.retention": ("exact", "ratio", "optimized ÷ baseline held-out top-1 accuracy"),
-    "accuracy.top1": ("exact", "fraction", "held-out next-token top-1 accuracy"),
-    "accuracy.top5": ("exact", "fraction", "held-out next-token top-5 accuracy"),
+    "accuracy.retention": ("paired_proportions", "ratio", "optimized ÷ baseline held-out top-1 accuracy, same tokens"),
+    "accuracy.top1": ("proportion", "fraction", "held-out next-token top-1 accuracy"),
+    "accuracy.top5": ("proportion", "fraction", "held-out next-token top-5 accuracy"),
     "training.convergence_divergence": ("exact", "ratio", "relative gap of optimized vs baseline loss curves"),
     "memory.reduction": ("scalar", "fraction", "1 − optimized ÷ baseline peak memory (isolated runs)"),
     "memory.stability": ("scalar", "ratio", "std ÷ mean of per-step memory (isolated runs)"),
@@ -162,10 +162,10 @@ def _workload(name: str, module: str = "default"):
 
 
 RLVR_METRICS = {
-    "rlvr.greedy_accuracy": ("fraction", "held-out additions solved by greedy decoding alone"),
-    "rlvr.selected_accuracy": ("fraction", "held-out additions solved by RLVR path selection"),
-    "rlvr.accuracy_gain": ("fraction", "RLVR accuracy minus greedy accuracy, same problems"),
-    "rlvr.paths_used": ("paths", "mean paths sampled per problem before a verified answer"),
+    "rlvr.greedy_accuracy": ("proportion", "fraction", "held-out additions solved by greedy decoding alone"),
+    "rlvr.selected_accuracy": ("proportion", "fraction", "held-out additions solved by RLVR path selection"),
+    "rlvr.accuracy_gain": ("paired_proportions", "fraction", "RLVR accuracy minus greedy accuracy, same problems"),
+    "rlvr.paths_used": ("exact", "paths", "mean paths sampled per problem before a verified answer"),
 }
 
 
@@ -188,5 +188,5 @@ def register_all(registry: Registry) -> None:
     for name, (kind, unit, doc) in ORIGIN_METRICS.items():
         requires = ("cuda", "nvml") if name == "gpu.utilization" else ()
         registry.register(Metric(name, kind, unit, doc, _workload(name), requires))
-    for name, (unit, doc) in RLVR_METRICS.items():
-        registry.register(Metric(name, "exact", unit, doc, _workload(name, "arithmetic")))
+    for name, (kind, unit, doc) in RLVR_METRICS.items():
+        registry.register(Metric(name, kind, unit, doc, _workload(name, "arithmetic")))

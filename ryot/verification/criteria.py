@@ -16,7 +16,7 @@ from ..schemas import describe, first_error
 from .errors import CriteriaError
 
 SCHEMA = "criteria"
-BUILTIN_DEFAULTS = {"confidence": 0.95, "min_samples": 10, "max_samples": 80,
+BUILTIN_DEFAULTS = {"confidence": 0.95, "min_samples": 12, "max_samples": 48,
                     "max_seconds": 120.0, "max_noise": 0.5}
 
 
@@ -33,8 +33,8 @@ class Criterion:
     expected_min: float | None = None
     expected_max: float | None = None
     confidence: float = 0.95
-    min_samples: int = 10
-    max_samples: int = 80
+    min_samples: int = 12
+    max_samples: int = 48
     max_seconds: float = 120.0
     max_noise: float = 0.5
     requires: tuple[str, ...] = ()

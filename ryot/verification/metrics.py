@@ -24,7 +24,7 @@ ENTRY_POINT_GROUP = "ryot.metrics"
 @dataclass(frozen=True)
 class Metric:
     name: str
-    kind: str  # scalar | paired | exact
+    kind: str  # scalar | paired | exact | proportion | paired_proportions (see samples.py)
     unit: str
     description: str
     sampler: Callable[[int, dict], Any]

@@ -1,14 +1,22 @@
-"""The report: everything ``verify`` needs, sealed with sha256 per result and as a whole."""
+"""The report: everything ``verify`` needs, sealed with sha256 per result and as a whole.
+
+The sha256 seals catch edits that were not resealed. Anyone can recompute a sha256, so a CI that
+must detect resealed forgeries sets a secret key (``RYOT_SEAL_KEY`` or ``--key-file``): the
+report then also carries an HMAC-SHA256 of its content that only the key holder can produce.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 import platform
 from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any
 
+from .. import sequential
 from ..provenance import fingerprint
 from .criteria import CriteriaFile
 from .runner import Measurement
@@ -17,6 +25,7 @@ from .verdicts import (
     FAIL,
     INCONCLUSIVE,
     INVALID,
+    METHODS,
     NOT_APPLICABLE,
     PASS,
     RESAMPLES,
@@ -24,18 +33,51 @@ from .verdicts import (
     STATUSES,
 )
 
-FORMAT, FORMAT_VERSION = "ryot.report", 1
+FORMAT, FORMAT_VERSION = "ryot.report", 2
 SCHEMA = "report"
+SEAL_KEY_ENV = "RYOT_SEAL_KEY"
+SEAL_FIELDS = ("sha256", "hmac")
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 def sha256_of(obj: Any) -> str:
-    canonical = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical(obj)).hexdigest()
+
+
+def body_of(d: dict) -> dict:
+    """What the seals cover: everything but the seals themselves."""
+    return {k: v for k, v in d.items() if k not in SEAL_FIELDS}
 
 
 def seal(d: dict) -> dict:
-    body = {k: v for k, v in d.items() if k != "sha256"}
+    body = body_of(d)
     return {**body, "sha256": sha256_of(body)}
+
+
+def hmac_of(report: dict, key: bytes) -> str:
+    return hmac.new(key, _canonical(body_of(report)), hashlib.sha256).hexdigest()
+
+
+def keyed_seal(report: dict, key: bytes) -> dict:
+    """The report with an HMAC-SHA256 of its content under ``key``."""
+    return {**report, "hmac": hmac_of(report, key)}
+
+
+def seal_key(key_file: str | os.PathLike[str] | None = None) -> bytes | None:
+    """The secret key from ``key_file`` or the RYOT_SEAL_KEY environment variable, or None."""
+    if key_file is not None:
+        try:
+            key = open(key_file, "rb").read().strip()
+        except OSError as exc:
+            raise ValueError(f"{key_file}: cannot read the key file: {exc.strerror or exc}") from None
+        if not key:
+            raise ValueError(f"{key_file}: the key file is empty")
+        return key
+    env = os.environ.get(SEAL_KEY_ENV, "")
+    return env.encode("utf-8") if env else None
 
 
 def exit_code(counts: dict[str, int]) -> int:
@@ -64,19 +106,23 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def method(c, kind: str | None, look_confidence: float | None, looks: list[int]) -> dict[str, Any]:
+    """How a result was computed: everything here is derived from the criterion and the
+    sample kind (``ryot verify`` recomputes it rather than trusting it)."""
+    statistic, interval = METHODS.get(kind, ("none", "none"))
+    return {"statistic": statistic, "interval": interval, "resamples": RESAMPLES, "seed": SEED,
+            "confidence": c.confidence, "confidence_per_look": look_confidence,
+            "looks": list(looks), "schedule": sequential.look_schedule(c.min_samples, c.max_samples),
+            "error_spending": "O'Brien-Fleming-type (Lan-DeMets), union bound over looks"}
+
+
 def result_entry(m: Measurement) -> dict[str, Any]:
     c, v = m.criterion, m.verdict
     entry: dict[str, Any] = {
         "id": c.id, "metric": c.metric, "criterion": c.to_dict(), "status": v.status,
         "reason": v.reason, "suspicious": v.suspicious,
         "statistics": v.statistics.to_dict() if v.statistics else None,
-        "method": {
-            "statistic": ("ratio of medians" if m.samples and m.samples.kind == "paired"
-                          else "exact value" if m.samples and m.samples.kind == "exact" else "median"),
-            "interval": "percentile bootstrap" + (", paired" if m.samples and m.samples.kind == "paired" else ""),
-            "resamples": RESAMPLES, "seed": SEED, "confidence": c.confidence,
-            "confidence_per_look": m.look_confidence, "looks": list(m.looks),
-        },
+        "method": method(c, m.samples.kind if m.samples else None, m.look_confidence, m.looks),
         "samples": m.samples.to_dict() if m.samples else None,
         "more_samples_hint": v.more_samples_hint,
         "elapsed_s": m.elapsed_s,
@@ -88,13 +134,15 @@ def result_entry(m: Measurement) -> dict[str, Any]:
 
 def build(criteria: CriteriaFile, measurements: list[Measurement], *, started_at: str,
           finished_at: str, quick: bool,
-          provider_output: dict[str, str] | None = None) -> dict[str, Any]:
+          provider_output: dict[str, str] | None = None, key: bytes | None = None) -> dict[str, Any]:
     """The sealed report; ``provider_output`` (criterion id -> the tail of what its provider
-    printed) is kept only when something was printed."""
+    printed) is kept only when something was printed. With a ``key`` (default: RYOT_SEAL_KEY)
+    the report also carries a keyed HMAC seal."""
     results = [result_entry(m) for m in measurements]
     counts = {s: sum(r["status"] == s for r in results) for s in STATUSES}
     extra = {"provider_output": dict(provider_output)} if provider_output else {}
-    return seal({
+    key = key if key is not None else seal_key()
+    report = seal({
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "criteria_file": {"path": criteria.path, "sha256": criteria.sha256, "name": criteria.name},
         "environment": environment(),
@@ -104,3 +152,4 @@ def build(criteria: CriteriaFile, measurements: list[Measurement], *, started_at
                     "passed": counts[PASS], "not_applicable": counts[NOT_APPLICABLE]},
         **extra,
     })
+    return keyed_seal(report, key) if key else report

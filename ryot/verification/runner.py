@@ -1,8 +1,9 @@
 """Measuring one criterion: sequential sampling until decided or out of budget.
 
 The runner only gathers samples and asks :func:`verdicts.decide` whether they suffice; it looks
-at the data at the sample counts of :func:`stats.look_schedule` with a Bonferroni-adjusted
-per-look confidence, so peeking does not inflate the error rate.
+at the data at the sample counts of :func:`sequential.look_schedule`, each look at the
+confidence :func:`sequential.look_confidences` grants it (error spending), so peeking does not
+inflate the error rate.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .. import stats
+from .. import sequential
 from .criteria import Criterion
 from .errors import InvalidMeasurement, NotApplicable
 from .metrics import Metric, Registry, resolve_reference
 from .provider_call import ProviderFailure, call, time_limit_s
 from .requirements import unmet
-from .samples import Samples, coerce
+from .samples import ONE_SHOT_KINDS, Samples, coerce
 from .verdicts import ERROR, INVALID, NOT_APPLICABLE, Verdict, decide
 
 
@@ -31,6 +32,10 @@ class Measurement:
     look_confidence: float | None = None
     elapsed_s: float = 0.0
     error: str | None = None
+
+
+def one_shot(samples: Samples) -> bool:
+    return samples.kind in ONE_SHOT_KINDS
 
 
 def quick_budget(c: Criterion) -> Criterion:
@@ -58,8 +63,9 @@ def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int
     reason = unmet((*metric_requires, *c.requires))
     if reason:
         return Measurement(c, Verdict(NOT_APPLICABLE, reason, None), None)
-    schedule = stats.look_schedule(c.min_samples, c.max_samples)
-    look_conf = stats.per_look_confidence(c.confidence, len(schedule))
+    schedule = sequential.look_schedule(c.min_samples, c.max_samples)
+    confidences = sequential.look_confidences(c.confidence, schedule)
+    look_conf = None
     samples: Samples | None = None
     looks: list[int] = []
     verdict = None
@@ -75,9 +81,16 @@ def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int
                 samples.extend(batch)
             looks.append(samples.count)
             if on_progress:
-                on_progress(samples.count, c.max_samples if samples.kind != "exact" else 1)
+                on_progress(samples.count, samples.count if one_shot(samples) else c.max_samples)
             out_of_time = clock() - start > c.max_seconds
-            last = i == len(schedule) - 1 or samples.kind == "exact" or out_of_time
+            last = i == len(schedule) - 1 or one_shot(samples) or out_of_time
+            # a one-shot measurement (exact value, proportion) is judged once, at full confidence
+            if one_shot(samples):
+                look_conf = c.confidence
+            elif out_of_time:  # no later look will spend what is left of the error budget
+                look_conf = sequential.closing_confidence(c.confidence, schedule, i)
+            else:
+                look_conf = confidences[i]
             verdict = decide(c, samples, look_conf, budget_spent=last)
             if verdict.status is not None:
                 break

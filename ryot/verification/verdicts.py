@@ -42,6 +42,7 @@ DRIFT_ALPHA = 0.01  # Mann–Kendall significance at which a trend makes the sam
 # that may be drifting: at 24 trials, a 0.5%/trial drift under 5% noise is only ~2.4 standard
 # errors, too little to flag but enough to mislead (see docs/statistics.md).
 DRIFT_POSTPONE_P = 0.7
+DRIFT_POSTPONE_WIDEN = 4.0
 
 METHODS = {  # kind -> (statistic, interval), as written into each report
     "paired": ("median of per-pair ratios",
@@ -184,6 +185,20 @@ def _drift_problem(samples: Samples, s: Statistics, alpha: float) -> str | None:
             f"(Mann-Kendall p = {s.drift_p:.2g})")
 
 
+def _drift_could_flip(c: Criterion, samples: Samples, s: Statistics) -> bool:
+    """A weak trend (p < DRIFT_POSTPONE_P) that, DRIFT_POSTPONE_WIDEN times its estimated size
+    added to both ends of the interval, would change the verdict. (Runs that stop early are the
+    ones whose trend estimate came out small, hence the generous factor.)"""
+    if s.drift_p is None or s.drift_p >= DRIFT_POSTPONE_P or s.low is None:
+        return False
+    total = DRIFT_POSTPONE_WIDEN * _drift_size(samples, s)[0]
+    if samples.kind == "paired":
+        low, high = s.low * math.exp(-total), s.high * math.exp(total)
+    else:
+        low, high = s.low - total, s.high + total
+    return classify(c, low, high) != classify(c, s.low, s.high)
+
+
 def suspicion(c: Criterion, estimate: float) -> str | None:
     if c.expected_max is not None and estimate > c.expected_max:
         return (f"estimate {estimate:.4g} is above expected_max {c.expected_max:g}: a result this "
@@ -247,9 +262,9 @@ def decide(c: Criterion, samples: Samples, confidence: float, *, budget_spent: b
     if drift is not None:
         return Verdict(INVALID, drift + "; fix the drift (warm-up, thermal state, interleaving) "
                        "and measure again", s, flag)
-    if not budget_spent and s.drift_p is not None and s.drift_p < DRIFT_POSTPONE_P:
-        return Verdict(None, f"possible drift (Mann-Kendall p = {s.drift_p:.2g}): taking more "
-                       "samples before deciding", s, flag)
+    if not budget_spent and _drift_could_flip(c, samples, s):
+        return Verdict(None, f"possible drift (Mann-Kendall p = {s.drift_p:.2g}) that could change "
+                       "the verdict: taking more samples before deciding", s, flag)
     interval = _interval_text(s, confidence)
     short = s.coverage is not None and s.coverage < confidence
     status = None if short else classify(c, s.low, s.high)

@@ -1,25 +1,38 @@
-"""``ryot verify``: recompute every statistic and verdict of a report from its raw samples."""
+"""``ryot verify``: re-derive every verdict of a report from its raw samples and its criteria.
+
+What it checks, result by result:
+
+* the result's sha256 seal, and the report's (and its HMAC when a key is given);
+* the method: resample count, seed, look schedule and each look's confidence are derived from
+  the criterion by ryot's own rules, never read back from the report;
+* the sequential run: every look before the last must have been undecided on the samples it had
+  seen, and the last look must give exactly the stored status, reason, statistics, SUSPICIOUS
+  flag and hint;
+* NOT_APPLICABLE / ERROR / sample-less INVALID entries: no statistics, a reason, no hint;
+* the summary counts and exit code;
+* with ``--criteria FILE``: the file's sha256, every criterion's bounds and budget, and that no
+  criterion is missing or added.
+
+What it cannot detect: samples forged consistently (invented numbers that give the stored
+verdict), or a result replaced by a provider-declared INVALID/ERROR without samples — unless
+the report carries an HMAC made with a key the forger does not have.
+"""
 
 from __future__ import annotations
 
+import hmac
 import math
 import os
 from dataclasses import dataclass
 
+from .. import sequential
 from ..schemas import first_error, json_pointer
-from .criteria import Criterion, read_json
+from .criteria import CriteriaFile, Criterion, read_json
 from .errors import ReportError
-from .report import FORMAT, SCHEMA, exit_code, sha256_of
-from .samples import Samples, from_json_number
-from .verdicts import (
-    ERROR,
-    INVALID,
-    NOT_APPLICABLE,
-    STATUSES,
-    compute_statistics,
-    decide,
-    suspicion,
-)
+from .report import FORMAT, FORMAT_VERSION, SCHEMA, body_of, exit_code, hmac_of, method, sha256_of
+from .runner import quick_budget
+from .samples import ONE_SHOT_KINDS, Samples, from_json_number
+from .verdicts import ERROR, INVALID, NOT_APPLICABLE, STATUSES, Verdict, decide
 
 
 @dataclass(frozen=True)
@@ -35,66 +48,168 @@ def load_report(path: str | os.PathLike[str]) -> dict:
     report, _ = read_json(path, error=ReportError)
     if not isinstance(report, dict) or report.get("format") != FORMAT:
         raise ReportError(f"{path}: not a ryot report (expected \"format\": \"{FORMAT}\")")
+    if report.get("format_version") != FORMAT_VERSION:
+        raise ReportError(f"{path}: report format_version {report.get('format_version')!r} was "
+                          f"written by another ryot version; this one verifies format_version "
+                          f"{FORMAT_VERSION} (re-run `ryot accept`)")
     return report
 
 
 def _close(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
     a, b = from_json_number(a), from_json_number(b)
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _check_result(r: dict) -> list[str]:
+def criterion_of(d: dict) -> Criterion:
+    fields = {k: v for k, v in d.items() if k in Criterion.__dataclass_fields__}
+    fields["requires"] = tuple(fields.get("requires", ()))
+    return Criterion(**fields)
+
+
+def _replay(c: Criterion, samples: Samples, looks: list[int],
+            elapsed_s: float) -> list[tuple[Verdict, float]]:
+    """The verdicts (with their look confidence) the runner may have reached at its last look:
+    two when the time budget, not the sample budget, may have ended the run."""
+    if samples.kind in ONE_SHOT_KINDS:
+        return [(decide(c, samples, c.confidence, budget_spent=True), c.confidence)]
+    schedule = sequential.look_schedule(c.min_samples, c.max_samples)
+    last = len(looks) - 1
+    conf = sequential.look_confidences(c.confidence, schedule)[last]
+    out = [(decide(c, samples, conf, budget_spent=last == len(schedule) - 1), conf)]
+    if elapsed_s > c.max_seconds:
+        closing = sequential.closing_confidence(c.confidence, schedule, last)
+        out.append((decide(c, samples, closing, budget_spent=True), closing))
+    return out
+
+
+def _check_sequence(c: Criterion, samples: Samples, looks: list[int]) -> list[str]:
     problems = []
-    body = {k: v for k, v in r.items() if k != "sha256"}
-    if sha256_of(body) != r["sha256"]:
-        problems.append("its sha256 does not match its content (the entry was edited)")
-    if r["status"] in (NOT_APPLICABLE, ERROR) or r["samples"] is None:
-        if r["status"] not in (NOT_APPLICABLE, ERROR, INVALID):
-            problems.append(f"status {r['status']} without samples")
+    if samples.kind in ONE_SHOT_KINDS:
+        if looks != [samples.count]:
+            problems.append(f"looks {looks} but a {samples.kind} measurement is one look of "
+                            f"{samples.count}")
         return problems
-    try:
-        fields = {k: v for k, v in r["criterion"].items() if k in Criterion.__dataclass_fields__}
-        fields["requires"] = tuple(fields.get("requires", ()))
-        criterion = Criterion(**fields)
-        samples = Samples.from_dict(r["samples"])
-    except (TypeError, KeyError, ValueError) as exc:
-        return problems + [f"unreadable criterion or samples ({exc})"]
-    method = r["method"]
-    confidence = method["confidence_per_look"] or criterion.confidence
-    if samples.count != (method["looks"][-1] if method["looks"] else samples.count):
-        problems.append(f"{samples.count} samples stored but the last look saw {method['looks'][-1]}")
-    stats = r["statistics"]
-    if stats is not None:
-        try:
-            again = compute_statistics(samples, confidence, resamples=method["resamples"],
-                                       seed=method["seed"])
-        except (ValueError, ZeroDivisionError) as exc:
-            return problems + [f"statistics cannot be recomputed ({exc})"]
-        for key, value in again.to_dict().items():
-            if not _close(stats[key], value):
-                problems.append(f"statistics.{key} is {stats[key]} but the samples give {value}")
-    verdict = decide(criterion, samples, confidence, budget_spent=True)
-    expected = verdict.status
-    if expected != r["status"]:
-        problems.append(f"status is {r['status']} but the samples give {expected}")
-    if verdict.statistics and suspicion(criterion, verdict.statistics.estimate) != r["suspicious"]:
-        problems.append("the SUSPICIOUS flag does not match the samples")
+    schedule = sequential.look_schedule(c.min_samples, c.max_samples)
+    if not looks or len(looks) > len(schedule) or looks != sorted(set(looks)):
+        return [f"looks {looks} do not fit the schedule {schedule} of this criterion"]
+    if looks[-1] != samples.count:
+        problems.append(f"{samples.count} samples stored but the last look saw {looks[-1]}")
+    confidences = sequential.look_confidences(c.confidence, schedule)
+    for i, n in enumerate(looks[:-1]):
+        early = decide(c, samples.head(n), confidences[i], budget_spent=False)
+        if early.status is not None:
+            problems.append(f"the run went on after look {i + 1} ({n} samples), which already "
+                            f"gives {early.status}")
     return problems
 
 
-def verify_report(report: dict) -> list[Mismatch]:
+def _check_without_samples(r: dict) -> list[str]:
+    problems = []
+    if r["status"] not in (NOT_APPLICABLE, ERROR, INVALID):
+        problems.append(f"status {r['status']} without samples")
+    if r["statistics"] is not None and r["samples"] is None:
+        problems.append("statistics without the samples they come from")
+    if not r["reason"].strip():
+        problems.append(f"a {r['status']} result must say why")
+    if r["more_samples_hint"] is not None:
+        problems.append(f"a hint of more samples on a {r['status']} result")
+    return problems
+
+
+def _check_result(r: dict) -> list[str]:
+    problems = []
+    if sha256_of(body_of(r)) != r["sha256"]:
+        problems.append("its sha256 does not match its content (the entry was edited)")
+    try:
+        c = criterion_of(r["criterion"])
+        samples = Samples.from_dict(r["samples"]) if r["samples"] is not None else None
+    except (TypeError, KeyError, ValueError) as exc:
+        return problems + [f"unreadable criterion or samples ({exc})"]
+    expected_method = method(c, samples.kind if samples else None,
+                             r["method"].get("confidence_per_look"), r["method"]["looks"])
+    for key, value in expected_method.items():
+        if key != "confidence_per_look" and r["method"].get(key) != value:
+            problems.append(f"method.{key} is {r['method'].get(key)!r} but ryot derives {value!r}")
+    if r["status"] in (NOT_APPLICABLE, ERROR) or samples is None:
+        return problems + _check_without_samples(r)
+    problems += _check_sequence(c, samples, r["method"]["looks"])
+    if problems and any("schedule" in p for p in problems):
+        return problems
+    candidates = _replay(c, samples, r["method"]["looks"], r["elapsed_s"])
+    verdict, expected_conf = next(((v, k) for v, k in candidates if v.status == r["status"]),
+                                  candidates[0])
+    if verdict.status != r["status"]:
+        problems.append(f"status is {r['status']} but the samples give {verdict.status or 'no verdict yet'}")
+        return problems
+    if verdict.reason != r["reason"]:
+        problems.append(f"reason {r['reason']!r} but the samples give {verdict.reason!r}")
+    expected_stats = verdict.statistics.to_dict() if verdict.statistics else None
+    stats = r["statistics"]
+    if (expected_stats is None) != (stats is None):
+        problems.append(f"statistics {stats} but the samples give {expected_stats}")
+    elif stats is not None:
+        for key in set(expected_stats) | set(stats):
+            if not _close(stats.get(key), expected_stats.get(key)):
+                problems.append(f"statistics.{key} is {stats.get(key)} but the samples give "
+                                f"{expected_stats.get(key)}")
+    if verdict.suspicious != r["suspicious"]:
+        problems.append("the SUSPICIOUS flag does not match the samples")
+    if verdict.more_samples_hint != r["more_samples_hint"]:
+        problems.append(f"more_samples_hint is {r['more_samples_hint']} but the samples give "
+                        f"{verdict.more_samples_hint}")
+    conf = r["method"].get("confidence_per_look")
+    if not _close(conf, expected_conf):
+        problems.append(f"method.confidence_per_look is {conf} but the schedule gives {expected_conf}")
+    return problems
+
+
+def _where(report: dict, pointer: str) -> str:
+    parts = pointer.split("/")
+    if len(parts) > 2 and parts[1] == "results" and parts[2].isdigit():
+        results = report.get("results")
+        if isinstance(results, list) and int(parts[2]) < len(results) and isinstance(results[int(parts[2])], dict):
+            r = results[int(parts[2])]
+            return f"{r.get('metric', '?')} ({r.get('id', '?')})"
+    return "report"
+
+
+def against_criteria(report: dict, criteria: CriteriaFile) -> list[Mismatch]:
+    """Does the report judge exactly the criteria of ``criteria`` (same file, same bounds)?"""
+    out = []
+    if report["criteria_file"]["sha256"] != criteria.sha256:
+        out.append(Mismatch("report", f"criteria file sha256 {report['criteria_file']['sha256'][:12]}… "
+                                      f"is not that of {criteria.path} ({criteria.sha256[:12]}…)"))
+    by_id = {r["id"]: r for r in report["results"]}
+    for c in criteria.criteria:
+        expected = quick_budget(c) if report["quick"] else c
+        r = by_id.pop(c.id, None)
+        if r is None:
+            out.append(Mismatch(f"{c.metric} ({c.id})", "the criterion is missing from the report"))
+            continue
+        stored = r["criterion"]
+        for key, value in expected.to_dict().items():
+            if stored.get(key) != value:
+                out.append(Mismatch(f"{c.metric} ({c.id})", f"criterion.{key} is {stored.get(key)!r} "
+                                                           f"but {criteria.path} says {value!r}"))
+    for r in by_id.values():
+        out.append(Mismatch(f"{r['metric']} ({r['id']})", f"not a criterion of {criteria.path}"))
+    return out
+
+
+def verify_report(report: dict, *, criteria: CriteriaFile | None = None,
+                  key: bytes | None = None) -> list[Mismatch]:
     """Every inconsistency found; empty when the report is exactly what its samples say."""
-    error = first_error(SCHEMA, report)
+    try:
+        error = first_error(SCHEMA, report)
+    except RecursionError:
+        return [Mismatch("report", "nested too deeply to be a ryot report")]
     if error is not None:
         pointer = json_pointer(error)
-        where = "report"
-        parts = pointer.split("/")
-        if len(parts) > 2 and parts[1] == "results" and parts[2].isdigit():
-            r = report["results"][int(parts[2])]
-            where = f"{r.get('metric', '?')} ({r.get('id', '?')})" if isinstance(r, dict) else where
-        return [Mismatch(where, f"invalid at {pointer or '/'}: {error.message}")]
+        return [Mismatch(_where(report, pointer), f"invalid at {pointer or '/'}: {error.message}")]
     mismatches = []
     for r in report["results"]:
         for problem in _check_result(r):
@@ -105,8 +220,15 @@ def verify_report(report: dict) -> list[Mismatch]:
                                              f"do not match the results {counts}"))
     if report["summary"]["exit_code"] != exit_code(counts):
         mismatches.append(Mismatch("report", "summary exit_code does not match the results"))
-    body = {k: v for k, v in report.items() if k != "sha256"}
-    if sha256_of(body) != report["sha256"] and not mismatches:
+    if sha256_of(body_of(report)) != report["sha256"] and not mismatches:
         mismatches.append(Mismatch("report", "the report's sha256 does not match its content "
                                              "(its header or summary was edited)"))
+    if key is not None:
+        if "hmac" not in report:
+            mismatches.append(Mismatch("report", "no keyed seal (hmac), but a key was given"))
+        elif not hmac.compare_digest(report["hmac"], hmac_of(report, key)):
+            mismatches.append(Mismatch("report", "the keyed seal (hmac) does not match: the report "
+                                                 "was changed or sealed with another key"))
+    if criteria is not None:
+        mismatches += against_criteria(report, criteria)
     return mismatches

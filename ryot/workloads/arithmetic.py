@@ -121,13 +121,14 @@ def trained_model(preset_name: str):
 
 @cache
 def evaluate(preset_name: str, num_paths: int = 8, problems: int = 100) -> dict:
-    """Greedy accuracy (path 0 alone) and RLVR accuracy (best verified of up to num_paths)."""
+    """Per held-out problem: solved by greedy decoding (path 0 alone), solved by RLVR (best
+    verified of up to num_paths), and the paths it sampled."""
     model = trained_model(preset_name)
     _, held_out = problem_sets()
     results = [solve(model, a, b, RLVRConfig(num_paths, 1.0, 32), seed=i)
                for i, (a, b) in enumerate(held_out[:problems])]
-    return {"greedy": sum(r.rewards[0] for r in results) / len(results),
-            "selected": sum(r.best_reward for r in results) / len(results),
+    return {"greedy": [r.rewards[0] >= 1.0 for r in results],
+            "selected": [r.best_reward >= 1.0 for r in results],
             "paths_used": sum(r.paths_used for r in results) / len(results)}
 
 
@@ -135,29 +136,37 @@ def _preset_name(params: dict) -> str:
     return params.get("preset") or ("quick" if params.get("_quick") else "full")
 
 
-def greedy_accuracy(n: int, params: dict):
-    from ..verification.samples import Samples
+def _evaluated(params: dict) -> dict:
+    return evaluate(_preset_name(params), int(params.get("num_paths", 8)))
 
-    return Samples("exact", values=[evaluate(_preset_name(params), int(params.get("num_paths", 8)))["greedy"]])
+
+def greedy_accuracy(n: int, params: dict):
+    """Problems solved by greedy decoding: k of n, a proportion with a Wilson interval."""
+    from ..verification.samples import proportion
+
+    solved = _evaluated(params)["greedy"]
+    return proportion(sum(solved), len(solved))
 
 
 def selected_accuracy(n: int, params: dict):
-    from ..verification.samples import Samples
+    from ..verification.samples import proportion
 
-    return Samples("exact", values=[evaluate(_preset_name(params), int(params.get("num_paths", 8)))["selected"]])
+    solved = _evaluated(params)["selected"]
+    return proportion(sum(solved), len(solved))
 
 
 def accuracy_gain(n: int, params: dict):
-    from ..verification.samples import Samples
+    """RLVR minus greedy accuracy on the same problems: paired, bootstrap over problems."""
+    from ..verification.samples import paired_proportions_from_items
 
-    e = evaluate(_preset_name(params), int(params.get("num_paths", 8)))
-    return Samples("exact", values=[e["selected"] - e["greedy"]])
+    e = _evaluated(params)
+    return paired_proportions_from_items(e["greedy"], e["selected"], statistic="difference")
 
 
 def mean_paths_used(n: int, params: dict):
     from ..verification.samples import Samples
 
-    return Samples("exact", values=[evaluate(_preset_name(params), int(params.get("num_paths", 8)))["paths_used"]])
+    return Samples("exact", values=[_evaluated(params)["paths_used"]])
 
 
 PROVIDERS = {

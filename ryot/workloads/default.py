@@ -23,7 +23,7 @@ import torch
 from ..isolation import current_rss_bytes, run_isolated
 from ..train import TrainConfig, Trainer
 from ..verification.errors import NotApplicable
-from ..verification.samples import Samples
+from ..verification.samples import Samples, paired_proportions_from_items, proportion
 from .data import eval_batches, splits
 from .inference import generate
 
@@ -126,19 +126,20 @@ def oom_count(n: int, params: dict) -> Samples:
 
 
 # -- accuracy ----------------------------------------------------------------------------------
-def _accuracy(p: Preset, mode: str) -> tuple[float, float]:
-    """Held-out (top-1, top-5) of one trained model, computed once per process."""
+def _accuracy(p: Preset, mode: str) -> tuple[list[bool], list[bool]]:
+    """Per held-out token: (top-1 correct, top-5 correct) of one trained model, computed once
+    per process. The same tokens in the same order for every model, so models can be paired."""
     return _held_out_accuracy(p.name, mode)
 
 
 @cache
 @torch.no_grad()
-def _held_out_accuracy(name: str, mode: str) -> tuple[float, float]:
+def _held_out_accuracy(name: str, mode: str) -> tuple[list[bool], list[bool]]:
     p = PRESETS[name]
     trainer = trained(p.name, mode)
     model = trainer.raw_model.eval()
     _, held_out = splits()
-    top1 = top5 = total = 0
+    top1, top5 = [], []
     device = trainer.device
     ctx = torch.autocast(device.type, dtype=torch.bfloat16) if mode == "optimized" else torch.no_grad()
     with ctx:
@@ -146,26 +147,28 @@ def _held_out_accuracy(name: str, mode: str) -> tuple[float, float]:
             x, y = x.to(device), y.to(device)
             logits, _ = model(x)
             best5 = logits.float().topk(5, dim=-1).indices
-            top1 += (best5[..., 0] == y).sum().item()
-            top5 += (best5 == y.unsqueeze(-1)).any(-1).sum().item()
-            total += y.numel()
+            top1 += (best5[..., 0] == y).flatten().tolist()
+            top5 += (best5 == y.unsqueeze(-1)).any(-1).flatten().tolist()
     model.train()
-    return top1 / total, top5 / total
+    return top1, top5
 
 
 def accuracy_top1(n: int, params: dict) -> Samples:
-    return Samples("exact", values=[_accuracy(preset(params), "optimized")[0]])
+    """k of n held-out tokens predicted exactly: a proportion with a Wilson interval."""
+    top1 = _accuracy(preset(params), "optimized")[0]
+    return proportion(sum(top1), len(top1))
 
 
 def accuracy_top5(n: int, params: dict) -> Samples:
-    return Samples("exact", values=[_accuracy(preset(params), "optimized")[1]])
+    top5 = _accuracy(preset(params), "optimized")[1]
+    return proportion(sum(top5), len(top5))
 
 
 def accuracy_retention(n: int, params: dict) -> Samples:
+    """Optimized ÷ baseline top-1 accuracy on the same tokens: paired, bootstrap over tokens."""
     p = preset(params)
-    opt, base = _accuracy(p, "optimized")[0], _accuracy(p, "baseline")[0]
-    return Samples("exact", values=[opt / base],
-                   details={"optimized_top1": opt, "baseline_top1": base})
+    return paired_proportions_from_items(_accuracy(p, "baseline")[0], _accuracy(p, "optimized")[0],
+                                         statistic="ratio")
 
 
 # -- inference ---------------------------------------------------------------------------------

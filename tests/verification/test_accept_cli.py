@@ -93,7 +93,8 @@ def test_verify_catches_an_edit_even_when_resealed(mixed_run, tmp_path, capsys):
         r["results"][0] = report_module.seal(r["results"][0])
 
     assert main(["verify", str(_tampered(out, tmp_path, edit))]) == 1
-    assert "statistics.estimate" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "statistics.estimate" in err or "the samples give FAIL" in err
 
 
 @pytest.mark.parametrize("content", ["{oops", "[]", '{"format": "something.else"}'])
@@ -155,7 +156,7 @@ def test_report_schema_is_valid_draft_2020_12():
 def test_a_criteria_file_can_bring_its_own_workload(tmp_path):
     doc = document(
         criterion(id="own", metric="user.name_length", comparator=">=", threshold=9,
-                  provider="tests.verification.user_metrics:workload_name", min_samples=2, max_samples=2),
+                  provider="tests.verification.user_metrics:workload_name", min_samples=6, max_samples=6),
         criterion(id="divergence", metric="training.convergence_divergence", comparator="<=",
                   threshold=1.0, unit="ratio"),
         workload="tests.verification.user_metrics:tiny_workload")

@@ -26,7 +26,7 @@ def test_pass_when_the_whole_interval_clears_the_threshold():
     m = run(crit(params={"true_ratio": 4.0, "noise": 0.05}))
     assert m.verdict.status == "PASS"
     assert m.verdict.statistics.low >= 3.0
-    assert m.looks == [10]  # decided at the first look
+    assert m.looks[-1] < 80  # far from the threshold: decided before the budget is spent
 
 
 def test_fail_when_the_whole_interval_misses_it():
@@ -53,15 +53,24 @@ def test_inconclusive_when_out_of_time():
     m = measure(crit(params={"true_ratio": 3.0, "noise": 0.15}, max_seconds=50),
                 default_registry(), clock=lambda: float(next(ticks)))
     assert m.verdict.status == "INCONCLUSIVE" and len(m.looks) == 1
+    # the last look spends all the error the skipped looks left: the full confidence
+    assert m.look_confidence == pytest.approx(0.95)
 
 
 def test_more_samples_hint_shrinks_as_the_estimate_moves_away():
-    c = crit()
+    c = crit(comparator=">=", metric="synthetic.scalar")
     from ryot.verification.verdicts import Statistics
-    near = more_samples_hint(c, Statistics(3.05, 2.9, 3.2, 20, 0.1))
-    far = more_samples_hint(c, Statistics(3.3, 2.9, 3.7, 20, 0.1))
+    near, _ = more_samples_hint(c, Statistics(3.05, 2.9, 3.2, 20, 0.1), "scalar", 0.95)
+    far, _ = more_samples_hint(c, Statistics(3.3, 2.9, 3.7, 20, 0.1), "scalar", 0.95)
     assert near > far >= 1
-    assert more_samples_hint(c, Statistics(3.0, 2.9, 3.1, 20, 0.1)) is None
+    assert more_samples_hint(c, Statistics(3.0, 2.9, 3.1, 20, 0.1), "scalar", 0.95)[0] is None
+
+
+def test_a_hint_beyond_ten_budgets_says_it_will_not_decide():
+    c = crit(comparator=">=", metric="synthetic.scalar", max_samples=20)
+    from ryot.verification.verdicts import Statistics
+    hint, text = more_samples_hint(c, Statistics(3.001, 2.5, 3.5, 20, 0.1), "scalar", 0.95)
+    assert hint is None and "will likely not decide within 200 samples" in text
 
 
 @pytest.mark.parametrize("metric, params, fragment", [
@@ -163,5 +172,5 @@ def test_metrics_from_installed_packages_via_entry_points(monkeypatch):
     problems = registry.load_entry_points()
     assert "acme.latency" in registry and "acme.speed" in registry and "acme.broken" not in registry
     assert problems == ["entry point acme.broken = acme:broken: ImportError: no module named acme"]
-    m = measure(crit("acme.speed", threshold=1.5, min_samples=3, max_samples=3), registry)
+    m = measure(crit("acme.speed", threshold=1.5, min_samples=6, max_samples=6), registry)
     assert m.verdict.status == "PASS"
