@@ -156,6 +156,17 @@ def hodges_lehmann_interval(samples: Sequence[float], confidence: float, *,
                     confidence, coverage)
 
 
+def without_gross_outliers(samples: Sequence[float], mads: float) -> np.ndarray:
+    """The samples (in order) within ``mads`` scaled MADs (1.4826·MAD, the normal sd) of their
+    median; all of them when the MAD is 0 (more than half the samples tie)."""
+    x = np.asarray(samples, dtype=np.float64)
+    centre = np.median(x)
+    scale = 1.4826 * float(np.median(np.abs(x - centre)))
+    if scale == 0:
+        return x
+    return x[np.abs(x - centre) <= mads * scale]
+
+
 # -- proportions -------------------------------------------------------------------------------
 def wilson_interval(successes: int, trials: int, confidence: float) -> Interval:
     """Wilson score interval of successes / trials (good coverage down to small counts)."""

@@ -11,7 +11,8 @@ ERROR           the provider raised or timed out (decided by the runner)
 How each sample kind becomes an interval (see docs/statistics.md for the reasons and figures):
 
 * ``paired`` — per-pair log ratios ``log(numerator[i] / denominator[i])`` (load shared by both
-  arms of a round cancels); estimate exp(median); interval from order statistics;
+  arms of a round cancels); estimate exp(Hodges–Lehmann); Wilcoxon signed-rank interval, after
+  setting aside gross outliers (a 3x-slow trial on one arm would bias a symmetric estimator);
 * ``scalar`` — the values; estimate the median; interval from order statistics;
 * both: a Mann–Kendall test on the series in trial order flags drift (INVALID), and the lag-1
   autocorrelation left after removing the trend shrinks the effective sample size, which widens
@@ -41,13 +42,15 @@ DRIFT_ALPHA = 0.01  # Mann–Kendall significance at which a trend makes the sam
 # A weaker hint of a trend postpones a decision to the next look rather than deciding on trials
 # that may be drifting: at 24 trials, a 0.5%/trial drift under 5% noise is only ~2.4 standard
 # errors, too little to flag but enough to mislead (see docs/statistics.md).
+OUTLIER_MADS = 8.0  # paired log ratios this many scaled MADs from the median are gross outliers
 DRIFT_POSTPONE_P = 0.7
 DRIFT_POSTPONE_WIDEN = 4.0
 
 METHODS = {  # kind -> (statistic, interval), as written into each report
-    "paired": ("median of per-pair ratios",
-               "order statistics of per-pair log ratios (sign-test interval), effective n for "
-               "lag-1 autocorrelation; Mann-Kendall drift check"),
+    "paired": ("Hodges-Lehmann estimate of the per-pair ratio",
+               "Wilcoxon signed-rank interval of per-pair log ratios (gross outliers beyond 8 "
+               "scaled MADs set aside), effective n for lag-1 autocorrelation; Mann-Kendall "
+               "drift check"),
     "scalar": ("median", "order statistics (sign-test interval), effective n for lag-1 "
                          "autocorrelation; Mann-Kendall drift check"),
     "proportion": ("proportion", "Wilson score"),
@@ -68,13 +71,14 @@ class Statistics:
     autocorrelation: float | None = None  # lag-1, of the detrended series
     drift: float | None = None            # relative change over the run (Theil–Sen)
     drift_p: float | None = None          # Mann–Kendall p-value of that trend
+    outliers: int | None = None           # paired: trials set aside as gross outliers
 
     def to_dict(self) -> dict:
         def num(v):
             return None if v is None else to_json_number(v)
         d = {"estimate": num(self.estimate), "ci_low": num(self.low), "ci_high": num(self.high),
              "n": self.n, "relative_spread": num(self.relative_spread)}
-        for key in ("coverage", "effective_n", "autocorrelation", "drift", "drift_p"):
+        for key in ("coverage", "effective_n", "autocorrelation", "drift", "drift_p", "outliers"):
             if getattr(self, key) is not None:
                 d[key] = num(getattr(self, key))
         return d
@@ -104,8 +108,14 @@ def _sequence_statistics(samples: Samples, confidence: float) -> Statistics:
     t = stationarity.trend(x)
     rho = stationarity.lag1_autocorrelation(x)
     n_eff = stationarity.effective_n(n, rho)
-    interval = stats.hodges_lehmann_interval if samples.kind == "paired" else stats.median_interval
-    ci = interval(x, confidence, effective_n=n_eff)
+    if samples.kind == "paired":  # HL assumes symmetry: gross one-sided outliers are set aside
+        kept = stats.without_gross_outliers(x, OUTLIER_MADS)
+        ci = stats.hodges_lehmann_interval(kept, confidence,
+                                           effective_n=stationarity.effective_n(kept.size, rho))
+        outliers = n - kept.size
+    else:
+        ci = stats.median_interval(x, confidence, effective_n=n_eff)
+        outliers = None
     centre = ci.estimate
     if samples.kind == "paired":
         estimate, low, high = math.exp(centre), math.exp(ci.low), math.exp(ci.high)
@@ -115,7 +125,8 @@ def _sequence_statistics(samples: Samples, confidence: float) -> Statistics:
         estimate, low, high = centre, ci.low, ci.high
         spread = stats.relative_spread(x)
         drift = t.slope * (n - 1) / abs(centre) if centre != 0 else (0.0 if t.slope == 0 else math.inf)
-    return Statistics(estimate, low, high, n, spread, ci.coverage, n_eff, rho, drift, t.p_value)
+    return Statistics(estimate, low, high, n, spread, ci.coverage, n_eff, rho, drift, t.p_value,
+                      outliers)
 
 
 def compute_statistics(samples: Samples, confidence: float) -> Statistics:
