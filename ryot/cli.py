@@ -63,10 +63,11 @@ def _cmd_accept(args: argparse.Namespace) -> int:
     console = Console(file=sys.stdout)
     console.print(summary_table(report))
     for note in written.notes:
-        console.print(Text(f"note: {note}", style="yellow"))
+        console.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
     folder = written.paths["report.json"].parent
     console.print(Text(f"report: {written.paths['report.json']}  (also "
-                       f"{', '.join(n for n in written.paths if n != 'report.json')} in {folder})"))
+                       f"{', '.join(n for n in written.paths if n != 'report.json')} in {folder})"),
+                  soft_wrap=True)
     return report["summary"]["exit_code"]
 
 

@@ -123,8 +123,8 @@ def call(fn: Callable[..., Any], *args: Any, limit_s: float | None = None,
         return outcome.get("value")
     if isinstance(error, (Exception, KeyboardInterrupt)):
         raise error
-    raise ProviderExit(f"{_describe_exit(error)} (a provider must return samples or raise an "
-                       "exception; the run went on)", outcome["details"])
+    raise ProviderExit(f"{_describe_exit(error)} instead of returning; the run went on",
+                       outcome["details"])
 
 
 def _timeout_message(limit_s: float | None) -> str:
@@ -135,8 +135,8 @@ def _timeout_message(limit_s: float | None) -> str:
 
 def _describe_exit(error: BaseException) -> str:
     if isinstance(error, SystemExit):
-        return f"SystemExit({error.code!r}): the provider called sys.exit()"
-    return f"{type(error).__name__}: {error}"
+        return f"called sys.exit({error.code!r})"
+    return f"raised {type(error).__name__}: {error} (a BaseException)"
 
 
 def _stack_of(thread: threading.Thread) -> str | None:
