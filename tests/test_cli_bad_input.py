@@ -2,10 +2,13 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from ryot.cli import main
+
+CHEAP = str(Path(__file__).resolve().parents[1] / "examples" / "cheap_criteria.json")
 
 
 @pytest.mark.parametrize("argv, fragment", [
@@ -15,6 +18,9 @@ from ryot.cli import main
     (["train", "--n-embd", "30", "--n-head", "4"], "n_embd=30 must be a multiple of n_head=4"),
     (["train", "--steps", "0"], "TrainConfig.steps must be an int >= 1"),
     (["accept", "--criteria", "/nonexistent/criteria.json"], "/nonexistent/criteria.json: cannot read"),
+    (["accept", "--criteria", CHEAP, "--out", "/proc/ryot-out"], "--out /proc/ryot-out: cannot create"),
+    (["criteria", "check", "--import", "/nonexistent/c.json"], "/nonexistent/c.json: cannot read"),
+    (["criteria", "migrate", "/nonexistent/legacy.json"], "/nonexistent/legacy.json: cannot read"),
     (["nonsense"], "invalid choice: 'nonsense'"),
 ])
 def test_exit_2_with_a_message(argv, fragment, capsys):

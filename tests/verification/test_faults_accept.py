@@ -169,6 +169,21 @@ class Killed(BaseException):  # noqa: N818 - stands for SIGKILL at one point of 
     pass
 
 
+class KillSwitch:
+    """Wraps file-system calls; the call after the first ``at`` ones raises Killed."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.calls = at, 0
+
+    def wrap(self, real):
+        def step(*args, **kwargs):
+            self.calls += 1
+            if self.calls > self.at:
+                raise Killed(f"killed at step {self.at}")
+            return real(*args, **kwargs)
+        return step
+
+
 def _contents(out):
     return {name: (out / name).read_bytes() for name in OUTPUTS if (out / name).exists()}
 
@@ -179,41 +194,40 @@ def test_7_a_kill_between_writes_never_leaves_a_mixed_set(tmp_path, monkeypatch)
     first = _contents(tmp_path / "out")
     shutil.copytree(tmp_path / "out", tmp_path / "first")
     second_doc = document(criterion(id="c", metric="synthetic.exact", params={"value": 0.5}))
-    real = {"replace": os.replace, "unlink": os.unlink}
-    step = 0
-    while True:
+    step, code = 0, None
+    while code is None:
         shutil.rmtree(tmp_path / "out")
         shutil.copytree(tmp_path / "first", tmp_path / "out")
-        calls = {"n": 0}
-
-        def counted(name, *args, _kill_at=step, **kwargs):
-            calls["n"] += 1
-            if calls["n"] > _kill_at:
-                raise Killed(f"killed at step {_kill_at}")
-            return real[name](*args, **kwargs)
-
-        monkeypatch.setattr(os, "replace", lambda *a, **k: counted("replace", *a, **k))
-        monkeypatch.setattr(os, "unlink", lambda *a, **k: counted("unlink", *a, **k))
-        try:
-            code = accept(tmp_path, second_doc, "out")
-        except Killed:
-            code = None
-        finally:
-            monkeypatch.setattr(os, "replace", real["replace"])
-            monkeypatch.setattr(os, "unlink", real["unlink"])
+        switch = KillSwitch(step)
+        with monkeypatch.context() as patched:
+            patched.setattr(os, "replace", switch.wrap(os.replace))
+            patched.setattr(os, "unlink", switch.wrap(os.unlink))
+            try:
+                code = accept(tmp_path, second_doc, "out")
+            except Killed:
+                step += 1
         left = _contents(tmp_path / "out")
-        old = {n for n, data in left.items() if first[n] == data}
-        assert not (old and len(old) < len(left)), f"step {step}: mixed set {sorted(left)}"
+        old = {name for name, data in left.items() if first[name] == data}
+        assert not (old and len(old) < len(left)), f"kill at {switch.at}: mixed {sorted(left)}"
         if "report.json" in left:  # present only beside the rest of its own set
-            assert set(left) == set(OUTPUTS), f"step {step}: {sorted(left)}"
-        if code is not None:
-            break
-        step += 1
+            assert set(left) == set(OUTPUTS), f"kill at {switch.at}: {sorted(left)}"
     assert code == 1 and step >= len(OUTPUTS) * 2  # every unlink and rename was a kill point
     assert json.loads(left["report.json"])["results"][0]["status"] == "FAIL"
     sha = json.loads(left["report.json"])["sha256"]
     assert sha in left["report.md"].decode() and sha in left["junit.xml"].decode()
-    assert not list((tmp_path / "out").glob(".ryot-staging-*"))  # leftovers cleaned
+
+
+def test_7_the_next_run_removes_what_a_killed_run_left(tmp_path, monkeypatch):
+    doc, out = document(fails()), tmp_path / "out"
+    with monkeypatch.context() as patched:
+        switch = KillSwitch(2)
+        patched.setattr(os, "replace", switch.wrap(os.replace))
+        patched.setattr(os, "unlink", switch.wrap(os.unlink))
+        with pytest.raises(Killed):
+            accept(tmp_path, doc, "out")
+    assert list(out.glob(".ryot-staging-*")) and "report.json" not in _contents(out)
+    assert accept(tmp_path, doc, "out") == 1
+    assert not list(out.glob(".ryot-staging-*")) and set(_contents(out)) == set(OUTPUTS)
 
 
 def test_7_a_second_run_into_a_folder_in_use_is_exit_2(tmp_path, capsys):
