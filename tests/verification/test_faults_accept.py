@@ -260,7 +260,7 @@ def test_9_markup_and_newlines_in_user_strings(tmp_path, capsys):
     assert len(rows) == 3  # header + two criteria: the message's newline did not split a row
     for row in rows:
         assert len(re.split(r"(?<!\\)\|", row)) == 10  # 8 cells: its pipes are escaped
-    assert "line one<br>line \\| two \\`tick\\` \\[/red\\] \\*\\*bold\\*\\* \\<b\\>" in rows[2]
+    assert "line one<br>line \\| two \\`tick\\` \\[/red\\] \\*\\*bold\\*\\* \\<b>" in rows[2]
     suite = ET.parse(tmp_path / "out" / "junit.xml").getroot().find("testsuite")
     assert "line one" in suite.find("testcase[@name='boom']/error").get("message")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_SPECIAL = re.compile(r"([\\`*_\[\]|<>~&])")
+_SPECIAL = re.compile(r"([\\`*_\[\]|~&]|<(?=[A-Za-z/!?]))")  # "<" only where a tag could start
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
