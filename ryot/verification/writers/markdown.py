@@ -56,9 +56,9 @@ def render_markdown(report: dict, notes: Sequence[str] = ()) -> str:
             reason += f" **SUSPICIOUS:** {text(r['suspicious'])}"
         lines.append(f"| {ICON[r['status']]} | {code(r['id'])} | {code(r['metric'])} | {value} | "
                      f"{_bounds(c)} | {s['n'] if s else 0} | **{r['status']}** | {reason} |")
-    lines += ["", "Intervals: percentile bootstrap of the median (ratio of medians for paired "
-              "A/B trials), seeded; sequential looks use a Bonferroni-adjusted confidence. "
-              "`ryot verify report.json` recomputes every figure from the raw samples.", ""]
+    lines += ["", "How each value and interval was computed is in report.json (each result's "
+              "`method`; docs/statistics.md explains them). `ryot verify report.json` recomputes "
+              "every figure from the raw samples.", ""]
     if notes:
         lines += ["**Notes:**", "", *(f"- {text(n)}" for n in notes), ""]
     outputs = report.get("provider_output") or {}
