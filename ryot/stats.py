@@ -73,6 +73,15 @@ def median_rank(m: int, confidence: float) -> tuple[int, float]:
     return k, float(coverage[k - 1])
 
 
+def _mapped_ranks(k: int, of: int, n: int) -> tuple[int, int]:
+    """Ranks k and of−k+1 of an ordering of ``of`` values, moved to the same quantile levels
+    k/(of+1) and (of+1−k)/(of+1) of ``n`` values, rounded outwards (identity when of == n)."""
+    if of == n:
+        return k, n - k + 1
+    return (max(1, int(math.floor(k * (n + 1) / (of + 1)))),
+            min(n, int(math.ceil((of + 1 - k) * (n + 1) / (of + 1)))))
+
+
 def median_interval(samples: Sequence[float], confidence: float, *,
                     effective_n: float | None = None) -> Interval:
     """Distribution-free interval for the median of ``samples``.
@@ -86,11 +95,7 @@ def median_interval(samples: Sequence[float], confidence: float, *,
         raise ValueError("median_interval needs at least one sample")
     m = n if effective_n is None else max(1, min(n, int(math.floor(effective_n))))
     k, coverage = median_rank(m, confidence)
-    if m == n:
-        lo_rank, hi_rank = k, n - k + 1
-    else:  # the same quantile levels k/(m+1) and (m+1−k)/(m+1), rounded outwards
-        lo_rank = max(1, int(math.floor(k * (n + 1) / (m + 1))))
-        hi_rank = min(n, int(math.ceil((m + 1 - k) * (n + 1) / (m + 1))))
+    lo_rank, hi_rank = _mapped_ranks(k, m, n)
     return Interval(float(np.median(x)), float(x[lo_rank - 1]), float(x[hi_rank - 1]),
                     confidence, coverage)
 
@@ -146,12 +151,7 @@ def hodges_lehmann_interval(samples: Sequence[float], confidence: float, *,
     total = walsh.size
     m = n if effective_n is None else max(1, min(n, int(math.floor(effective_n))))
     k, coverage = signed_rank_k(m, confidence)
-    if m == n:
-        lo_rank, hi_rank = k, total - k + 1
-    else:
-        total_m = m * (m + 1) // 2
-        lo_rank = max(1, int(math.floor(k * (total + 1) / (total_m + 1))))
-        hi_rank = min(total, int(math.ceil((total_m + 1 - k) * (total + 1) / (total_m + 1))))
+    lo_rank, hi_rank = _mapped_ranks(k, m * (m + 1) // 2, total)
     return Interval(float(np.median(walsh)), float(walsh[lo_rank - 1]), float(walsh[hi_rank - 1]),
                     confidence, coverage)
 
