@@ -54,7 +54,11 @@ from .workloads.model import GPT, GPTConfig
 
 
 class TrainingStopped(RuntimeError):
-    """Too many safety-gate violations: the run stops with the reasons."""
+    """Too many safety-gate violations: the run stops with the reasons (``record``: the last step)."""
+
+    def __init__(self, message: str, record: StepRecord | None = None) -> None:
+        super().__init__(message)
+        self.record = record
 
 
 class RunDirError(ValueError):
@@ -423,7 +427,8 @@ class Trainer:
         if len(self.result.violations) >= self.config.max_violations:
             raise TrainingStopped(
                 f"stopped after {len(self.result.violations)} safety-gate violations "
-                f"(max_violations={self.config.max_violations}); last at step {record.step}: {reasons}")
+                f"(max_violations={self.config.max_violations}); last at step {record.step}: {reasons}",
+                record)
 
     # -- the run --------------------------------------------------------------------------
     def run(self) -> TrainResult:
@@ -440,6 +445,8 @@ class Trainer:
                 if every and self.step % every == 0 and record.applied:
                     self.save_checkpoint()
         except TrainingStopped as exc:
+            if exc.record is not None and not any(r is exc.record for r in self.result.records[-1:]):
+                self.result.records.append(exc.record)  # the step that stopped the run is logged too
             self._finish("stopped", str(exc))
             raise
         except KeyboardInterrupt:
