@@ -528,8 +528,10 @@ def main(argv=None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
 
+    first_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 reports
+
     def show(record: StepRecord) -> None:
-        if record.step % 10 == 0 or not record.applied:
+        if first_rank and (record.step % 10 == 0 or not record.applied):
             flag = "" if record.applied else "  (gate violation: step not applied)"
             print(f"step {record.step:5d}  loss {record.loss:.4f}  {record.tokens / record.seconds:9.0f} tok/s{flag}",
                   file=sys.stderr)
@@ -550,8 +552,9 @@ def main(argv=None) -> int:
             print(f"ryot train: error: {exc}", file=sys.stderr)
             return 2
     final = result.losses[-1] if result.losses else float("nan")
-    print(json.dumps({"steps": result.config.steps, "final_loss": final,
-                      "violations": len(result.violations)}))
+    if first_rank:
+        print(json.dumps({"steps": result.config.steps, "final_loss": final,
+                          "violations": len(result.violations)}))
     return 0
 
 
