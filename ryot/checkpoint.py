@@ -87,8 +87,9 @@ def _read_record(path: Path) -> dict[str, Any]:
     try:
         text = record_path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CheckpointError(f"{path}: incomplete checkpoint ({record_path.name} is missing; "
-                              "the run probably stopped while writing it)") from None
+        raise CheckpointError(f"{path}: incomplete checkpoint: its record {record_path.name} is "
+                              "missing (the run stopped while writing it, or an older ryot wrote "
+                              "it)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{record_path}: cannot read ({exc})") from None
     try:

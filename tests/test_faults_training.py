@@ -473,16 +473,18 @@ def test_item13_sigint_exits_130_without_traceback_and_logs_why(tmp_path):
 
 
 # -- item 14 (and 2 under DDP): torchrun runs end cleanly, every time ----------------------------
-def torchrun(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def torchrun(*args: str, module: bool = True) -> subprocess.CompletedProcess:
+    """``torchrun -m ryot.train ARGS`` on 2 CPU ranks (``module=False``: ARGS start with a script)."""
     launcher = Path(sys.executable).parent / "torchrun"
     if not launcher.exists():
         pytest.skip("torchrun is not installed beside this Python")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    target = ["-m", "ryot.train"] if module else []
     return subprocess.run([str(launcher), "--nproc-per-node", "2", "--master-port", str(port),
-                           "-m", "ryot.train", *args], capture_output=True, text=True, timeout=600,
-                          cwd=cwd, env={**os.environ, "OMP_NUM_THREADS": "1"})
+                           *target, *args], capture_output=True, text=True, timeout=600,
+                          cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
 
 @pytest.mark.slow
@@ -503,3 +505,34 @@ def test_item2_nan_under_torchrun_is_gated_on_every_rank_and_rolled_back(tmp_pat
     assert log["status"] == "completed"
     assert [(v["step"], v["action"]) for v in log["violations"]] == [(3, "rolled back to step-000002.pt")]
     assert "grad_norm is not finite" in log["violations"][0]["reasons"]
+
+
+DDP_ROLLBACK = """
+import json, sys, torch, torch.distributed as dist
+from ryot.train import TrainConfig, Trainer
+t = Trainer(TrainConfig(mode="optimized", steps=6, checkpoint_every=2, inject_nan_at=(3,),
+                        batch_size=2, n_layer=1, n_head=2, n_embd=32, block_size=16), run_dir=sys.argv[1])
+t.run()
+x, _ = t.sampler.next()
+flat = torch.cat([p.detach().flatten() for p in t.raw_model.parameters()])
+xs, ps = [torch.empty_like(x) for _ in range(2)], [torch.empty_like(flat) for _ in range(2)]
+dist.all_gather(xs, x)
+dist.all_gather(ps, flat)
+if dist.get_rank() == 0:
+    print(json.dumps({"same_batches": torch.equal(xs[0], xs[1]), "violations": t.result.violations,
+                      "max_diff": float((ps[0] - ps[1]).abs().max())}))
+t.close()
+"""
+
+
+@pytest.mark.slow
+def test_item3_ddp_rollback_restores_each_ranks_own_data_position(tmp_path):
+    """Only rank 0 writes checkpoints; each rank must still get back its own sampler state
+    (restoring rank 0's on every rank would feed all ranks the same batches)."""
+    script = tmp_path / "ddp_rollback.py"
+    script.write_text(DDP_ROLLBACK)
+    proc = torchrun(str(script), str(tmp_path / "run"), module=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert [v["action"] for v in result["violations"]] == ["rolled back to step-000002.pt"]
+    assert result["same_batches"] is False and result["max_diff"] == 0.0
