@@ -93,7 +93,7 @@ def _read_cache(path: Path) -> tuple[dict[str, dict], str | None]:
     """The servable entries on disk, and why the file needs repair (None when it does not)."""
     try:
         info = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing there yet
         return {}, None
     except OSError as exc:
         return {}, f"cannot inspect it ({exc})"

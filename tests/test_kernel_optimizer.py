@@ -1,5 +1,4 @@
 import json
-import time
 
 import pytest
 import torch
@@ -93,10 +92,22 @@ def test_tiled_torch_matmul_is_correct_for_every_candidate():
         torch.testing.assert_close(ko.matmul_tiled_torch(a, b, config), a @ b, rtol=1e-4, atol=1e-4)
 
 
-def test_warm_call_is_cheap_enough_to_ignore():
+def test_warm_call_is_a_dictionary_lookup(monkeypatch):
     ko.tune("matmul", SHAPE)
-    start = time.perf_counter()
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a warm call must neither read the file nor time anything")
+
+    monkeypatch.setattr(ko, "_read_cache", fail)
+    monkeypatch.setattr(ko, "time_callable", fail)
     for _ in range(100):
-        ko.tune("matmul", SHAPE)
-    # generous on purpose (timed unit tests are noisy); the figure lives in docs/benchmarks.md
-    assert (time.perf_counter() - start) / 100 < 0.01
+        ko.tune("matmul", SHAPE)  # the figure for its cost lives in docs/benchmarks.md
+
+
+def test_an_unwritable_cache_is_a_warning_not_an_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("RYOT_CACHE_DIR", str(blocker / "cache"))  # its parent is a file
+    with pytest.warns(RuntimeWarning, match="could not save the tuning cache"):
+        config = ko.tune("matmul", SHAPE, samples=1)
+    assert isinstance(config, KernelConfig)

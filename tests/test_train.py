@@ -140,3 +140,23 @@ def test_an_exploding_gradient_halves_the_learning_rate():
     assert len(result.violations) == 4
     assert "learning rate halved to 0.0005" in result.violations[0]["action"]
     assert "learning rate halved to 6.25e-05" in result.violations[3]["action"]
+
+
+def test_cli_bad_keep_checkpoints_and_run_dir_are_exit_2(tmp_path, capsys):
+    from ryot.train import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["--keep-checkpoints", "-1"])
+    assert info.value.code == 2 and "keep_checkpoints must be an int >= 0" in capsys.readouterr().err
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    assert main(["--steps", "1", "--run-dir", str(not_a_dir)]) == 2
+    assert "--run-dir must be a directory" in capsys.readouterr().err
+    assert not_a_dir.read_text() == ""
+
+
+def test_a_completed_run_logs_its_status_and_the_orchestrator(tmp_path):
+    train(TrainConfig(**TINY), run_dir=tmp_path)
+    log = json.loads((tmp_path / "train_log.json").read_text())
+    assert log["status"] == "completed" and log["reason"] is None and len(log["records"]) == 6
+    assert log["orchestrator"]["gate_statistics"]["checks"] == 6
