@@ -177,7 +177,9 @@ def wilson_interval(successes: int, trials: int, confidence: float) -> Interval:
     denom = 1.0 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), confidence)
+    low = 0.0 if successes == 0 else min(p, max(0.0, centre - half))  # rounding must not
+    high = 1.0 if successes == trials else max(p, min(1.0, centre + half))  # exclude p itself
+    return Interval(p, low, high, confidence)
 
 
 TABLE_CELLS = ("both", "baseline_only", "candidate_only", "neither")

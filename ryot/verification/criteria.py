@@ -37,6 +37,7 @@ class Criterion:
     max_samples: int = 48
     max_seconds: float = 120.0
     max_noise: float = 0.5
+    timeout_seconds: float | None = None  # hard limit while providers run (see provider_call)
     requires: tuple[str, ...] = ()
     provider: str | None = None
     params: dict[str, Any] = field(default_factory=dict)

@@ -65,7 +65,7 @@ def _workload(criteria: CriteriaFile, outputs: dict[str, str]) -> tuple[Any, tup
     """The factory's product, or None and (the reason, evidence) why there is none."""
     if not criteria.workload:
         return None, None
-    limit = time_limit_s(max(c.max_seconds for c in criteria.criteria))
+    limit = max(time_limit_s(c.max_seconds, c.timeout_seconds) for c in criteria.criteria)
     with capture_output() as printed:
         try:
             return call(load_reference(criteria.workload), limit_s=limit), None

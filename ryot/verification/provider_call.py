@@ -25,7 +25,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-TIME_LIMIT_FACTOR = 3  # hard limit per criterion = this × its max_seconds
+TIME_LIMIT_FACTOR = 3  # default hard limit per criterion: this × its max_seconds ...
+MIN_TIME_LIMIT_S = 900.0  # ... but never less: a slow machine is not a hung provider
 TAIL_CHARS = 2000  # how much of a provider's output a report keeps
 
 
@@ -91,9 +92,12 @@ def silenced() -> Iterator[OutputTail]:
         yield sink
 
 
-def time_limit_s(max_seconds: float) -> float:
-    """The hard wall-clock limit of a criterion whose sampling budget is ``max_seconds``."""
-    return TIME_LIMIT_FACTOR * max_seconds
+def time_limit_s(max_seconds: float, timeout_seconds: float | None = None) -> float:
+    """The hard wall-clock limit of a criterion: its ``timeout_seconds``, or the larger of
+    TIME_LIMIT_FACTOR × its sampling budget ``max_seconds`` and MIN_TIME_LIMIT_S."""
+    if timeout_seconds is not None:
+        return timeout_seconds
+    return max(TIME_LIMIT_FACTOR * max_seconds, MIN_TIME_LIMIT_S)
 
 
 def call(fn: Callable[..., Any], *args: Any, limit_s: float | None = None,
@@ -128,9 +132,8 @@ def call(fn: Callable[..., Any], *args: Any, limit_s: float | None = None,
 
 
 def _timeout_message(limit_s: float | None) -> str:
-    return (f"timed out after {limit_s:g} s ({TIME_LIMIT_FACTOR} × max_seconds, the hard limit "
-            "per criterion; raise max_seconds if it needs longer); the provider's thread was "
-            "abandoned")
+    return (f"timed out after {limit_s:g} s (the criterion's hard limit; raise timeout_seconds "
+            "if it needs longer); the provider's thread was abandoned")
 
 
 def _describe_exit(error: BaseException) -> str:

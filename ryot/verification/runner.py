@@ -74,7 +74,7 @@ def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int
             have = samples.count if samples else 0
             batch = coerce(call(sampler, target - have, {**c.params, "_offset": have, "_quick": quick,
                                                  "_workload": workload},
-                                limit_s=time_limit_s(c.max_seconds), elapsed_s=clock() - start), kind)
+                                limit_s=time_limit_s(c.max_seconds, c.timeout_seconds), elapsed_s=clock() - start), kind)
             if samples is None:
                 samples = batch
             else:

@@ -97,8 +97,10 @@ class Verdict:
 def _series(samples: Samples) -> np.ndarray:
     """The ordered series the interval is computed on: log ratios (paired) or the values."""
     if samples.kind == "paired":
-        return np.log(np.asarray(samples.numerator, dtype=np.float64)
-                      / np.asarray(samples.denominator, dtype=np.float64))
+        # rounded to 1e-10 (relative 1e-10 of the ratio) so that float noise in the division
+        # cannot break or make ties, which the rank-based drift and dependence checks would see
+        return np.round(np.log(np.asarray(samples.numerator, dtype=np.float64)
+                               / np.asarray(samples.denominator, dtype=np.float64)), 10)
     return np.asarray(samples.values, dtype=np.float64)
 
 

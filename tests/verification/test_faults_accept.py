@@ -51,7 +51,7 @@ def passes(cid="passes"):
 
 def user(cid, provider, **params):
     return criterion(id=cid, metric=f"user.{cid}", provider=f"{FP}:{provider}", params=params,
-                     min_samples=8, max_samples=8, max_seconds=0.3)
+                     min_samples=8, max_samples=8, max_seconds=0.3, timeout_seconds=0.9)
 
 
 # -- 4: a provider that exits or raises a BaseException ------------------------------------------
@@ -345,7 +345,7 @@ def test_13_a_hung_provider_times_out_and_the_run_goes_on(tmp_path, release_hung
     report = report_of(tmp_path)
     assert statuses(report) == {"hangs": "ERROR", "passes": "PASS"}
     hung = report["results"][0]
-    assert hung["reason"].startswith("timed out after 0.9 s")  # 3 × max_seconds 0.3
+    assert hung["reason"].startswith("timed out after 0.9 s")  # timeout_seconds
     assert "abandoned" in hung["reason"] and "RELEASE.wait()" in hung["error_traceback"]
 
 
