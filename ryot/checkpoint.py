@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import pickle
 import re
@@ -29,6 +28,7 @@ from typing import Any
 import torch
 
 from .atomic import write_bytes_atomic, write_json_atomic
+from .jsonio import read_strict_json
 
 FORMAT = "ryot.train_checkpoint"
 FORMAT_VERSION = 1
@@ -78,24 +78,13 @@ def step_of(path: str | os.PathLike[str]) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
 def _read_record(path: Path) -> dict[str, Any]:
     record_path = sidecar(path)
-    try:
-        text = record_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not record_path.exists():
         raise CheckpointError(f"{path}: incomplete checkpoint: its record {record_path.name} is "
                               "missing (the run stopped while writing it, or an older ryot wrote "
-                              "it)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{record_path}: cannot read ({exc})") from None
-    try:
-        record = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise CheckpointError(f"{record_path}: not valid JSON ({exc})") from None
+                              "it)")
+    record, _ = read_strict_json(record_path, CheckpointError)
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise CheckpointError(f"{record_path}: not a ryot training checkpoint record "
                               f"(expected an object with \"format\": \"{FORMAT}\")")

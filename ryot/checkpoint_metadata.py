@@ -8,13 +8,12 @@ source and the JSON pointer.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 from typing import Any
 
 from .atomic import write_json_atomic
+from .jsonio import body_of, read_strict_json, sha256_of
 from .schemas import describe, first_error
 
 SCHEMA = "checkpoint_metadata"
@@ -29,9 +28,7 @@ class CheckpointMetadataError(ValueError):
 
 def content_sha256(meta: dict[str, Any]) -> str:
     """sha256 of the canonical JSON of everything but the ``sha256`` field itself."""
-    body = {k: v for k, v in meta.items() if k != "sha256"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return sha256_of(body_of(meta, ("sha256",)))
 
 
 def seal(meta: dict[str, Any]) -> dict[str, Any]:
@@ -140,22 +137,6 @@ def save(path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
 
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read, parse, validate and verify the seal; errors name the file and the position."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CheckpointMetadataError(f"{path}: cannot read ({exc})") from None
-    try:
-        meta = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_object)
-    except json.JSONDecodeError as exc:
-        raise CheckpointMetadataError(
-            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise CheckpointMetadataError(f"{path}: nested deeper than {MAX_DEPTH} levels") from None
-    except ValueError as exc:
-        raise CheckpointMetadataError(f"{path}: {exc}") from None
+    meta, _ = read_strict_json(path, CheckpointMetadataError, object_pairs_hook=_object)
     return check(meta, str(path))
 
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")

@@ -66,9 +66,9 @@ def test_a_flipped_byte_is_detected(orch, tmp_path):
 
 @pytest.mark.parametrize("content, fragment", [
     ("{not json", "line 1, column 2"),
-    ('{"a": NaN}', "non-standard JSON constant NaN"),
+    ('{"a": NaN}', "NaN is not valid JSON"),
     ("[]", "invalid at / (document root)"),
-    (b"\xff\xfe", "cannot read"),
+    (b"\xff\xfe", "not UTF-8 text"),
 ])
 def test_unreadable_files_name_the_file_and_position(tmp_path, content, fragment):
     path = tmp_path / "bad.json"

@@ -398,7 +398,7 @@ def test_item12_files_with_duplicate_keys_or_deep_nesting_exit_2(meta, tmp_path)
     with pytest.raises(CheckpointMetadataError,
                        match=rf"{duplicate}: duplicate key 'checks' at /gate_statistics"):
         checkpoint_metadata.load(duplicate)
-    for path, message in ((duplicate, "duplicate key 'checks'"), (deep, "nested deeper than 32")):
+    for path, message in ((duplicate, "duplicate key 'checks'"), (deep, "nested too deeply")):
         proc = ryot("checkpoint", "check", str(path))
         assert proc.returncode == 2, proc.stderr
         assert str(path) in proc.stderr and message in proc.stderr and "Traceback" not in proc.stderr

@@ -7,11 +7,11 @@ and what was expected; the CLI turns it into exit code 2 without a traceback.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..jsonio import read_strict_json
 from ..schemas import describe, first_error
 from .errors import CriteriaError
 
@@ -64,42 +64,9 @@ class CriteriaFile:
     workload: str | None = None
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON (use a finite number)")
-
-
-def _no_duplicate_keys(pairs):
-    seen = {}
-    for key, value in pairs:
-        if key in seen:
-            raise ValueError(f"duplicate key {key!r} in one object")
-        seen[key] = value
-    return seen
-
-
 def read_json(path: str | os.PathLike[str], error=CriteriaError) -> tuple[Any, bytes]:
-    """Strict JSON from a UTF-8 file; errors name the file and the line and column."""
-    try:
-        raw = open(path, "rb").read()
-    except OSError as exc:
-        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
-                    f"{exc.start}); save the file as UTF-8") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    try:
-        return json.loads(text, parse_constant=_reject_constant,
-                          object_pairs_hook=_no_duplicate_keys), raw
-    except json.JSONDecodeError as exc:
-        raise error(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
-                    f"{exc.msg}") from None
-    except ValueError as exc:
-        raise error(f"{path}: invalid JSON: {exc}") from None
-    except RecursionError:
-        raise error(f"{path}: invalid JSON: nested too deeply") from None
+    """Strict JSON from a UTF-8 file (see :mod:`ryot.jsonio`); errors raise ``error``."""
+    return read_strict_json(path, error)
 
 
 def load_criteria(path: str | os.PathLike[str], registry=None, *,

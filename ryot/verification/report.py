@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import platform
 from datetime import datetime, timezone
@@ -17,6 +16,7 @@ from importlib import metadata
 from typing import Any
 
 from .. import sequential
+from ..jsonio import SEAL_FIELDS, body_of, canonical, seal, sha256_of  # noqa: F401 - re-exported
 from ..provenance import fingerprint
 from .criteria import CriteriaFile
 from .runner import Measurement
@@ -36,29 +36,10 @@ from .verdicts import (
 FORMAT, FORMAT_VERSION = "ryot.report", 2
 SCHEMA = "report"
 SEAL_KEY_ENV = "RYOT_SEAL_KEY"
-SEAL_FIELDS = ("sha256", "hmac")
-
-
-def _canonical(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
-
-
-def sha256_of(obj: Any) -> str:
-    return hashlib.sha256(_canonical(obj)).hexdigest()
-
-
-def body_of(d: dict) -> dict:
-    """What the seals cover: everything but the seals themselves."""
-    return {k: v for k, v in d.items() if k not in SEAL_FIELDS}
-
-
-def seal(d: dict) -> dict:
-    body = body_of(d)
-    return {**body, "sha256": sha256_of(body)}
 
 
 def hmac_of(report: dict, key: bytes) -> str:
-    return hmac.new(key, _canonical(body_of(report)), hashlib.sha256).hexdigest()
+    return hmac.new(key, canonical(body_of(report)), hashlib.sha256).hexdigest()
 
 
 def keyed_seal(report: dict, key: bytes) -> dict:

@@ -1,0 +1,82 @@
+"""Strict JSON in, sealed JSON out: the one reader and the one seal every ryot file format uses.
+
+* :func:`read_strict_json` — UTF-8 (a BOM is tolerated), no NaN/Infinity, no repeated keys, no
+  runaway nesting; every error names the file and, for syntax errors, the line and column.
+* :func:`sha256_of` / :func:`seal` — sha256 of the canonical JSON (sorted keys, no spaces) of a
+  document without its seal fields; reports, checkpoint metadata and training checkpoint records
+  are sealed this way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+SEAL_FIELDS = ("sha256", "hmac")
+
+
+def reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (use a finite number)")
+
+
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r} in one object")
+        seen[key] = value
+    return seen
+
+
+def parse_strict(text: str, *, object_pairs_hook: Callable = no_duplicate_keys) -> Any:
+    """``json.loads`` without NaN/Infinity and, by default, without repeated keys."""
+    return json.loads(text, parse_constant=reject_constant, object_pairs_hook=object_pairs_hook)
+
+
+def read_strict_json(path: str | os.PathLike[str], error: type[Exception] = ValueError, *,
+                     object_pairs_hook: Callable = no_duplicate_keys) -> tuple[Any, bytes]:
+    """(document, raw bytes) of a strict-JSON UTF-8 file; problems raise ``error`` naming it."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                    f"{exc.start}); save the file as UTF-8") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return parse_strict(text, object_pairs_hook=object_pairs_hook), raw
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
+                    f"{exc.msg}") from None
+    except RecursionError:
+        raise error(f"{path}: invalid JSON: nested too deeply") from None
+    except ValueError as exc:
+        raise error(f"{path}: invalid JSON: {exc}") from None
+
+
+def canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def body_of(doc: dict, seal_fields: Iterable[str] = SEAL_FIELDS) -> dict:
+    """The document without its seal fields: what a seal covers."""
+    drop = set(seal_fields)
+    return {k: v for k, v in doc.items() if k not in drop}
+
+
+def sha256_of(obj: Any) -> str:
+    return hashlib.sha256(canonical(obj)).hexdigest()
+
+
+def seal(doc: dict, seal_fields: Iterable[str] = SEAL_FIELDS) -> dict:
+    """``doc`` with its ``sha256`` set to the hash of its body."""
+    body = body_of(doc, seal_fields)
+    return {**body, "sha256": sha256_of(body)}
