@@ -14,6 +14,7 @@ from typing import Any
 from ..jsonio import read_strict_json
 from ..schemas import describe, first_error
 from .errors import CriteriaError
+from .statuses import bounds_text
 
 SCHEMA = "criteria"
 BUILTIN_DEFAULTS = {"confidence": 0.95, "min_samples": 12, "max_samples": 48,
@@ -44,9 +45,7 @@ class Criterion:
     baseline: str | None = None
 
     def bounds_text(self) -> str:
-        if self.comparator == "between":
-            return f"between {self.min:g} and {self.max:g}"
-        return f"{self.comparator} {self.threshold:g}"
+        return bounds_text(self.comparator, self.threshold, self.min, self.max)
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}

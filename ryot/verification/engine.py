@@ -18,12 +18,11 @@ from .criteria import Criterion, load_criteria
 from .evaluate import RunObserver, run
 from .outdir import claimed
 from .runner import Measurement
+from .statuses import TABLE, bounds_of
 from .writers import Written, write_all
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
-STYLE = {"PASS": "green", "FAIL": "red", "INCONCLUSIVE": "yellow", "INVALID": "magenta",
-         "NOT_APPLICABLE": "dim", "ERROR": "bold red"}
 
 
 def default_criteria_path() -> Path:
@@ -53,7 +52,7 @@ class ProgressDisplay(RunObserver):
 
     def finished(self, m: Measurement) -> None:
         status, n = m.verdict.status, m.samples.count if m.samples else 1
-        self.progress.update(self.tasks[m.criterion.id], status=f"[{STYLE[status]}]{status}[/]",
+        self.progress.update(self.tasks[m.criterion.id], status=f"[{TABLE[status].style}]{status}[/]",
                              total=max(1, n), completed=n)
 
 
@@ -70,9 +69,8 @@ def summary_table(report: dict) -> Table:
         value = "—" if not s else _num(s["estimate"]) + (
             f" [{_num(s['ci_low'])}, {_num(s['ci_high'])}]"
             if s.get("ci_low") is not None and s.get("ci_high") is not None else "")
-        bound = (f"between {c['min']:g} and {c['max']:g}" if c["comparator"] == "between"
-                 else f"{c['comparator']} {c['threshold']:g}")
-        verdict = Text(r["status"], style=STYLE[r["status"]])
+        bound = bounds_of(c)
+        verdict = Text(r["status"], style=TABLE[r["status"]].style)
         if r["suspicious"]:
             verdict.append(" (SUSPICIOUS)")
         table.add_row(Text(r["id"]), Text(value), Text(bound), verdict)

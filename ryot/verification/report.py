@@ -20,11 +20,8 @@ from ..jsonio import SEAL_FIELDS, body_of, canonical, seal, sha256_of  # noqa: F
 from ..provenance import fingerprint
 from .criteria import CriteriaFile
 from .runner import Measurement
+from .statuses import exit_code  # noqa: F401 - re-exported
 from .verdicts import (
-    ERROR,
-    FAIL,
-    INCONCLUSIVE,
-    INVALID,
     METHODS,
     NOT_APPLICABLE,
     PASS,
@@ -59,15 +56,6 @@ def seal_key(key_file: str | os.PathLike[str] | None = None) -> bytes | None:
         return key
     env = os.environ.get(SEAL_KEY_ENV, "")
     return env.encode("utf-8") if env else None
-
-
-def exit_code(counts: dict[str, int]) -> int:
-    """0 all PASS (NOT_APPLICABLE allowed) · 1 any FAIL · 3 anything else undecided."""
-    if counts.get(FAIL):
-        return 1
-    if counts.get(INCONCLUSIVE) or counts.get(INVALID) or counts.get(ERROR):
-        return 3
-    return 0
 
 
 def _version(package: str) -> str | None:

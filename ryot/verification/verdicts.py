@@ -31,10 +31,15 @@ import numpy as np
 from .. import sequential, stationarity, stats
 from .criteria import Criterion
 from .samples import Samples, to_json_number
-
-PASS, FAIL, INCONCLUSIVE, INVALID = "PASS", "FAIL", "INCONCLUSIVE", "INVALID"
-NOT_APPLICABLE, ERROR = "NOT_APPLICABLE", "ERROR"
-STATUSES = (PASS, FAIL, INCONCLUSIVE, INVALID, NOT_APPLICABLE, ERROR)
+from .statuses import (  # noqa: F401 - re-exported: verdicts are where callers look for them
+    ERROR,
+    FAIL,
+    INCONCLUSIVE,
+    INVALID,
+    NOT_APPLICABLE,
+    PASS,
+    STATUSES,
+)
 
 RESAMPLES = stats.RESAMPLES
 SEED = stats.SEED

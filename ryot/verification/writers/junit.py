@@ -1,6 +1,6 @@
 """junit.xml for CI systems: one testcase per criterion.
 
-FAIL -> <failure>; INCONCLUSIVE, INVALID, ERROR -> <error>; NOT_APPLICABLE -> <skipped>.
+Each status's element (<failure>, <error>, <skipped> or none) comes from :mod:`..statuses`.
 Characters XML 1.0 cannot carry (control characters in an exception message) are written as
 ``\\xNN``.
 """
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+
+from ..statuses import TABLE
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -23,9 +25,9 @@ def render_junit(report: dict) -> str:
     suite = ET.Element("testsuite", {
         "name": _xml(f"ryot acceptance: {report['criteria_file']['name']}"),
         "tests": str(len(results)),
-        "failures": str(counts.get("FAIL", 0)),
-        "errors": str(counts.get("INCONCLUSIVE", 0) + counts.get("INVALID", 0) + counts.get("ERROR", 0)),
-        "skipped": str(counts.get("NOT_APPLICABLE", 0)),
+        **{f"{element}s" if element != "skipped" else element:
+           str(sum(n for s, n in counts.items() if TABLE[s].junit == element))
+           for element in ("failure", "error", "skipped")},
         "time": f"{sum(r['elapsed_s'] for r in results):.3f}",
         "timestamp": _xml(report["started_at"]),
     })
@@ -35,14 +37,13 @@ def render_junit(report: dict) -> str:
         case = ET.SubElement(suite, "testcase", {"classname": _xml(f"ryot.{r['metric']}"),
                                                  "name": _xml(r["id"]), "time": f"{r['elapsed_s']:.3f}"})
         status, reason = r["status"], _xml(r["reason"])
-        if status == "FAIL":
-            ET.SubElement(case, "failure", {"type": status, "message": reason})
-        elif status in ("INCONCLUSIVE", "INVALID", "ERROR"):
-            el = ET.SubElement(case, "error", {"type": status, "message": reason})
+        element = TABLE[status].junit
+        if element == "skipped":
+            ET.SubElement(case, "skipped", {"message": reason})
+        elif element is not None:
+            el = ET.SubElement(case, element, {"type": status, "message": reason})
             if r.get("error_traceback"):
                 el.text = _xml(r["error_traceback"])
-        elif status == "NOT_APPLICABLE":
-            ET.SubElement(case, "skipped", {"message": reason})
         if r["suspicious"]:
             ET.SubElement(case, "system-out").text = _xml(f"SUSPICIOUS: {r['suspicious']}")
     root = ET.Element("testsuites")

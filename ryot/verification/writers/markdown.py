@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..statuses import TABLE, bounds_of
 from .mdtext import code, fenced, text
-
-ICON = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "❔", "INVALID": "⚠️",
-        "NOT_APPLICABLE": "➖", "ERROR": "💥"}
 
 
 def _bounds(c: dict) -> str:
-    if c["comparator"] == "between":
-        return f"between {c['min']:g} and {c['max']:g}"
-    return f"{text(c['comparator'])} {c['threshold']:g}"
+    return text(bounds_of(c))
 
 
 def _fmt(v) -> str:
@@ -54,7 +50,7 @@ def render_markdown(report: dict, notes: Sequence[str] = ()) -> str:
         reason = text(r["reason"])
         if r["suspicious"]:
             reason += f" **SUSPICIOUS:** {text(r['suspicious'])}"
-        lines.append(f"| {ICON[r['status']]} | {code(r['id'])} | {code(r['metric'])} | {value} | "
+        lines.append(f"| {TABLE[r['status']].icon} | {code(r['id'])} | {code(r['metric'])} | {value} | "
                      f"{_bounds(c)} | {s['n'] if s else 0} | **{r['status']}** | {reason} |")
     lines += ["", "How each value and interval was computed is in report.json (each result's "
               "`method`; docs/statistics.md explains them). `ryot verify report.json` recomputes "

@@ -8,8 +8,11 @@ from __future__ import annotations
 import io
 import math
 
-COLOR = {"PASS": "#2e7d32", "FAIL": "#c62828", "INCONCLUSIVE": "#f9a825", "INVALID": "#6d4c41",
-         "NOT_APPLICABLE": "#9e9e9e", "ERROR": "#6a1b9a"}
+from ..statuses import TABLE
+
+
+def _colour(status: str) -> str:
+    return TABLE[status].colour
 
 
 def _finite(*values) -> bool:
@@ -42,10 +45,10 @@ def render_plot(report: dict) -> bytes:
             points.append(c["threshold"])
         if s and _finite(s["estimate"], s.get("ci_low"), s.get("ci_high")):
             ax.errorbar([s["estimate"]], [0], xerr=[[s["estimate"] - s["ci_low"]], [s["ci_high"] - s["estimate"]]],
-                        fmt="o", color=COLOR[r["status"]], capsize=4)
+                        fmt="o", color=_colour(r["status"]), capsize=4)
             points += [s["ci_low"], s["ci_high"]]
         elif s and _finite(s["estimate"]):  # an exact value: a point, no interval
-            ax.plot([s["estimate"]], [0], "o", color=COLOR[r["status"]])
+            ax.plot([s["estimate"]], [0], "o", color=_colour(r["status"]))
             points.append(s["estimate"])
         lo, hi = min(points), max(points)
         pad = (hi - lo) * 0.25 or abs(hi) * 0.25 or 1.0
@@ -54,7 +57,7 @@ def render_plot(report: dict) -> bytes:
         elif c["comparator"] == "<=":
             ax.axvspan(lo - pad, c["threshold"], color="#c8e6c9", alpha=0.6)
         ax.set_xlim(lo - pad, hi + pad)
-        ax.text(1.01, 0.5, r["status"], transform=ax.transAxes, color=COLOR[r["status"]],
+        ax.text(1.01, 0.5, r["status"], transform=ax.transAxes, color=_colour(r["status"]),
                 fontsize=8, va="center", fontweight="bold")
         ax.tick_params(axis="x", labelsize=7)
     fig.suptitle(f"ryot acceptance: {_literal(report['criteria_file']['name'])}\n"
