@@ -18,6 +18,14 @@ from typing import Any
 SEAL_FIELDS = ("sha256", "hmac")
 
 
+class StrictJSONError(ValueError):
+    """A file that is not strict JSON: ``path`` and ``message`` as data."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path, self.message = path, message
+        super().__init__(f"{path}: {message}")
+
+
 def reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON (use a finite number)")
 
@@ -36,30 +44,42 @@ def parse_strict(text: str, *, object_pairs_hook: Callable = no_duplicate_keys) 
     return json.loads(text, parse_constant=reject_constant, object_pairs_hook=object_pairs_hook)
 
 
-def read_strict_json(path: str | os.PathLike[str], error: type[Exception] = ValueError, *,
+def read_strict_json(path: str | os.PathLike[str], error: type[Exception] | None = None, *,
                      object_pairs_hook: Callable = no_duplicate_keys) -> tuple[Any, bytes]:
-    """(document, raw bytes) of a strict-JSON UTF-8 file; problems raise ``error`` naming it."""
+    """(document, raw bytes) of a strict-JSON UTF-8 file. Problems raise ``error(f"{path}:
+    {message}")``, or :class:`StrictJSONError` (path and message as data) when ``error`` is None."""
+    try:
+        return _read(path, object_pairs_hook)
+    except StrictJSONError as exc:
+        if error is None:
+            raise
+        raise error(str(exc)) from None
+
+
+def _read(path: str | os.PathLike[str], object_pairs_hook: Callable) -> tuple[Any, bytes]:
+    def fail(message: str) -> StrictJSONError:
+        return StrictJSONError(str(path), message)
+
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except OSError as exc:
-        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise fail(f"cannot read: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
-                    f"{exc.start}); save the file as UTF-8") from None
+        raise fail(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save "
+                   "the file as UTF-8") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
         return parse_strict(text, object_pairs_hook=object_pairs_hook), raw
     except json.JSONDecodeError as exc:
-        raise error(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
-                    f"{exc.msg}") from None
+        raise fail(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
-        raise error(f"{path}: invalid JSON: nested too deeply") from None
+        raise fail("invalid JSON: nested too deeply") from None
     except ValueError as exc:
-        raise error(f"{path}: invalid JSON: {exc}") from None
+        raise fail(f"invalid JSON: {exc}") from None
 
 
 def canonical(obj: Any) -> bytes:

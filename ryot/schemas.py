@@ -51,12 +51,18 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return f"{text[:keep]} …[{len(text) - 2 * keep} characters]… {text[-keep:]}"
 
 
-def describe(error: ValidationError) -> str:
-    """``at /a/b: <what was expected>`` — the pointer plus jsonschema's message, quoting at
-    most a short excerpt of the offending value (a document may be megabytes long)."""
+def describe_parts(error: ValidationError) -> tuple[str, str]:
+    """(pointer, what was expected): jsonschema's message quoting at most a short excerpt of
+    the offending value (a document may be megabytes long)."""
     pointer = json_pointer(error) or "/ (document root)"
     message = error.message
     quoted = repr(error.instance)
     if len(quoted) > EXCERPT_CHARS and quoted in message:
         message = message.replace(quoted, excerpt(quoted))
-    return f"at {excerpt(pointer)}: {excerpt(message, 4 * EXCERPT_CHARS)}"
+    return excerpt(pointer), excerpt(message, 4 * EXCERPT_CHARS)
+
+
+def describe(error: ValidationError) -> str:
+    """``at /a/b: <what was expected>``."""
+    pointer, message = describe_parts(error)
+    return f"at {pointer}: {message}"

@@ -11,8 +11,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..jsonio import read_strict_json
-from ..schemas import describe, first_error
+from ..jsonio import StrictJSONError, read_strict_json
+from ..schemas import describe_parts, first_error
 from .errors import CriteriaError
 from .statuses import bounds_text
 
@@ -64,8 +64,14 @@ class CriteriaFile:
 
 
 def read_json(path: str | os.PathLike[str], error=CriteriaError) -> tuple[Any, bytes]:
-    """Strict JSON from a UTF-8 file (see :mod:`ryot.jsonio`); errors raise ``error``."""
-    return read_strict_json(path, error)
+    """Strict JSON from a UTF-8 file (see :mod:`ryot.jsonio`); errors raise ``error`` (a
+    CriteriaError carries the file as its ``source``)."""
+    try:
+        return read_strict_json(path)
+    except StrictJSONError as exc:
+        if error is CriteriaError:
+            raise CriteriaError(exc.message, source=exc.path) from None
+        raise error(str(exc)) from None
 
 
 def load_criteria(path: str | os.PathLike[str], registry=None, *,
@@ -77,13 +83,14 @@ def load_criteria(path: str | os.PathLike[str], registry=None, *,
                           import_references=import_references)
 
 
-def _check_reference(reference: str, at: str, import_references: bool) -> None:
+def _check_reference(reference: str, source: str, pointer: str, import_references: bool) -> None:
     from .references import load, locate
 
     try:
         load(reference) if import_references else locate(reference)
     except ValueError as exc:
-        raise CriteriaError(f"{at}: cannot load {reference!r}: {exc}") from None
+        raise CriteriaError(f"cannot load {reference!r}: {exc}", source=source,
+                            pointer=pointer) from None
 
 
 def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None, *,
@@ -94,47 +101,53 @@ def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None, *,
     try:
         error = first_error(SCHEMA, doc)
     except RecursionError:
-        raise CriteriaError(f"{source}: nested too deeply") from None
+        raise CriteriaError("nested too deeply", source=source) from None
     if error is not None:
-        raise CriteriaError(f"{source}: {describe(error)}")
+        pointer, message = describe_parts(error)
+        raise CriteriaError(message, source=source, pointer=pointer)
     defaults = {**BUILTIN_DEFAULTS, **doc.get("defaults", {})}
     criteria, seen = [], {}
     for i, entry in enumerate(doc["criteria"]):
-        at = f"{source}: at /criteria/{i}"
+        at = f"/criteria/{i}"
         if entry["id"] in seen:
-            raise CriteriaError(f"{at}/id: duplicate id {entry['id']!r} (also at /criteria/{seen[entry['id']]})")
+            raise CriteriaError(f"duplicate id {entry['id']!r} (also at /criteria/{seen[entry['id']]})",
+                                source=source, pointer=f"{at}/id")
         seen[entry["id"]] = i
         merged = {**defaults, **entry}
-        _check_meaning(merged, at)
+        _check_meaning(merged, source, at)
         if "provider" in entry:
-            _check_reference(entry["provider"], f"{at}/provider", import_references)
+            _check_reference(entry["provider"], source, f"{at}/provider", import_references)
         elif entry["metric"] not in registry:
-            raise CriteriaError(f"{at}/metric: unknown metric {entry['metric']!r}; registered: "
-                                + ", ".join(sorted(registry.names())))
+            raise CriteriaError(f"unknown metric {entry['metric']!r}; registered: "
+                                + ", ".join(sorted(registry.names())), source=source,
+                                pointer=f"{at}/metric")
         merged["requires"] = tuple(merged.get("requires", ()))
         criteria.append(Criterion(**merged))
     if "workload" in doc:
-        _check_reference(doc["workload"], f"{source}: at /workload", import_references)
+        _check_reference(doc["workload"], source, "/workload", import_references)
     return CriteriaFile(path=source, sha256=sha256, name=doc.get("name", os.path.basename(source)),
                         criteria=tuple(criteria), description=doc.get("description", ""),
                         workload=doc.get("workload"))
 
 
-def _check_meaning(c: dict, at: str) -> None:
+def _check_meaning(c: dict, source: str, at: str) -> None:
     """What the schema cannot say: bounds that fit the comparator and each other."""
+    def problem(key: str, message: str) -> CriteriaError:
+        return CriteriaError(message, source=source, pointer=f"{at}/{key}")
+
     if c["comparator"] == "between":
         if "threshold" in c:
-            raise CriteriaError(f"{at}/threshold: 'between' takes min and max, not threshold")
+            raise problem("threshold", "'between' takes min and max, not threshold")
         if c["min"] > c["max"]:
-            raise CriteriaError(f"{at}/min: min ({c['min']}) is greater than max ({c['max']})")
+            raise problem("min", f"min ({c['min']}) is greater than max ({c['max']})")
     else:
         for key in ("min", "max"):
             if key in c:
-                raise CriteriaError(f"{at}/{key}: comparator {c['comparator']!r} takes threshold, "
-                                    f"not {key} (use 'between' for a range)")
+                raise problem(key, f"comparator {c['comparator']!r} takes threshold, not {key} "
+                                   "(use 'between' for a range)")
     if "expected_min" in c and "expected_max" in c and c["expected_min"] > c["expected_max"]:
-        raise CriteriaError(f"{at}/expected_min: expected_min ({c['expected_min']}) is greater "
-                            f"than expected_max ({c['expected_max']})")
+        raise problem("expected_min", f"expected_min ({c['expected_min']}) is greater than "
+                                      f"expected_max ({c['expected_max']})")
     if c["min_samples"] > c["max_samples"]:
-        raise CriteriaError(f"{at}/min_samples: min_samples ({c['min_samples']}) is greater than "
-                            f"max_samples ({c['max_samples']})")
+        raise problem("min_samples", f"min_samples ({c['min_samples']}) is greater than "
+                                     f"max_samples ({c['max_samples']})")

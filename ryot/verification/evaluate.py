@@ -52,13 +52,13 @@ def load(criteria: str | os.PathLike[str] | Mapping[str, Any]) -> CriteriaFile:
             canonical = json.dumps(criteria, sort_keys=True, separators=(",", ":"),
                                    allow_nan=False, ensure_ascii=False)
         except (TypeError, ValueError, RecursionError) as exc:
-            raise CriteriaError(f"{DICT_SOURCE}: not representable as JSON: {exc}") from None
+            raise CriteriaError(f"not representable as JSON: {exc}", source=DICT_SOURCE) from None
         doc = json.loads(canonical)  # a copy: later changes to the caller's dict change nothing
         return parse_criteria(doc, DICT_SOURCE, hashlib.sha256(canonical.encode()).hexdigest())
     if isinstance(criteria, (str, os.PathLike)):
         return load_criteria(criteria)
-    raise CriteriaError(f"criteria: expected the path of a criteria file or a dict in the "
-                        f"criteria-file format, got {type(criteria).__name__}")
+    raise CriteriaError(f"expected the path of a criteria file or a dict in the criteria-file "
+                        f"format, got {type(criteria).__name__}", source="criteria")
 
 
 def _workload(criteria: CriteriaFile, outputs: dict[str, str]) -> tuple[Any, tuple[str, str | None] | None]:

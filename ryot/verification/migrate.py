@@ -55,15 +55,16 @@ REQUIRES = {"gpu_utilization": ["cuda", "nvml"]}
 
 def _flatten(doc: Any, source: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
-        raise CriteriaError(f"{source}: a legacy criteria file is an object of sections, got "
-                            f"{type(doc).__name__}")
+        raise CriteriaError(f"a legacy criteria file is an object of sections, got "
+                            f"{type(doc).__name__}", source=source)
     if doc.get("format") == "ryot.criteria":
-        raise CriteriaError(f"{source}: already in the current format (\"format\": \"ryot.criteria\")")
+        raise CriteriaError("already in the current format (\"format\": \"ryot.criteria\")",
+                            source=source)
     flat = {}
     for section, body in doc.items():
         if not isinstance(body, dict):
-            raise CriteriaError(f"{source}: at /{section}: expected a section object of "
-                                f"thresholds, got {type(body).__name__}")
+            raise CriteriaError(f"expected a section object of thresholds, got "
+                                f"{type(body).__name__}", source=source, pointer=f"/{section}")
         for key, value in body.items():
             flat[key] = (section, value)
     return flat
@@ -87,7 +88,8 @@ def migrate(doc: Any, source: str = "legacy file") -> tuple[dict, list[str]]:
             unmapped.append(f"/{section}/{key}: expected a number, got {value!r}")
             continue
         elif not math.isfinite(value):  # 1e999 parses as inf; JSON cannot carry it
-            raise CriteriaError(f"{source}: at /{section}/{key}: {value} is not a finite number")
+            raise CriteriaError(f"{value} is not a finite number", source=source,
+                                pointer=f"/{section}/{key}")
         entry = criteria.setdefault(cid, {"id": cid, "metric": metric, "unit": unit,
                                           "comparator": comparator, "description": description})
         if description:
@@ -100,8 +102,9 @@ def migrate(doc: Any, source: str = "legacy file") -> tuple[dict, list[str]]:
             unmapped.append(f"{cid}: only an upper expectation was given, no threshold; dropped")
             del criteria[cid]
     if not criteria:
-        raise CriteriaError(f"{source}: no key maps to a criterion, so there is nothing to "
-                            "write (" + (excerpt("; ".join(unmapped), 400) or "the file has no keys") + ")")
+        raise CriteriaError("no key maps to a criterion, so there is nothing to write ("
+                            + (excerpt("; ".join(unmapped), 400) or "the file has no keys") + ")",
+                            source=source)
     migrated = {"format": "ryot.criteria", "format_version": 1,
                 "name": "migrated from the origin's success_criteria.json",
                 "criteria": list(criteria.values())}
@@ -117,4 +120,5 @@ def _check(migrated: dict, source: str) -> None:
     try:
         parse_criteria(migrated, f"{source} (as migrated)", import_references=False)
     except CriteriaError as exc:
-        raise CriteriaError(f"{exc}; fix the legacy value it came from") from None
+        raise CriteriaError(f"{exc.message}; fix the legacy value it came from",
+                            source=exc.source, pointer=exc.pointer) from None

@@ -46,3 +46,32 @@ def test_the_shipped_files_are_valid(capsys):
     root = Path(__file__).resolve().parents[2]
     for path in [root / "examples" / "cheap_criteria.json"]:
         assert main(["criteria", "check", str(path)]) == 0
+
+
+@pytest.mark.parametrize("name, pointer", [
+    ("00_syntax_trailing_comma.json", None),
+    ("23_unknown_metric.json", "/criteria/0/metric"),
+])
+def test_errors_carry_source_and_pointer_as_data(name, pointer):
+    """Callers read where the problem is from attributes, not by parsing the message."""
+    from ryot.verification.criteria import load_criteria
+    from ryot.verification.errors import CriteriaError
+
+    path = CORPUS / name
+    with pytest.raises(CriteriaError) as info:
+        load_criteria(path)
+    error = info.value
+    assert error.source == str(path) and error.pointer == pointer and error.message
+    assert str(error) == f"{path}: " + (f"at {pointer}: " if pointer else "") + error.message
+
+
+def test_schema_errors_carry_the_pointer():
+    from ryot.verification.criteria import parse_criteria
+    from ryot.verification.errors import CriteriaError
+
+    doc = {"format": "ryot.criteria", "format_version": 1,
+           "criteria": [{"id": "a", "metric": "synthetic.exact", "unit": "x", "comparator": ">=",
+                         "threshold": "high", "description": "d"}]}
+    with pytest.raises(CriteriaError) as info:
+        parse_criteria(doc, "<dict>")
+    assert info.value.pointer == "/criteria/0/threshold" and info.value.source == "<dict>"
