@@ -17,10 +17,10 @@ import time
 
 import numpy as np
 
+from ..provider import Metric, NotApplicable
+from ..samples import Samples
 from ..timing import interleaved
-from .errors import NotApplicable
-from .metrics import Metric, Registry
-from .samples import Samples
+from .metrics import Registry
 
 
 def _rng(params: dict) -> np.random.Generator:

@@ -13,22 +13,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from typing import Any
 
+from ..provider import Metric
+
 ENTRY_POINT_GROUP = "ryot.metrics"
-
-
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    kind: str  # scalar | paired | exact | proportion | paired_proportions (see samples.py)
-    unit: str
-    description: str
-    sampler: Callable[[int, dict], Any]
-    requires: tuple[str, ...] = ()
 
 
 class Registry:

@@ -1,0 +1,211 @@
+"""Raw samples as a metric provider returns them, in one of five shapes.
+
+* ``scalar`` — repeated measurements of one quantity (``values``, in the order taken);
+  statistic: the median;
+* ``paired`` — interleaved A/B trials (``numerator[i]`` and ``denominator[i]`` ran back to back);
+  statistic: the median of the per-pair ratios ``numerator[i] / denominator[i]``;
+* ``proportion`` — k successes out of n items of a finite evaluation set (an accuracy, a pass
+  rate); statistic: k / n with a Wilson interval;
+* ``paired_proportions`` — two models judged on the same items, as the 2×2 table of items both
+  got right, only the baseline, only the candidate, neither; statistic: candidate − baseline
+  accuracy (``difference``) or candidate ÷ baseline (``ratio``) with a bootstrap over items;
+* ``exact`` — one deterministic value (a count, a byte ratio, a coverage figure); no interval.
+
+Providers build the last three with :func:`proportion`, :func:`paired_proportions` and
+:func:`exact`, or return plain Python: a list of numbers (scalar), one number (exact), or a
+``{"numerator": [...], "denominator": [...]}`` dict (paired). Anything else — strings, booleans,
+None — is refused with a message naming what was returned.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+KINDS = ("scalar", "paired", "exact", "proportion", "paired_proportions")
+TABLE_CELLS = ("both", "baseline_only", "candidate_only", "neither")
+ONE_SHOT_KINDS = ("exact", "proportion", "paired_proportions")  # measured once, never resampled
+
+
+def to_json_number(v: float) -> float | str:
+    """Strict JSON has no NaN/Infinity: those are written as "nan", "inf", "-inf"."""
+    if math.isfinite(v):
+        return v
+    return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+
+
+def from_json_number(v: float | str) -> float:
+    return NON_FINITE[v] if isinstance(v, str) else float(v)
+
+
+def is_number(v: Any) -> bool:
+    """A real number that is not a bool (``True`` is an int in Python, never a measurement)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and type(v).__name__ != "bool_"
+
+
+def _number(v: Any, where: str) -> float:
+    if not is_number(v):
+        raise ValueError(f"a metric provider returned {type(v).__name__} {v!r} at {where}; "
+                         "expected a number")
+    return float(v)
+
+
+def _numbers(seq: Any, where: str) -> list[float]:
+    if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence) and not hasattr(seq, "tolist"):
+        raise ValueError(f"a metric provider returned {type(seq).__name__} for {where}; "
+                         "expected a list of numbers")
+    items = seq.tolist() if hasattr(seq, "tolist") else list(seq)
+    return [_number(v, f"{where}[{i}]") for i, v in enumerate(items)]
+
+
+def _count(v: Any, where: str) -> int:
+    if not is_number(v) or float(v) != int(v) or v < 0:
+        raise ValueError(f"{where} must be a non-negative integer count, got {v!r}")
+    return int(v)
+
+
+@dataclass
+class Samples:
+    kind: str
+    values: list[float] = field(default_factory=list)
+    numerator: list[float] = field(default_factory=list)
+    denominator: list[float] = field(default_factory=list)
+    warmup_reached: bool = True
+    details: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # proportion kinds
+    statistic: str | None = None  # paired_proportions: "difference" or "ratio"
+
+    @property
+    def count(self) -> int:
+        if self.kind == "paired":
+            return len(self.numerator)
+        if self.kind == "proportion":
+            return self.counts.get("trials", 0)
+        if self.kind == "paired_proportions":
+            return sum(self.counts.get(c, 0) for c in TABLE_CELLS)
+        return len(self.values)
+
+    def head(self, n: int) -> Samples:
+        """The first n trials (what the runner had seen at an earlier look)."""
+        if self.kind in ONE_SHOT_KINDS:
+            return self
+        return Samples(self.kind, self.values[:n], self.numerator[:n], self.denominator[:n],
+                       self.warmup_reached, dict(self.details), dict(self.counts), self.statistic)
+
+    def extend(self, more: Samples) -> None:
+        if more.kind != self.kind:
+            raise ValueError(f"a provider switched sample kind from {self.kind} to {more.kind}")
+        if self.kind in ONE_SHOT_KINDS:
+            raise ValueError(f"{self.kind} samples are measured once and cannot be extended")
+        self.values += more.values
+        self.numerator += more.numerator
+        self.denominator += more.denominator
+        self.warmup_reached = self.warmup_reached and more.warmup_reached
+        self.details.update(more.details)
+
+    def all_finite(self) -> bool:
+        return all(math.isfinite(v) for v in (*self.values, *self.numerator, *self.denominator))
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"kind": self.kind, "warmup_reached": self.warmup_reached}
+        if self.details:  # the measurements a value was computed from, kept as evidence
+            d["details"] = self.details
+        if self.kind == "paired":
+            d["numerator"] = [to_json_number(v) for v in self.numerator]
+            d["denominator"] = [to_json_number(v) for v in self.denominator]
+        elif self.kind == "proportion":
+            d["successes"], d["trials"] = self.counts["successes"], self.counts["trials"]
+        elif self.kind == "paired_proportions":
+            d["table"] = {c: self.counts[c] for c in TABLE_CELLS}
+            d["statistic"] = self.statistic
+        else:
+            d["values"] = [to_json_number(v) for v in self.values]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Samples:
+        def read(key):
+            return [from_json_number(v) for v in d.get(key, [])]
+        kind = d["kind"]
+        if kind == "proportion":
+            return proportion(d["successes"], d["trials"])
+        if kind == "paired_proportions":
+            return paired_proportions(**d["table"], statistic=d["statistic"])
+        return cls(kind=kind, values=read("values"), numerator=read("numerator"),
+                   denominator=read("denominator"), warmup_reached=d.get("warmup_reached", True))
+
+
+# -- constructors for providers ----------------------------------------------------------------
+def exact(value: float, **details: Any) -> Samples:
+    return Samples("exact", values=[_number(value, "the exact value")], details=details)
+
+
+def proportion(successes: int, trials: int, **details: Any) -> Samples:
+    """k successes out of n items of a finite evaluation set."""
+    k, n = _count(successes, "successes"), _count(trials, "trials")
+    if n < 1 or k > n:
+        raise ValueError(f"a proportion needs 1 <= trials and successes <= trials, got {k}/{n}")
+    return Samples("proportion", counts={"successes": k, "trials": n}, details=details)
+
+
+def paired_proportions(both: int, baseline_only: int, candidate_only: int, neither: int, *,
+                       statistic: str = "difference", **details: Any) -> Samples:
+    """Two models on the same items: how many items each combination got right."""
+    if statistic not in ("difference", "ratio"):
+        raise ValueError(f"statistic must be 'difference' or 'ratio', got {statistic!r}")
+    table = {c: _count(v, c) for c, v in zip(TABLE_CELLS, (both, baseline_only, candidate_only, neither),
+                                             strict=True)}
+    if sum(table.values()) < 1:
+        raise ValueError("paired proportions need at least one item")
+    return Samples("paired_proportions", counts=table, statistic=statistic, details=details)
+
+
+def paired_proportions_from_items(baseline_correct: Sequence[bool], candidate_correct: Sequence[bool],
+                                  *, statistic: str = "difference", **details: Any) -> Samples:
+    """The 2×2 table from per-item correctness of both models (same items, same order)."""
+    if len(baseline_correct) != len(candidate_correct):
+        raise ValueError(f"both models must be judged on the same items, got "
+                         f"{len(baseline_correct)} and {len(candidate_correct)}")
+    pairs = [(bool(a), bool(b)) for a, b in zip(baseline_correct, candidate_correct, strict=True)]
+    return paired_proportions(pairs.count((True, True)), pairs.count((True, False)),
+                              pairs.count((False, True)), pairs.count((False, False)),
+                              statistic=statistic, **details)
+
+
+def coerce(result: Any, kind: str | None = None) -> Samples:
+    """Accept what a provider returns: Samples, a list (scalar), a number (exact), or a dict
+    with ``numerator``/``denominator`` (paired). Strings, booleans and None are refused."""
+    if isinstance(result, Samples):
+        if result.kind not in KINDS:
+            raise ValueError(f"unknown sample kind {result.kind!r}; expected one of {', '.join(KINDS)}")
+        out = result
+        out.values = _numbers(out.values, "values")
+        out.numerator = _numbers(out.numerator, "numerator")
+        out.denominator = _numbers(out.denominator, "denominator")
+        if out.kind == "paired" and len(out.numerator) != len(out.denominator):
+            raise ValueError(f"paired samples need equal counts, got {len(out.numerator)} and "
+                             f"{len(out.denominator)}")
+    elif isinstance(result, dict) and "numerator" in result:
+        num = _numbers(result["numerator"], "numerator")
+        den = _numbers(result.get("denominator", []), "denominator")
+        if len(num) != len(den):
+            raise ValueError(f"paired samples need equal counts, got {len(num)} and {len(den)}")
+        warm = result.get("warmup_reached", True)
+        if not isinstance(warm, bool):
+            raise ValueError(f"warmup_reached must be true or false, got {warm!r}")
+        out = Samples("paired", numerator=num, denominator=den, warmup_reached=warm)
+    elif isinstance(result, (list, tuple)) or type(result).__name__ == "ndarray":
+        out = Samples("scalar", values=_numbers(result, "the returned list"))
+    elif is_number(result):
+        out = Samples("exact", values=[float(result)])
+    else:
+        raise ValueError(f"a metric provider returned {type(result).__name__} {result!r:.80}; "
+                         "expected a list of numbers, a number, a {numerator, denominator} dict "
+                         "or Samples")
+    if kind is not None and out.kind != kind:
+        raise ValueError(f"the metric declares {kind} samples but its provider returned {out.kind}")
+    return out
