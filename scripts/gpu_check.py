@@ -30,7 +30,7 @@ from ryot.inference_scaling import optimize_kv_cache  # noqa: E402
 from ryot.kernels.decode_attention import attention_reference  # noqa: E402
 from ryot.kernels.matmul import matmul_reference, matmul_triton  # noqa: E402
 from ryot.provenance import fingerprint  # noqa: E402
-from ryot.semantic_compression import _encode_torch, decode, encode, reconstruction_error  # noqa: E402
+from ryot.quantization import _encode_torch, decode, encode, reconstruction_error  # noqa: E402
 from ryot.timing import interleaved  # noqa: E402
 
 

@@ -5,7 +5,7 @@ import torch
 
 from ryot.kernels import quantize as qk
 from ryot.orchestrator import CompressionConfig
-from ryot.semantic_compression import _encode_torch, decode, encode
+from ryot.quantization import _encode_torch, decode, encode
 
 pytestmark = pytest.mark.interpreter
 
