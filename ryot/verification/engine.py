@@ -17,7 +17,7 @@ from rich.text import Text
 from .criteria import Criterion, load_criteria
 from .evaluate import RunObserver, run
 from .outdir import claimed
-from .runner import Measurement
+from .runner import CriterionResult
 from .statuses import TABLE, bounds_of
 from .writers import Written, write_all
 
@@ -50,7 +50,7 @@ class ProgressDisplay(RunObserver):
     def sampled(self, c: Criterion, done: int, total: int) -> None:
         self.progress.update(self.tasks[c.id], completed=done, total=total)
 
-    def finished(self, m: Measurement) -> None:
+    def finished(self, m: CriterionResult) -> None:
         status, n = m.verdict.status, m.samples.count if m.samples else 1
         self.progress.update(self.tasks[m.criterion.id], status=f"[{TABLE[status].style}]{status}[/]",
                              total=max(1, n), completed=n)

@@ -23,7 +23,7 @@ from .errors import CriteriaError
 from .metrics import default_registry
 from .provider_call import ProviderFailure, call, capture_output, silenced, time_limit_s
 from .references import load as load_reference
-from .runner import Measurement, measure, quick_budget
+from .runner import CriterionResult, measure, quick_budget
 from .verdicts import ERROR, Verdict
 
 WORKLOAD_KEY = "<workload>"  # provider_output's key for what the workload factory printed
@@ -39,7 +39,7 @@ class RunObserver:
     def sampled(self, criterion: Criterion, done: int, total: int) -> None:
         """``done`` samples of at most ``total`` so far."""
 
-    def finished(self, measurement: Measurement) -> None:
+    def finished(self, measurement: CriterionResult) -> None:
         """A criterion's measurement and verdict."""
 
 
@@ -93,7 +93,7 @@ def run(criteria: CriteriaFile, *, quick: bool = False,
         c = quick_budget(c) if quick else c
         observer.started(c)
         if failure is not None:
-            m = Measurement(c, Verdict(ERROR, failure[0], None), None, error=failure[1])
+            m = CriterionResult(c, Verdict(ERROR, failure[0], None), None, error=failure[1])
         else:
             with capture_output() as printed:
                 m = measure(c, registry, quick=quick, workload=workload,

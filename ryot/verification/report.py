@@ -19,7 +19,7 @@ from .. import sequential
 from ..jsonio import SEAL_FIELDS, body_of, canonical, seal, sha256_of  # noqa: F401 - re-exported
 from ..provenance import fingerprint
 from .criteria import CriteriaFile
-from .runner import Measurement
+from .runner import CriterionResult
 from .statuses import exit_code  # noqa: F401 - re-exported
 from .verdicts import (
     METHODS,
@@ -85,7 +85,7 @@ def method(c, kind: str | None, look_confidence: float | None, looks: list[int])
             "error_spending": "O'Brien-Fleming-type (Lan-DeMets), union bound over looks"}
 
 
-def result_entry(m: Measurement) -> dict[str, Any]:
+def result_entry(m: CriterionResult) -> dict[str, Any]:
     c, v = m.criterion, m.verdict
     entry: dict[str, Any] = {
         "id": c.id, "metric": c.metric, "criterion": c.to_dict(), "status": v.status,
@@ -101,7 +101,7 @@ def result_entry(m: Measurement) -> dict[str, Any]:
     return seal(entry)
 
 
-def build(criteria: CriteriaFile, measurements: list[Measurement], *, started_at: str,
+def build(criteria: CriteriaFile, measurements: list[CriterionResult], *, started_at: str,
           finished_at: str, quick: bool,
           provider_output: dict[str, str] | None = None, key: bytes | None = None) -> dict[str, Any]:
     """The sealed report; ``provider_output`` (criterion id -> the tail of what its provider

@@ -24,7 +24,9 @@ from .verdicts import ERROR, INVALID, NOT_APPLICABLE, Verdict, decide
 
 
 @dataclass
-class Measurement:
+class CriterionResult:
+    """One criterion after the runner: its verdict, the raw samples behind it and the looks
+    taken (a verdict-carrying record; ryot.timing.Measurement is the timing stage's)."""
     criterion: Criterion
     verdict: Verdict
     samples: Samples | None
@@ -55,14 +57,14 @@ def _sampler(c: Criterion, registry: Registry) -> tuple[Callable, str | None, tu
 
 def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int], None] | None = None,
             clock: Callable[[], float] = time.perf_counter, quick: bool = False,
-            workload: object = None) -> Measurement:
+            workload: object = None) -> CriterionResult:
     """Sample ``c`` sequentially. Providers receive ``params`` plus ``_offset`` (samples so far),
     ``_quick`` and ``_workload`` (what the criteria file's workload factory built, or None)."""
     start = clock()
     sampler, kind, metric_requires = _sampler(c, registry)
     reason = unmet((*metric_requires, *c.requires))
     if reason:
-        return Measurement(c, Verdict(NOT_APPLICABLE, reason, None), None)
+        return CriterionResult(c, Verdict(NOT_APPLICABLE, reason, None), None)
     schedule = sequential.look_schedule(c.min_samples, c.max_samples)
     confidences = sequential.look_confidences(c.confidence, schedule)
     look_conf = None
@@ -95,16 +97,16 @@ def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int
             if verdict.status is not None:
                 break
     except NotApplicable as exc:
-        return Measurement(c, Verdict(NOT_APPLICABLE, str(exc), None), samples, looks,
+        return CriterionResult(c, Verdict(NOT_APPLICABLE, str(exc), None), samples, looks,
                            elapsed_s=clock() - start)
     except InvalidMeasurement as exc:
-        return Measurement(c, Verdict(INVALID, str(exc), None), None, looks,
+        return CriterionResult(c, Verdict(INVALID, str(exc), None), None, looks,
                            elapsed_s=clock() - start)
     except ProviderFailure as exc:  # timed out, or exited instead of returning: ERROR, go on
-        return Measurement(c, Verdict(ERROR, str(exc), None), samples, looks,
+        return CriterionResult(c, Verdict(ERROR, str(exc), None), samples, looks,
                            elapsed_s=clock() - start, error=exc.details)
     except Exception as exc:  # noqa: BLE001 - a provider's failure is an ERROR verdict
         message = f"{type(exc).__name__}: {exc}"
-        return Measurement(c, Verdict(ERROR, message, None), samples, looks,
+        return CriterionResult(c, Verdict(ERROR, message, None), samples, looks,
                            elapsed_s=clock() - start, error=traceback.format_exc(limit=5))
-    return Measurement(c, verdict, samples, looks, look_conf, clock() - start)
+    return CriterionResult(c, verdict, samples, looks, look_conf, clock() - start)
