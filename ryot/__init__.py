@@ -13,3 +13,13 @@ def evaluate(criteria, *, quick=False):
     from .verification.evaluate import evaluate as _evaluate
 
     return _evaluate(criteria, quick=quick)
+
+
+def __getattr__(name):
+    """``ryot.paired_trials`` and ``ryot.timed_samples`` (from :mod:`ryot.timing`), imported
+    on first use so ``import ryot`` stays cheap."""
+    if name in ("paired_trials", "timed_samples"):
+        from . import timing
+
+        return getattr(timing, name)
+    raise AttributeError(f"module 'ryot' has no attribute {name!r}")

@@ -104,3 +104,42 @@ def interleaved(arms: dict[str, Callable[[], object]], rounds: int, warmup: int 
                 synchronize(device)
             times[name].append(_timed(arms[name], 1, device))
     return times
+
+
+def _device_name(device) -> str | None:
+    return None if device is None else str(device)
+
+
+def paired_trials(baseline: Callable[[], object], candidate: Callable[[], object], n: int, *,
+                  warmup: int = 1, device=None, rewarm: bool = False):
+    """``n`` A/B trials of two callables, ready to return from a metric provider.
+
+    Each round times one call of each arm, the order rotated every round (drift hits both
+    alike), synchronizing CUDA when ``device`` is a GPU. Returns paired samples with
+    ``numerator`` = baseline seconds and ``denominator`` = candidate seconds, so their ratio is
+    the candidate's speedup::
+
+        def speedup(n, params):
+            return ryot.paired_trials(eager_step, compiled_step, n)
+    """
+    from .samples import Samples
+
+    _check_count(n)
+    times = interleaved({"baseline": baseline, "candidate": candidate}, rounds=n, warmup=warmup,
+                        device=_device_name(device), rewarm=rewarm)
+    return Samples("paired", numerator=times["baseline"], denominator=times["candidate"])
+
+
+def timed_samples(fn: Callable[[], object], n: int, *, warmup: int = 1, device=None):
+    """``n`` timings (seconds, one call each) of ``fn`` after ``warmup`` calls: scalar samples
+    for a metric provider."""
+    from .samples import Samples
+
+    _check_count(n)
+    times = interleaved({"fn": fn}, rounds=n, warmup=warmup, device=_device_name(device))
+    return Samples("scalar", values=times["fn"])
+
+
+def _check_count(n: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"the number of trials must be an int >= 1, got {n!r}")

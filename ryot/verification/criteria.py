@@ -114,6 +114,7 @@ def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None, *,
                                 source=source, pointer=f"{at}/id")
         seen[entry["id"]] = i
         merged = {**defaults, **entry}
+        merged.setdefault("metric", entry["id"])  # a provider-only criterion names its metric by id
         _check_meaning(merged, source, at)
         if "provider" in entry:
             _check_reference(entry["provider"], source, f"{at}/provider", import_references)

@@ -3,6 +3,7 @@ display, write the report files as one set."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from datetime import datetime
@@ -94,4 +95,21 @@ def accept(criteria_path: str | os.PathLike[str] | None = None,
         with Progress(*columns, console=console, transient=False, redirect_stdout=False,
                       redirect_stderr=False) as progress:
             report = run(criteria, quick=quick, observer=ProgressDisplay(progress))
-        return report, write_all(report, out)
+        written = write_all(report, out)
+    return report, append_step_summary(written)
+
+
+def append_step_summary(written: Written) -> Written:
+    """On GitHub Actions (``GITHUB_STEP_SUMMARY`` set), append report.md to the job summary;
+    a failure to do so becomes a note, never an error."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not summary:
+        return written
+    try:
+        text = written.paths["report.md"].read_text(encoding="utf-8")
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(text.rstrip("\n") + "\n\n")
+    except OSError as exc:
+        note = f"could not append report.md to GITHUB_STEP_SUMMARY {summary}: {exc.strerror or exc}"
+        return dataclasses.replace(written, notes=(*written.notes, note))
+    return written

@@ -80,31 +80,52 @@ def _workload(criteria: CriteriaFile, outputs: dict[str, str]) -> tuple[Any, tup
     return None, failure
 
 
-def run(criteria: CriteriaFile, *, quick: bool = False,
-        observer: RunObserver | None = None) -> dict[str, Any]:
-    """Measure every criterion and return the sealed report (what report.json holds)."""
-    observer = observer or RunObserver()
-    registry = default_registry()
-    started = report_module.now()
-    outputs: dict[str, str] = {}
-    workload, failure = _workload(criteria, outputs)
-    measurements = []
-    for c in criteria.criteria:
-        c = quick_budget(c) if quick else c
-        observer.started(c)
+class Run:
+    """One acceptance run, criterion by criterion: the workload factory is built on the first
+    :meth:`measure`, and :meth:`report` seals whatever has been measured so far. (The pytest
+    plugin measures one criterion per test item; :func:`run` measures them all.)"""
+
+    def __init__(self, criteria: CriteriaFile, *, quick: bool = False,
+                 observer: RunObserver | None = None) -> None:
+        self.criteria, self.quick = criteria, quick
+        self.observer = observer or RunObserver()
+        self.registry = default_registry()
+        self.started_at = report_module.now()
+        self.outputs: dict[str, str] = {}
+        self.results: list[CriterionResult] = []
+        self._workload: tuple[Any, tuple[str, str | None] | None] | None = None
+
+    def measure(self, c: Criterion) -> CriterionResult:
+        if self._workload is None:
+            self._workload = _workload(self.criteria, self.outputs)
+        workload, failure = self._workload
+        c = quick_budget(c) if self.quick else c
+        self.observer.started(c)
         if failure is not None:
             m = CriterionResult(c, Verdict(ERROR, failure[0], None), None, error=failure[1])
         else:
             with capture_output() as printed:
-                m = measure(c, registry, quick=quick, workload=workload,
-                            on_progress=lambda done, total, c=c: observer.sampled(c, done, total))
+                m = measure(c, self.registry, quick=self.quick, workload=workload,
+                            on_progress=lambda done, total: self.observer.sampled(c, done, total))
             if printed.total:
-                outputs[c.id] = printed.text()
-        measurements.append(m)
-        observer.finished(m)
-    return report_module.build(criteria, measurements, started_at=started,
-                               finished_at=report_module.now(), quick=quick,
-                               provider_output=outputs)
+                self.outputs[c.id] = printed.text()
+        self.results.append(m)
+        self.observer.finished(m)
+        return m
+
+    def report(self) -> dict[str, Any]:
+        return report_module.build(self.criteria, self.results, started_at=self.started_at,
+                                   finished_at=report_module.now(), quick=self.quick,
+                                   provider_output=self.outputs)
+
+
+def run(criteria: CriteriaFile, *, quick: bool = False,
+        observer: RunObserver | None = None) -> dict[str, Any]:
+    """Measure every criterion and return the sealed report (what report.json holds)."""
+    session = Run(criteria, quick=quick, observer=observer)
+    for c in criteria.criteria:
+        session.measure(c)
+    return session.report()
 
 
 def evaluate(criteria: str | os.PathLike[str] | Mapping[str, Any], *,

@@ -1,0 +1,80 @@
+"""The pytest plugin (entry point ``pytest11``) in a repository that is not ryot's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ryot.cli import main
+
+CRITERIA = {
+    "format": "ryot.criteria", "format_version": 1, "name": "plugin",
+    "criteria": [
+        {"id": "passes", "metric": "synthetic.ratio", "unit": "x", "comparator": ">=", "threshold": 1.5,
+         "params": {"true_ratio": 2.0, "noise": 0.05}, "description": "passes"},
+        {"id": "fails", "metric": "synthetic.exact", "unit": "n", "comparator": "<=", "threshold": 1,
+         "params": {"value": 3}, "description": "fails"},
+        {"id": "gpu", "metric": "synthetic.scalar", "unit": "n", "comparator": ">=", "threshold": 0,
+         "requires": ["cuda"], "description": "skips here"},
+    ],
+}
+
+
+def run_pytest(cwd, *args, env=None):
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def other_repo(tmp_path):
+    (tmp_path / "criteria.json").write_text(json.dumps(CRITERIA))
+    return tmp_path
+
+
+def test_each_criterion_is_an_item_with_live_progress_and_a_report(other_repo):
+    summary = other_repo / "summary.md"
+    proc = run_pytest(other_repo, "--ryot-criteria", "criteria.json", "--ryot-out", "out", "-rA",
+                      env={"GITHUB_STEP_SUMMARY": str(summary)})
+    out = proc.stdout
+    assert proc.returncode == 1, out + proc.stderr
+    assert "PASSED criteria.json::passes" in out and "FAILED criteria.json::fails" in out
+    assert "SKIPPED" in out and "requires cuda" in out
+    assert "ryot: measuring passes (synthetic.ratio)" in out and "samples," in out
+    assert "FAIL: exact value 3 is outside <= 1" in out
+    report = other_repo / "out" / "report.json"
+    assert {p.name for p in (other_repo / "out").iterdir()} >= {"report.json", "report.md", "junit.xml"}
+    assert main(["verify", str(report), "--criteria", str(other_repo / "criteria.json")]) == 0
+    assert "| ❌ |" in summary.read_text() or "FAIL" in summary.read_text()
+
+
+def test_without_the_option_the_plugin_does_nothing(other_repo):
+    (other_repo / "test_plain.py").write_text("def test_one():\n    assert True\n")
+    proc = run_pytest(other_repo, "-q")
+    assert proc.returncode == 0 and "1 passed" in proc.stdout
+    assert not (other_repo / "results").exists()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--ryot-criteria", "missing.json"], "missing.json: cannot read"),
+    (["--ryot-criteria", "criteria.json", "--ryot-out", "criteria.json"], "--ryot-out"),
+])
+def test_bad_options_are_usage_errors_before_measuring(other_repo, args, fragment):
+    proc = run_pytest(other_repo, *args)
+    assert proc.returncode == 4, proc.stdout + proc.stderr  # pytest's usage-error code
+    assert fragment in proc.stderr and "Traceback" not in proc.stderr
+    assert "ryot: measuring" not in proc.stdout
+
+
+def test_ryot_accept_appends_report_md_to_the_github_step_summary(other_repo, monkeypatch):
+    summary = other_repo / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    assert main(["accept", "--criteria", str(other_repo / "criteria.json"), "--out",
+                 str(other_repo / "o")]) == 1
+    text = summary.read_text()
+    assert text.startswith("earlier step\n") and "fails" in text and "passes" in text
