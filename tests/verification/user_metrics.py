@@ -7,8 +7,8 @@ def always_four(n, params):
 
 def tiny_workload():
     """A user's workload factory: the built-in metrics train this instead of quick/full."""
-    from ryot.train import TrainConfig
-    from ryot.workloads.default import Preset
+    from ryot.metrics.workload import Preset
+    from ryot.training import TrainConfig
 
     return Preset("user-tiny", TrainConfig(steps=8, batch_size=2, n_layer=1, n_head=2, n_embd=32,
                                            block_size=32), eval_batches=2, prompt_tokens=8,
@@ -18,3 +18,8 @@ def tiny_workload():
 def workload_name(n, params):
     """A user metric that sees the workload object."""
     return [float(len(params["_workload"].name))] * n
+
+
+def constant_speedup(n, params):
+    """Paired trials whose every ratio is 2 (the baseline always twice as slow)."""
+    return {"numerator": [2.0] * n, "denominator": [1.0] * n}
