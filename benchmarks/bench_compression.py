@@ -1,11 +1,11 @@
 """encode / decode time, peak memory of a large encode, and measured ratios worth tracking."""
 
-import time
+import statistics
 
 import torch
 
 from ryot.config import CompressionConfig
-from ryot.semantic_compression import decode, encode, reconstruction_error
+from ryot.semantic_compression import decode, encode
 
 from .common import DEVICE, sync
 
@@ -49,20 +49,17 @@ class TrackCompression:
         decode(encode(self.x, self.cfg))
 
     def track_reconstruction_error(self, bits):
-        return reconstruction_error(self.x, decode(encode(self.x, self.cfg)))
+        from ryot.measurements import compression_relative_error  # inside: see __init__.py
+
+        return compression_relative_error(self.x, self.cfg)
 
     track_reconstruction_error.unit = "relative L2 error"
 
     def track_roundtrip_vs_clone(self, bits):
         """Median over 9 interleaved rounds of (encode+decode time) ÷ (clone time)."""
-        ratios = []
-        for _ in range(9):
-            start = time.perf_counter()
-            decode(encode(self.x, self.cfg))
-            ours = time.perf_counter() - start
-            start = time.perf_counter()
-            self.x.clone()
-            ratios.append(ours / (time.perf_counter() - start))
-        return sorted(ratios)[len(ratios) // 2]
+        from ryot.measurements import compression_roundtrip_vs_clone
+
+        times = compression_roundtrip_vs_clone(self.x, self.cfg, rounds=9)
+        return statistics.median(a / b for a, b in zip(times["roundtrip"], times["clone"], strict=True))
 
     track_roundtrip_vs_clone.unit = "x clone time"

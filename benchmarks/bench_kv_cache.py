@@ -11,11 +11,9 @@ HEADS, DIM = 8, 64
 
 
 def _filled(tokens, bits):
-    cache = optimize_kv_cache(1, HEADS, DIM, tokens, CompressionConfig(64, bits),
-                              RLVRConfig(1, 1.0, 256), device=DEVICE, dtype=torch.bfloat16)
-    k = torch.randn(1, HEADS, tokens, DIM, device=DEVICE, dtype=torch.bfloat16)
-    cache.append(0, k, k)
-    return cache
+    from ryot.measurements import filled_kv_cache, random_kv  # inside: see __init__.py
+
+    return filled_kv_cache(*random_kv(tokens, HEADS, DIM, torch.bfloat16, device=DEVICE), bits)
 
 
 class TimeKVCache:
@@ -45,7 +43,8 @@ class TrackKVCache:
     param_names = ["bits"]
 
     def track_memory_saved_1k(self, bits):
-        cache = _filled(1024, bits)
-        return 1 - cache.nbytes / cache.dense_nbytes
+        from ryot.measurements import kv_memory_saved
+
+        return kv_memory_saved(_filled(1024, bits))
 
     track_memory_saved_1k.unit = "fraction of dense bf16"

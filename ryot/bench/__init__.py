@@ -1,5 +1,9 @@
 """``ryot bench NAME``: micro-benchmarks whose raw samples are written beside their summary.
 
+Its job: figures for people (docs/benchmarks.md), one JSON file of raw samples per run. The
+asv suite in ``benchmarks/`` has the other job, tracking regressions commit by commit; both call
+the same measurement functions (:mod:`ryot.measurements`), so they measure the same thing.
+
 Each benchmark returns ``{"benchmark": ..., <provenance>, "rows": [...]}``; a row holds a label,
 unit, median, 95% bootstrap interval and every raw sample. Ratios come from A/B trials run
 interleaved (one of each per round), so drift hits both arms alike.

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import torch
-
 from ..config import CompressionConfig
+from ..measurements import compression_relative_error, compression_roundtrip_vs_clone, normal_tensor
 from ..provenance import fingerprint
 from ..semantic_compression import decode, encode, reconstruction_error
-from ..timing import interleaved
 from ..timing import steady_allocator as timing_steady_allocator
 from .rows import ratio_row, sample_row
 
@@ -28,28 +26,23 @@ def run(megabytes: int = 64, block: int = 64, rounds: int = 15,
     if steady_allocator:
         allocator = ("steady: freed memory reused (mallopt)" if timing_steady_allocator()
                      else "default (mallopt unavailable)")
-    n = megabytes * (1 << 20) // 4
-    x = torch.randn(n, generator=torch.Generator().manual_seed(0))
+    x = normal_tensor(megabytes)
     cfg = CompressionConfig(block, 8)
-    arms = {
-        "clone": lambda: x.clone(),
-        "ryot int8 (auto backend)": lambda: decode(encode(x, cfg)),
-        "naive torch int8 (eager)": lambda: decode(encode(x, cfg, backend="eager"),
-                                                   backend="eager"),
-    }
-    errors = {"ryot int8 (auto backend)": reconstruction_error(x, decode(encode(x, cfg))),
-              "naive torch int8 (eager)": reconstruction_error(
-                  x, decode(encode(x, cfg, backend="eager"), backend="eager"))}
+    ours, naive = "ryot int8 (auto backend)", "naive torch int8 (eager)"
+    others = {naive: lambda: decode(encode(x, cfg, backend="eager"), backend="eager")}
+    errors = {ours: compression_relative_error(x, cfg),
+              naive: reconstruction_error(x, decode(encode(x, cfg, backend="eager"), backend="eager"))}
     bnb, why_not = _bitsandbytes()
     if bnb is not None:
         def bnb_round_trip():
             q, state = bnb.quantize_blockwise(x, blocksize=block)
             return bnb.dequantize_blockwise(q, state)
-        arms["bitsandbytes quantize/dequantize_blockwise"] = bnb_round_trip
+        others["bitsandbytes quantize/dequantize_blockwise"] = bnb_round_trip
         errors["bitsandbytes quantize/dequantize_blockwise"] = reconstruction_error(x, bnb_round_trip())
-    times = interleaved(arms, rounds=rounds, warmup=2, rewarm=True)
+    times = compression_roundtrip_vs_clone(x, cfg, rounds, warmup=2, others=others)
+    times = {(ours if name == "roundtrip" else name): t for name, t in times.items()}
     rows = [sample_row(f"{name}: seconds per round trip", "s", t) for name, t in times.items()]
-    for name in arms:
+    for name in times:
         if name != "clone":
             rows.append(ratio_row(f"{name} ÷ clone", times[name], times["clone"],
                                   relative_error=errors[name]))
@@ -61,7 +54,7 @@ def run(megabytes: int = 64, block: int = 64, rounds: int = 15,
     sweep = x[: 1 << 22]
     for bits in (8, 4):
         for size in (32, 64, 128, 256):
-            err = reconstruction_error(sweep, decode(encode(sweep, CompressionConfig(size, bits))))
+            err = compression_relative_error(sweep, CompressionConfig(size, bits))
             rows.append({"label": f"int{bits} block {size}: relative error (4M values)",
                          "unit": "‖x−x̂‖/‖x‖", "median": err, "ci95": [err, err], "samples": [err]})
     return {"benchmark": "compression", "tensor": f"{megabytes} MB float32 N(0,1)",

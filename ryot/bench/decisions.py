@@ -23,10 +23,11 @@ import math
 import numpy as np
 
 from ..provenance import fingerprint
+from ..provider import Metric
+from ..samples import Samples
 from ..verification.criteria import BUILTIN_DEFAULTS, Criterion
-from ..verification.metrics import Metric, Registry
+from ..verification.metrics import Registry
 from ..verification.runner import measure
-from ..verification.samples import Samples
 
 THRESHOLD = 3.0
 TRUTH_OFFSETS = (-0.05, -0.02, -0.01, 0.0, 0.01, 0.02, 0.05)
