@@ -14,11 +14,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ryot import stats
+from ryot.samples import Samples
 from ryot.verification import report as report_module
 from ryot.verification.criteria import CriteriaFile, Criterion
 from ryot.verification.metrics import Metric, Registry
 from ryot.verification.runner import measure
-from ryot.verification.samples import Samples
 from ryot.verification.verdicts import FAIL, PASS, compute_statistics, decide
 from ryot.verification.verify import verify_report
 

@@ -1,11 +1,15 @@
-"""The verifiable arithmetic workload and RLVR over a shared-prefix KV cache."""
+"""The verifiable arithmetic task and RLVR over a shared-prefix KV cache."""
+
+from dataclasses import replace
 
 import pytest
 import torch
 
 from ryot.config import RLVRConfig
-from ryot.workloads import arithmetic as ar
-from ryot.workloads.model import GPT, GPTConfig
+from ryot.metrics import rlvr, workload
+from ryot.training import arithmetic as ar
+from ryot.training.generate import solve
+from ryot.training.model import GPT, GPTConfig
 
 
 def test_reward_checks_answers_exactly():
@@ -30,7 +34,7 @@ def tiny_model():
 
 
 def test_solve_tries_paths_until_the_budget_and_reports_rewards(tiny_model):
-    result = ar.solve(tiny_model, 12, 34, RLVRConfig(4, 1.0, 32), seed=3)
+    result = solve(tiny_model, 12, 34, RLVRConfig(4, 1.0, 32), seed=3)
     assert 1 <= result.paths_used <= 4
     assert all(r in (0.0, 1.0) for r in result.rewards)
     if result.best_reward < 1.0:
@@ -50,17 +54,29 @@ def test_paths_fork_the_prompt_without_copying_it(tiny_model, monkeypatch):
         return child
 
     monkeypatch.setattr(QuantizedKVCache, "fork", spy)
-    ar.solve(tiny_model, 1, 2, RLVRConfig(3, 1.0, 32))
+    solve(tiny_model, 1, 2, RLVRConfig(3, 1.0, 32))
     assert forks and all(all(same) for same in forks)
 
 
 def test_greedy_path_is_deterministic(tiny_model):
-    a = ar.solve(tiny_model, 40, 2, RLVRConfig(1, 1.0, 32), seed=0)
-    b = ar.solve(tiny_model, 40, 2, RLVRConfig(1, 1.0, 32), seed=99)
+    a = solve(tiny_model, 40, 2, RLVRConfig(1, 1.0, 32), seed=0)
+    b = solve(tiny_model, 40, 2, RLVRConfig(1, 1.0, 32), seed=99)
     assert a.paths == b.paths  # path 0 is greedy: the seed does not matter
 
 
 @pytest.mark.slow
 def test_rlvr_beats_greedy_on_the_trained_model():
-    result = ar.evaluate("quick")
+    result = rlvr.evaluate(rlvr.QUICK)
     assert sum(result["selected"]) >= sum(result["greedy"])
+
+
+def test_rlvr_metrics_follow_the_criteria_files_workload():
+    adds = workload.Preset("adds", replace(rlvr.QUICK, steps=5), eval_batches=1, prompt_tokens=4,
+                           new_tokens=4, steps_per_round=1)
+    assert rlvr.train_config({"_workload": adds}) is adds.train
+    assert rlvr.train_config({"_quick": True}) is rlvr.QUICK
+    assert rlvr.train_config({}) is rlvr.FULL
+    with pytest.raises(ValueError, match="arithmetic"):  # a pydoc workload is not silently replaced
+        rlvr.train_config({"_workload": workload.QUICK})
+    with pytest.raises(ValueError, match="unknown workload preset 'huge'"):
+        rlvr.train_config({"preset": "huge"})

@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from ryot import checkpoint as ckpt
 from ryot import checkpoint_metadata
 from ryot import kernel_optimizer as ko
 from ryot.atomic import write_json_atomic
@@ -35,7 +34,8 @@ from ryot.orchestrator import (
     OptimizationOrchestrator,
     RLVRConfig,
 )
-from ryot.train import RunDirError, TrainConfig, TrainingStopped, train
+from ryot.training import RunDirError, TrainConfig, TrainingStopped, train
+from ryot.training import checkpoints as ckpt
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = dict(batch_size=4, n_layer=1, n_head=2, n_embd=32, block_size=32)
@@ -509,7 +509,7 @@ def test_item2_nan_under_torchrun_is_gated_on_every_rank_and_rolled_back(tmp_pat
 
 DDP_ROLLBACK = """
 import json, sys, torch, torch.distributed as dist
-from ryot.train import TrainConfig, Trainer
+from ryot.training import TrainConfig, Trainer
 t = Trainer(TrainConfig(mode="optimized", steps=6, checkpoint_every=2, inject_nan_at=(3,),
                         batch_size=2, n_layer=1, n_head=2, n_embd=32, block_size=16), run_dir=sys.argv[1])
 t.run()

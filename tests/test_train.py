@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ryot.train import TrainConfig, TrainingStopped, train
+from ryot.training import TrainConfig, TrainingStopped, train
 
 TINY = dict(steps=6, batch_size=4, n_layer=1, n_head=2, n_embd=32, block_size=32)
 
@@ -114,7 +114,7 @@ def test_two_process_ddp_ranks_agree(tmp_path, mode):
     script = tmp_path / "ddp_check.py"
     script.write_text(
         "import json, os, sys, torch, torch.distributed as dist\n"
-        "from ryot.train import TrainConfig, Trainer\n"
+        "from ryot.training import TrainConfig, Trainer\n"
         f"t = Trainer(TrainConfig(mode={mode!r}, steps=3, batch_size=2, n_layer=1, n_head=2, n_embd=32, block_size=16))\n"
         "t.run()\n"
         "flat = torch.cat([p.detach().flatten() for p in t.raw_model.parameters()])\n"
@@ -143,7 +143,7 @@ def test_an_exploding_gradient_halves_the_learning_rate():
 
 
 def test_cli_bad_keep_checkpoints_and_run_dir_are_exit_2(tmp_path, capsys):
-    from ryot.train import main
+    from ryot.training.cli import main
 
     with pytest.raises(SystemExit) as info:
         main(["--keep-checkpoints", "-1"])

@@ -1,9 +1,9 @@
 """The metric registry: named providers of raw samples.
 
-A provider is ``sampler(n, params) -> samples`` (see :mod:`.samples` for the accepted shapes):
-it measures ``n`` more samples each call and never decides anything. Metrics come from
+A provider is ``sampler(n, params) -> samples`` (see :mod:`ryot.samples` for the accepted
+shapes): it measures ``n`` more samples each call and never decides anything. Metrics come from
 
-* ryot itself (:mod:`.builtin_metrics`);
+* ryot itself (:mod:`ryot.metrics`, loaded on first use of :func:`default_registry`);
 * other packages, through the entry-point group ``ryot.metrics`` (an entry point names a
   :class:`Metric` or a sampler function; the entry point's name is the metric's name);
 * a criterion's ``"provider": "module:function"`` (a sampler), for one-off user metrics.
@@ -71,9 +71,10 @@ def resolve_reference(reference: str) -> Callable:
 
 @cache
 def default_registry() -> Registry:
-    from . import builtin_metrics
+    from ..metrics import builtin_metrics
 
     registry = Registry()
-    builtin_metrics.register_all(registry)
+    for metric in builtin_metrics():
+        registry.register(metric)
     registry.load_entry_points()
     return registry

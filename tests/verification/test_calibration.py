@@ -16,9 +16,9 @@ import pytest
 
 from ryot import stats
 from ryot.bench.decisions import SCENARIOS, THRESHOLD, criterion, scenario_sampler
+from ryot.samples import Samples
 from ryot.verification.metrics import Metric, Registry
 from ryot.verification.runner import measure
-from ryot.verification.samples import Samples
 from ryot.verification.verdicts import compute_statistics
 
 REPLICATIONS = 2000

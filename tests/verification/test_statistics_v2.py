@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 
 from ryot import sequential, stationarity, stats
-from ryot.verification.criteria import Criterion
-from ryot.verification.metrics import Metric, Registry
-from ryot.verification.runner import measure
-from ryot.verification.samples import (
+from ryot.samples import (
     Samples,
     coerce,
     paired_proportions,
     paired_proportions_from_items,
     proportion,
 )
+from ryot.verification.criteria import Criterion
+from ryot.verification.metrics import Metric, Registry
+from ryot.verification.runner import measure
 from ryot.verification.verdicts import compute_statistics, decide
 
 

@@ -4,10 +4,10 @@ import math
 
 import pytest
 
+from ryot.samples import Samples
 from ryot.verification.criteria import Criterion
 from ryot.verification.metrics import default_registry
 from ryot.verification.runner import measure
-from ryot.verification.samples import Samples
 from ryot.verification.verdicts import decide, more_samples_hint
 
 

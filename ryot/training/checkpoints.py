@@ -27,8 +27,8 @@ from typing import Any
 
 import torch
 
-from .atomic import write_bytes_atomic, write_json_atomic
-from .jsonio import read_strict_json
+from ..atomic import write_bytes_atomic, write_json_atomic
+from ..jsonio import read_strict_json
 
 FORMAT = "ryot.train_checkpoint"
 FORMAT_VERSION = 1

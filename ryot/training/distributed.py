@@ -17,8 +17,8 @@ from dataclasses import replace
 
 import torch
 
-from .config import CompressionConfig
-from .semantic_compression import decode, encode, reconstruction_error
+from ..config import CompressionConfig
+from ..semantic_compression import decode, encode, reconstruction_error
 
 
 def is_distributed() -> bool:

@@ -1,4 +1,5 @@
-"""Real text every CPython has: the pydoc topic help (about 460 KB), byte-level tokens.
+"""What the loop trains on: CPython's pydoc topic help (about 460 KB, text every machine has)
+or the addition lines of :mod:`.arithmetic`, as byte-level tokens.
 
 The corpus is split once, deterministically: the first 90% trains, the rest is held out.
 Batches come from a seeded generator, so two runs with the same seed see the same data order.
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import torch
+
+from . import arithmetic
 
 VOCAB_SIZE = 256  # bytes
 
@@ -33,9 +36,7 @@ def dataset_splits(name: str) -> tuple[torch.Tensor, torch.Tensor]:
     if name == "pydoc":
         return splits()
     if name == "arithmetic":
-        from .arithmetic import splits as arithmetic_splits
-
-        return arithmetic_splits()
+        return arithmetic.splits()
     raise ValueError(f"unknown dataset {name!r}; known: pydoc, arithmetic")
 
 

@@ -1,0 +1,282 @@
+"""The origin report's metrics, measured on the default workload (:mod:`.workload`).
+
+One process trains the baseline and the optimized model once per training configuration and
+keeps them; every provider then measures on them. Speed metrics interleave baseline and
+optimized trials; memory is measured per run in isolated processes. The sixteenth origin
+metric, ``overhead.fraction_of_savings``, lives in :mod:`.overhead`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from ..isolation import current_rss_bytes, run_isolated
+from ..provider import Metric, NotApplicable
+from ..samples import Samples, paired_proportions_from_items, proportion
+from ..training import TrainConfig, Trainer
+from ..training.data import dataset_splits, eval_batches
+from ..training.generate import generate
+from .workload import Preset, preset, trained, value_key
+
+
+# -- training ----------------------------------------------------------------------------------
+def training_speedup(n: int, params: dict) -> Samples:
+    """Paired rounds: seconds for k baseline steps (numerator) and k optimized steps."""
+    p = preset(params)
+    base, opt = trained(p.config("baseline")), trained(p.config("optimized"))
+    num, den = [], []
+    for i in range(n):
+        arms = [(base, num), (opt, den)] if i % 2 == 0 else [(opt, den), (base, num)]
+        for trainer, out in arms:
+            start = time.perf_counter()
+            for _ in range(p.steps_per_round):
+                trainer.train_step()
+            out.append(time.perf_counter() - start)
+    return Samples("paired", numerator=num, denominator=den)
+
+
+def convergence_divergence(n: int, params: dict) -> Samples:
+    """Mean relative gap |L_opt − L_base| / L_base over the second half of training, after a
+    10-step moving average of each curve (same seed, same batches)."""
+    p = preset(params)
+    lb, lo = trained(p.config("baseline")).result.losses, trained(p.config("optimized")).result.losses
+    k = min(len(lb), len(lo))
+
+    def smooth(xs):
+        return [statistics.fmean(xs[max(0, i - 9):i + 1]) for i in range(len(xs))]
+
+    sb, so = smooth(lb[:k]), smooth(lo[:k])
+    gaps = [abs(a - b) / b for a, b in zip(so[k // 2:], sb[k // 2:], strict=True)]
+    return Samples("exact", values=[statistics.fmean(gaps)],
+                   details={"baseline_losses": lb[:k], "optimized_losses": lo[:k]})
+
+
+def nonfinite_count(n: int, params: dict) -> Samples:
+    p = preset(params)
+    count = sum(1 for mode in ("baseline", "optimized") for r in trained(p.config(mode)).result.records
+                if not (math.isfinite(r.loss) and math.isfinite(r.grad_norm)))
+    return Samples("exact", values=[float(count)])
+
+
+def oom_count(n: int, params: dict) -> Samples:
+    """Out-of-memory events while training both runs (an OOM would surface as an error)."""
+    p = preset(params)
+    count = 0
+    for mode in ("baseline", "optimized"):
+        try:
+            trained(p.config(mode))
+        except (torch.OutOfMemoryError, MemoryError):
+            count += 1
+    return Samples("exact", values=[float(count)])
+
+
+# -- accuracy ----------------------------------------------------------------------------------
+_accuracy_cache: dict[tuple[str, int], tuple[list[bool], list[bool]]] = {}
+
+
+def _accuracy(p: Preset, mode: str) -> tuple[list[bool], list[bool]]:
+    """Per held-out token: (top-1 correct, top-5 correct) of one trained model, computed once
+    per process. The same tokens in the same order for every model, so models can be paired."""
+    config = p.config(mode)
+    key = (value_key(config), p.eval_batches)
+    if key not in _accuracy_cache:
+        _accuracy_cache[key] = _held_out_accuracy(trained(config), p.eval_batches)
+    return _accuracy_cache[key]
+
+
+@torch.no_grad()
+def _held_out_accuracy(trainer: Trainer, batches: int) -> tuple[list[bool], list[bool]]:
+    config = trainer.config
+    model = trainer.raw_model.eval()
+    _, held_out = dataset_splits(config.dataset)
+    top1, top5 = [], []
+    device = trainer.device
+    ctx = torch.autocast(device.type, dtype=torch.bfloat16) if config.optimized else torch.no_grad()
+    with ctx:
+        for x, y in eval_batches(held_out, config.block_size, batches, config.batch_size):
+            x, y = x.to(device), y.to(device)
+            logits, _ = model(x)
+            best5 = logits.float().topk(5, dim=-1).indices
+            top1 += (best5[..., 0] == y).flatten().tolist()
+            top5 += (best5 == y.unsqueeze(-1)).any(-1).flatten().tolist()
+    model.train()
+    return top1, top5
+
+
+def accuracy_top1(n: int, params: dict) -> Samples:
+    """k of n held-out tokens predicted exactly: a proportion with a Wilson interval."""
+    top1 = _accuracy(preset(params), "optimized")[0]
+    return proportion(sum(top1), len(top1))
+
+
+def accuracy_top5(n: int, params: dict) -> Samples:
+    top5 = _accuracy(preset(params), "optimized")[1]
+    return proportion(sum(top5), len(top5))
+
+
+def accuracy_retention(n: int, params: dict) -> Samples:
+    """Optimized ÷ baseline top-1 accuracy on the same tokens: paired, bootstrap over tokens."""
+    p = preset(params)
+    return paired_proportions_from_items(_accuracy(p, "baseline")[0], _accuracy(p, "optimized")[0],
+                                         statistic="ratio")
+
+
+# -- inference ---------------------------------------------------------------------------------
+def _prompts(p: Preset, n: int, offset: int) -> list[torch.Tensor]:
+    _, held_out = dataset_splits(p.train.dataset)
+    starts = [(offset + i) * 997 % (len(held_out) - p.prompt_tokens) for i in range(n)]
+    return [held_out[s:s + p.prompt_tokens].unsqueeze(0) for s in starts]
+
+
+def ttft_speedup(n: int, params: dict) -> Samples:
+    """Paired: baseline TTFT (numerator) and optimized TTFT per prompt, interleaved."""
+    p = preset(params)
+    base, opt = trained(p.config("baseline")).raw_model, trained(p.config("optimized")).raw_model
+    num, den = [], []
+    for i, prompt in enumerate(_prompts(p, n, params.get("_offset", 0))):
+        order = [(base, False, num), (opt, True, den)]
+        for model, optimized, out in (order if i % 2 == 0 else order[::-1]):
+            out.append(generate(model, prompt, 1, optimized)["ttft_s"])
+    return Samples("paired", numerator=num, denominator=den)
+
+
+def _optimized_generations(params: dict, n: int) -> list[dict]:
+    p = preset(params)
+    model = trained(p.config("optimized")).raw_model
+    return [generate(model, prompt, p.new_tokens, True) for prompt in _prompts(p, n, params.get("_offset", 0))]
+
+
+def ttft_ms(n: int, params: dict) -> Samples:
+    return Samples("scalar", values=[g["ttft_s"] * 1e3 for g in _optimized_generations(params, n)])
+
+
+def token_latency_ms(n: int, params: dict) -> Samples:
+    """Per generation: the median per-token decode latency."""
+    return Samples("scalar", values=[statistics.median(g["per_token_s"]) * 1e3
+                                     for g in _optimized_generations(params, n)])
+
+
+def decode_throughput(n: int, params: dict) -> Samples:
+    """Per generation: decoded tokens ÷ decode seconds (after the first token)."""
+    return Samples("scalar", values=[len(g["per_token_s"]) / sum(g["per_token_s"])
+                                     for g in _optimized_generations(params, n)])
+
+
+# -- memory (each run in its own process) ----------------------------------------------------
+def _train_for_memory(config: TrainConfig) -> dict:
+    before = current_rss_bytes()
+    trainer = Trainer(config)
+    result = trainer.run()
+    return {"before": before, "rss": [r.rss_bytes for r in result.records]}
+
+
+def _memory(p: Preset, mode: str) -> dict:
+    config = replace(p.config(mode), steps=min(p.train.steps, 40))
+    out = run_isolated(_train_for_memory, config)
+    return {**out.value, "peak": out.peak_rss_bytes}
+
+
+def memory_reduction(n: int, params: dict) -> Samples:
+    """Per pair of isolated runs (order alternating): 1 − (optimized ÷ baseline) of the memory
+    training adds above its process's start."""
+    p = preset(params)
+    values, pairs = [], []
+    for i in range(n):
+        modes = ("baseline", "optimized") if (params.get("_offset", 0) + i) % 2 == 0 else ("optimized", "baseline")
+        runs = {mode: _memory(p, mode) for mode in modes}
+        added = {mode: run["peak"] - run["before"] for mode, run in runs.items()}
+        values.append(1 - added["optimized"] / added["baseline"])
+        pairs.append({"baseline_added_bytes": added["baseline"], "optimized_added_bytes": added["optimized"]})
+    return Samples("scalar", values=values, details={"pairs": pairs})
+
+
+def memory_stability(n: int, params: dict) -> Samples:
+    """Per isolated optimized run: std ÷ mean of its per-step resident memory (after 5 steps)."""
+    values = []
+    for _ in range(n):
+        rss = _memory(preset(params), "optimized")["rss"][5:]
+        values.append(statistics.pstdev(rss) / statistics.fmean(rss))
+    return Samples("scalar", values=values)
+
+
+# -- quality -----------------------------------------------------------------------------------
+def test_coverage(n: int, params: dict) -> Samples:
+    """Line coverage of ryot/ from the fast test suite, run with pytest-cov in a subprocess."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "tests").is_dir():
+        raise NotApplicable("the tests/ folder is not part of this installation")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "coverage.json"
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-x", "-m", "not slow", "-p", "no:cacheprovider",
+             "-n", "2", "tests", "--cov=ryot", f"--cov-report=json:{out}", "--no-header"],
+            cwd=root, capture_output=True, text=True, timeout=1800)
+        if proc.returncode != 0 or not out.exists():
+            raise RuntimeError(f"the test suite failed under coverage (exit {proc.returncode}): "
+                               f"{proc.stdout[-500:]}")
+        return Samples("exact", values=[json.loads(out.read_text())["totals"]["percent_covered"] / 100])
+
+
+def gpu_utilization(n: int, params: dict) -> Samples:
+    """Mean NVML GPU utilization while the optimized model trains ``steps_per_round`` steps."""
+    import threading
+
+    import pynvml
+
+    p = preset(params)
+    trainer = trained(p.config("optimized"))
+    pynvml.nvmlInit()
+    handle = pynvml.nvmlDeviceGetHandleByIndex(trainer.device.index or 0)
+    values = []
+    for _ in range(n):
+        readings, done = [], threading.Event()
+
+        def sample(readings=readings, done=done):
+            while not done.wait(0.01):  # one reading every 10 ms until training stops
+                readings.append(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu / 100)
+
+        thread = threading.Thread(target=sample)
+        thread.start()
+        for _ in range(p.steps_per_round * 5):
+            trainer.train_step()
+        done.set()
+        thread.join()
+        values.append(statistics.fmean(readings) if readings else 0.0)
+    return Samples("scalar", values=values)
+
+
+METRICS = (
+    Metric("training.speedup", "paired", "x", "optimized ÷ baseline training tokens/s", training_speedup),
+    Metric("training.convergence_divergence", "exact", "ratio",
+           "relative gap of optimized vs baseline loss curves", convergence_divergence),
+    Metric("run.nonfinite_count", "exact", "count", "NaN/Inf losses or gradients across all runs",
+           nonfinite_count),
+    Metric("run.oom_count", "exact", "count", "out-of-memory events across all runs", oom_count),
+    Metric("accuracy.top1", "proportion", "fraction", "held-out next-token top-1 accuracy", accuracy_top1),
+    Metric("accuracy.top5", "proportion", "fraction", "held-out next-token top-5 accuracy", accuracy_top5),
+    Metric("accuracy.retention", "paired_proportions", "ratio",
+           "optimized ÷ baseline held-out top-1 accuracy, same tokens", accuracy_retention),
+    Metric("inference.ttft_speedup", "paired", "x", "baseline ÷ optimized time to first token", ttft_speedup),
+    Metric("inference.ttft_ms", "scalar", "ms", "time to first token of the optimized path", ttft_ms),
+    Metric("inference.token_latency_ms", "scalar", "ms", "per-token decode latency of the optimized path",
+           token_latency_ms),
+    Metric("inference.decode_throughput", "scalar", "tokens/s", "decode throughput of the optimized path",
+           decode_throughput),
+    Metric("memory.reduction", "scalar", "fraction", "1 − optimized ÷ baseline peak memory (isolated runs)",
+           memory_reduction),
+    Metric("memory.stability", "scalar", "ratio", "std ÷ mean of per-step memory (isolated runs)",
+           memory_stability),
+    Metric("quality.test_coverage", "exact", "fraction", "pytest-cov line coverage of ryot/", test_coverage),
+    Metric("gpu.utilization", "scalar", "fraction", "mean GPU utilization sampled with NVML", gpu_utilization,
+           requires=("cuda", "nvml")),
+)

@@ -1,0 +1,88 @@
+"""``ryot train`` and ``python -m ryot.train`` (also under torchrun): arguments in, exit code out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from . import checkpoints as ckpt
+from .config import TrainConfig
+from .loop import TrainingStopped, train
+from .records import StepRecord
+from .run_dir import RunDirError
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"ryot train: warning: {message}", file=sys.stderr)
+
+
+def main(argv=None) -> int:
+    """``ryot train`` (also ``python -m ryot.train``, e.g. under torchrun).
+
+    Exit codes: 0 completed · 1 stopped on safety-gate violations · 2 bad input (arguments,
+    run directory, unusable checkpoints) · 130 interrupted (SIGINT).
+    """
+    parser = argparse.ArgumentParser(
+        prog="ryot train", description="Train the embedded GPT on CPython's pydoc text, baseline "
+        "(fp32, eager, plain attention) or optimized (SDPA, bf16 autocast, compressed gradients), "
+        "with the orchestrator's safety gates in the loop. Under torchrun it runs DDP.",
+        epilog="Exit codes: 0 completed, 1 stopped on safety-gate violations, 2 bad input, "
+               "130 interrupted. train_log.json (in --run-dir) records how the run ended.")
+    defaults = TrainConfig()
+    parser.add_argument("--mode", choices=["baseline", "optimized"], default=defaults.mode)
+    for name in ("steps", "batch_size", "seed", "n_layer", "n_head", "n_embd", "block_size",
+                 "checkpoint_every", "max_violations"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
+    parser.add_argument("--keep-checkpoints", type=int, default=defaults.keep_checkpoints, metavar="K",
+                        help="keep the newest K checkpoints, delete older ones (0: keep all; "
+                             f"default {defaults.keep_checkpoints})")
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--run-dir", help="checkpoints and train_log.json go here")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest intact "
+                        "checkpoint in --run-dir (with the run's own configuration)")
+    parser.add_argument("--inject-nan-at", type=int, nargs="*", default=[],
+                        help="fault injection: make these steps' loss NaN")
+    args = parser.parse_args(argv)
+    if args.resume and not args.run_dir:
+        parser.error("--resume needs --run-dir")
+    try:
+        config = TrainConfig(mode=args.mode, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                             seed=args.seed, n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd,
+                             block_size=args.block_size, checkpoint_every=args.checkpoint_every,
+                             keep_checkpoints=args.keep_checkpoints, max_violations=args.max_violations,
+                             inject_nan_at=tuple(args.inject_nan_at))
+    except ValueError as exc:
+        parser.error(str(exc))
+
+    first_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 reports
+
+    def show(record: StepRecord) -> None:
+        if first_rank and (record.step % 10 == 0 or not record.applied):
+            flag = "" if record.applied else "  (gate violation: step not applied)"
+            print(f"step {record.step:5d}  loss {record.loss:.4f}  {record.tokens / record.seconds:9.0f} tok/s{flag}",
+                  file=sys.stderr)
+
+    logged = f"; see {Path(args.run_dir) / 'train_log.json'}" if args.run_dir else ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ckpt.CheckpointWarning)
+        warnings.showwarning = _show_warning
+        try:
+            result = train(config, args.run_dir, args.resume, progress=show)
+        except KeyboardInterrupt:
+            print(f"ryot train: interrupted{logged}", file=sys.stderr)
+            return 130
+        except TrainingStopped as exc:
+            print(f"ryot train: {exc}{logged}", file=sys.stderr)
+            return 1
+        except (RunDirError, ckpt.CheckpointError) as exc:
+            print(f"ryot train: error: {exc}", file=sys.stderr)
+            return 2
+    final = result.losses[-1] if result.losses else float("nan")
+    if first_rank:
+        print(json.dumps({"steps": result.config.steps, "final_loss": final,
+                          "violations": len(result.violations)}))
+    return 0
