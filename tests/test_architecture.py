@@ -1,0 +1,216 @@
+"""The shape of ryot/, checked from its source: imports point down, files stay small.
+
+:func:`import_graph` parses every module with ``ast`` (nothing is imported) and returns each
+import of one ryot module by another — module-level and function-level, relative imports
+resolved, ``importlib.import_module("ryot....")`` with a literal name included — so further
+rules can reuse it.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+RYOT = Path(__file__).resolve().parent.parent / "ryot"
+MAX_LINES = 400
+
+
+@dataclass(frozen=True)
+class Import:
+    source: str  # the importing module, e.g. "ryot.training.loop"
+    target: str  # the imported ryot module, e.g. "ryot.training.model"
+    module_level: bool  # runs on import (not inside a function, not under `if TYPE_CHECKING`)
+    line: int
+
+    def __str__(self) -> str:
+        where = "" if self.module_level else " (inside a function)"
+        return f"{self.source} -> {self.target} (line {self.line}){where}"
+
+
+def module_files(root: Path = RYOT) -> dict[str, Path]:
+    """Every module of the package at ``root``: dotted name -> file (``__init__`` is the package)."""
+    modules = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    return modules
+
+
+def _nearest_module(name: str, modules: dict[str, Path]) -> str | None:
+    """``name`` or its closest enclosing module (``ryot.a.b.func`` -> ``ryot.a.b``)."""
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+class _Collector(ast.NodeVisitor):
+    def __init__(self, name: str, is_package: bool, modules: dict[str, Path]) -> None:
+        self.name, self.modules, self.depth = name, modules, 0
+        self.package = name if is_package else name.rpartition(".")[0]
+        self.imports: list[Import] = []
+
+    def _add(self, target: str, node: ast.AST) -> None:
+        module = _nearest_module(target, self.modules)
+        if module is not None and module != self.name:
+            self.imports.append(Import(self.name, module, self.depth == 0, node.lineno))
+
+    def _in_function(self, node: ast.AST) -> None:
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _in_function
+
+    def visit_If(self, node: ast.If) -> None:
+        test = node.test
+        type_checking = (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING"
+                         or isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        if not type_checking:
+            self.generic_visit(node)
+            return
+        self.depth += 1  # never runs: not a module-level import
+        for child in node.body:
+            self.visit(child)
+        self.depth -= 1
+        for child in node.orelse:
+            self.visit(child)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._add(alias.name, node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            base = self.package.split(".")
+            base = base[:len(base) - (node.level - 1)]
+            module = ".".join(base + ([node.module] if node.module else []))
+        else:
+            module = node.module or ""
+        for alias in node.names:  # `from . import x`: x may be a module of its own
+            full = f"{module}.{alias.name}"
+            self._add(full if full in self.modules else module, node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if (name == "import_module" and node.args and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str) and node.args[0].value.startswith("ryot")):
+            self.imports.append(Import(self.name, node.args[0].value, False, node.lineno))
+        self.generic_visit(node)
+
+
+def import_graph(root: Path = RYOT) -> list[Import]:
+    """Every import of one module of the package at ``root`` by another, in file order."""
+    modules = module_files(root)
+    imports = []
+    for name, path in modules.items():
+        collector = _Collector(name, path.name == "__init__.py", modules)
+        collector.visit(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        imports += collector.imports
+    return imports
+
+
+def cycles(imports: list[Import]) -> list[list[str]]:
+    """The import cycles among ``imports``: one path per strongly connected component
+    (Tarjan's algorithm), each starting and ending at the same module."""
+    graph: dict[str, set[str]] = {}
+    for i in imports:
+        graph.setdefault(i.source, set()).add(i.target)
+        graph.setdefault(i.target, set())
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(_path_through(sorted(component), graph))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _path_through(component: list[str], graph: dict[str, set[str]]) -> list[str]:
+    """A cycle inside one strongly connected component, for the message."""
+    members, start = set(component), component[0]
+    path, seen = [start], {start}
+    while True:
+        nxt = min(n for n in graph[path[-1]] if n in members)
+        if nxt in seen:
+            return path[path.index(nxt):] + [nxt]
+        path.append(nxt)
+        seen.add(nxt)
+
+
+def _imports_of(package: str, forbidden: tuple[str, ...]) -> list[Import]:
+    return [i for i in import_graph() if (i.source == package or i.source.startswith(package + "."))
+            and any(i.target == f or i.target.startswith(f + ".") for f in forbidden)]
+
+
+# -- the rules -------------------------------------------------------------------------------------
+def test_the_graph_sees_relative_function_level_and_string_imports(tmp_path):
+    pkg = tmp_path / "ryot"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from .sub import b\n")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "b.py").write_text("def f():\n    from ..a import thing\n")
+    (pkg / "sub" / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ryot import a\n"
+        "import importlib\nX = importlib.import_module('ryot.sub.b')\n")
+    found = {(i.source, i.target, i.module_level) for i in import_graph(pkg)}
+    assert found == {("ryot.a", "ryot.sub.b", True), ("ryot.sub.b", "ryot.a", False),
+                     ("ryot.sub.c", "ryot.a", False), ("ryot.sub.c", "ryot.sub.b", False)}
+    everything = import_graph(pkg)
+    assert cycles([i for i in everything if i.module_level]) == []
+    assert cycles(everything) == [["ryot.a", "ryot.sub.b", "ryot.a"]]
+
+
+def test_no_import_cycles_at_module_level():
+    found = cycles([i for i in import_graph() if i.module_level])
+    assert not found, "import cycles:\n" + "\n".join(" -> ".join(c) for c in found)
+
+
+def test_no_import_cycles_even_inside_functions():
+    """An import inside a function hides a cycle from Python, not from a reader (the three cycles
+    of issue #10 were of this kind). One exception: ``ryot.evaluate``, the package's facade,
+    reaches the engine inside the function so that ``import ryot`` stays cheap."""
+    found = cycles([i for i in import_graph() if i.module_level or i.source != "ryot"])
+    assert not found, "import cycles:\n" + "\n".join(" -> ".join(c) for c in found)
+
+
+@pytest.mark.parametrize("package, forbidden", [
+    ("ryot.training", ("ryot.metrics", "ryot.verification")),  # training knows no metrics
+    ("ryot.metrics", ("ryot.verification",)),  # providers never import the engine
+])
+def test_lower_rooms_never_import_higher_ones(package, forbidden):
+    found = _imports_of(package, forbidden)
+    assert not found, f"{package} must not import {', '.join(forbidden)}:\n" + "\n".join(map(str, found))
+
+
+def test_no_file_over_400_lines():
+    long = {str(p.relative_to(RYOT.parent)): n for p in RYOT.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, f"files over {MAX_LINES} lines (split them by job): {long}"
