@@ -6,13 +6,19 @@ the way the import system would find it but without executing any package's ``__
 A run (``ryot accept``, ``ryot.evaluate``) and ``ryot criteria check --import`` import it
 (:func:`load`), which runs the module's code: criteria files name code to execute, so only
 run criteria files you trust.
+
+Modules are found as ``python -m`` finds them: in the current working directory first, then on
+the Python path — so ``"provider": "bench.speed:train_step"`` works from the root of the
+user's repository without installing it.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.machinery
 import importlib.util
 import keyword
+import os
 import sys
 from collections.abc import Callable
 
@@ -39,12 +45,21 @@ def _spec(fullname: str, search: list[str] | None):
     return importlib.machinery.PathFinder.find_spec(fullname, search)
 
 
+def _with_working_directory() -> None:
+    """Put the current working directory first on ``sys.path``, as ``python -m`` does."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+        importlib.invalidate_caches()
+
+
 def locate(reference: str) -> None:
     """Raise ValueError unless ``reference`` names an importable module (nothing is imported).
 
     The function itself is not looked up: that needs the module's code to run.
     """
     module_name, _ = _parts(reference)
+    _with_working_directory()
     names = module_name.split(".")
     search: list[str] | None = None
     for i in range(len(names)):
@@ -73,6 +88,7 @@ def load(reference: str) -> Callable:
     and message; only ``KeyboardInterrupt`` passes through.
     """
     _parts(reference)
+    _with_working_directory()
     try:
         return resolve_reference(reference)
     except KeyboardInterrupt:
