@@ -2,10 +2,11 @@
 
 import torch
 
+from ryot.timing import synchronize
+
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def sync():
     """Call at the end of every timed body so GPU work is inside the measurement."""
-    if DEVICE == "cuda":
-        torch.cuda.synchronize()
+    synchronize(DEVICE)

@@ -26,9 +26,11 @@ def steady_allocator() -> bool:
         return False
 
 
-def synchronize(device: str | None) -> None:
-    """Wait for queued device work so a clock read measures finished work."""
-    if device and device.startswith("cuda"):
+def synchronize(device) -> None:
+    """Wait for queued device work so a clock read measures finished work. ``device`` is a
+    name ("cuda:0"), a ``torch.device``, or None (the CPU: nothing to wait for). The one place
+    ryot synchronizes a device: timing, training steps, generation and asv all call it."""
+    if device is not None and str(device).startswith("cuda"):
         import torch
 
         torch.cuda.synchronize(device)

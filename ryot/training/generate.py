@@ -22,17 +22,13 @@ import torch
 
 from ..config import CompressionConfig, RLVRConfig
 from ..inference_scaling import PathResult, optimize_kv_cache, select_paths
+from ..timing import synchronize
 from .arithmetic import DIGITS, prompt, reward
 from .model import GPT
 
 
 def _autocast(optimized: bool, device: torch.device):
     return torch.autocast(device.type, dtype=torch.bfloat16) if optimized else nullcontext()
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 @torch.no_grad()
@@ -44,7 +40,7 @@ def generate(model: GPT, prompt: torch.Tensor, new_tokens: int, optimized: bool)
     tokens = prompt.to(device)
     per_token = []
     with _autocast(optimized, device):
-        _sync(device)
+        synchronize(device)
         start = time.perf_counter()
         if optimized:
             cache = optimize_kv_cache(cfg.n_layer, cfg.n_head, cfg.n_embd // cfg.n_head,
@@ -54,7 +50,7 @@ def generate(model: GPT, prompt: torch.Tensor, new_tokens: int, optimized: bool)
         else:
             logits, _ = model(tokens[:, -cfg.block_size:])
         next_token = logits[:, -1].argmax(-1, keepdim=True)
-        _sync(device)
+        synchronize(device)
         ttft = time.perf_counter() - start
         tokens = torch.cat([tokens, next_token], dim=1)
         for _ in range(new_tokens - 1):
@@ -67,7 +63,7 @@ def generate(model: GPT, prompt: torch.Tensor, new_tokens: int, optimized: bool)
                 logits, _ = model(tokens)
             next_token = logits[:, -1].argmax(-1, keepdim=True)
             tokens = torch.cat([tokens, next_token], dim=1)
-            _sync(device)
+            synchronize(device)
             per_token.append(time.perf_counter() - t)
     model.train()
     return {"tokens": tokens.cpu(), "ttft_s": ttft, "per_token_s": per_token}

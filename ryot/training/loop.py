@@ -40,6 +40,7 @@ from ..config import CompressionConfig, KernelConfig, RLVRConfig
 from ..isolation import current_rss_bytes, peak_rss_bytes
 from ..orchestrator import OptimizationOrchestrator, SafetyBounds
 from ..semantic_compression import decode, encode
+from ..timing import synchronize
 from . import checkpoints as ckpt
 from . import distributed
 from .config import TrainConfig
@@ -267,8 +268,7 @@ class Trainer:
         self.orchestrator.adapt_parameters(metrics)
         orchestrator_s += time.perf_counter() - t_orch
         self.optimizer.zero_grad(set_to_none=True)
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
+        synchronize(self.device)
         record = StepRecord(self.step, loss, grad_norm, error, time.perf_counter() - start,
                             x.numel(), current_rss_bytes(), report.passed, compression_s, orchestrator_s)
         if not report.passed:
