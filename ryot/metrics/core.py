@@ -16,7 +16,7 @@ from ..samples import Samples
 
 def orchestrator_step_us(n: int, params: dict) -> Samples:
     """Microseconds per training step spent in gates + adapt + snapshot (each sample: the mean
-    over at least 20 ms of back-to-back steps)."""
+    over at least 40 ms of back-to-back steps)."""
     step = measurements.orchestrator_seconds(n)[measurements.STEP]
     return Samples("scalar", values=[s * 1e6 for s in step.seconds_per_call])
 
