@@ -78,3 +78,11 @@ def test_ryot_accept_appends_report_md_to_the_github_step_summary(other_repo, mo
                  str(other_repo / "o")]) == 1
     text = summary.read_text()
     assert text.startswith("earlier step\n") and "fails" in text and "passes" in text
+
+
+def test_an_unwritable_step_summary_is_a_note_not_a_failure(other_repo, monkeypatch, capsys):
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(other_repo))  # a folder: cannot be appended to
+    assert main(["accept", "--criteria", str(other_repo / "criteria.json"), "--out",
+                 str(other_repo / "o")]) == 1  # the verdicts' exit code, unchanged
+    captured = capsys.readouterr()
+    assert "could not append report.md to GITHUB_STEP_SUMMARY" in captured.out + captured.err
