@@ -84,9 +84,12 @@ def test_killed_process_resumes_exactly(tmp_path):
     proc.wait()
     assert (tmp_path / "step-000010.pt").exists()
     assert not (tmp_path / "train_log.json").exists(), "it must die before finishing"
-    assert not list(tmp_path.glob("*.tmp"))  # atomic writes leave no half files
+    for record in tmp_path.glob("step-*.json"):  # atomic writes: no checkpoint file is half written
+        json.loads(record.read_text())
+    assert all(p.name.startswith(".") for p in tmp_path.glob("*.tmp"))  # only hidden leftovers
     done = subprocess.run(args + ["--resume"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+    assert not list(tmp_path.glob("*.tmp"))  # the resumed run cleaned them up
     log = json.loads((tmp_path / "train_log.json").read_text())
     resumed = [r["loss"] for r in log["records"] if r["applied"]]
     straight = train(TrainConfig(**{**TINY, "steps": 400}))
@@ -160,3 +163,14 @@ def test_a_completed_run_logs_its_status_and_the_orchestrator(tmp_path):
     log = json.loads((tmp_path / "train_log.json").read_text())
     assert log["status"] == "completed" and log["reason"] is None and len(log["records"]) == 6
     assert log["orchestrator"]["gate_statistics"]["checks"] == 6
+
+
+def test_prune_removes_what_a_killed_write_left(tmp_path):
+    from ryot.training import checkpoints
+
+    leftover = tmp_path / ".step-000010.json.0123abcd.tmp"
+    leftover.write_text('{"half": ')
+    unrelated = tmp_path / "notes.tmp"
+    unrelated.write_text("mine")
+    assert leftover in checkpoints.prune(tmp_path, keep=3)
+    assert not leftover.exists() and unrelated.exists()

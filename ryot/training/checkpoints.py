@@ -181,11 +181,25 @@ def load_latest(directory: str | os.PathLike[str], at_most: int | None = None) -
     return None
 
 
-def prune(directory: str | os.PathLike[str], keep: int) -> list[Path]:
-    """Delete all but the ``keep`` newest checkpoints (``keep=0``: keep all); return the deleted."""
-    if keep <= 0:
-        return []
+def remove_stale_temporaries(directory: str | os.PathLike[str]) -> list[Path]:
+    """Delete the hidden ``.step-*.tmp`` files a killed run left mid-write (an atomic write
+    never exposes them under a checkpoint's name; they only take space)."""
     removed = []
+    for file in Path(directory).glob(".step-*.tmp"):
+        try:
+            file.unlink()
+            removed.append(file)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def prune(directory: str | os.PathLike[str], keep: int) -> list[Path]:
+    """Delete all but the ``keep`` newest checkpoints (``keep=0``: keep all), and a killed
+    run's temporary files; return the deleted."""
+    removed = remove_stale_temporaries(directory)
+    if keep <= 0:
+        return removed
     for path in checkpoints(directory)[:-keep]:
         for file in (sidecar(path), path):  # the record first: a half-deleted pair is incomplete
             try:
