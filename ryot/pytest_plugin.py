@@ -37,17 +37,17 @@ class _Progress:
     """A run observer writing progress lines through pytest's terminal reporter."""
 
     def __init__(self, config: pytest.Config) -> None:
-        self.reporter = config.pluginmanager.get_plugin("terminalreporter")
-        self.capture = config.pluginmanager.get_plugin("capturemanager")
+        self.plugins = config.pluginmanager  # looked up when writing: registered after us
         self.started_at = time.monotonic()
 
     def _line(self, text: str) -> None:
-        if self.reporter is None:
+        reporter = self.plugins.get_plugin("terminalreporter")
+        capture = self.plugins.get_plugin("capturemanager")
+        if reporter is None:
             return
         # past pytest's output capture, as its live logging does: seen while it happens
-        suspended = self.capture.global_and_fixture_disabled() if self.capture else contextlib.nullcontext()
-        with suspended:
-            self.reporter.write_line(text)
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.write_line(text)
 
     def started(self, criterion) -> None:
         self.started_at = time.monotonic()
@@ -77,7 +77,7 @@ class RyotSession:
 
     def __init__(self, config: pytest.Config, criteria_path: str) -> None:
         engine, evaluate, outdir, load_criteria, CriteriaError, OutputError, _ = _engine()
-        self.config = config
+        self.config, self.path = config, Path(criteria_path).resolve()
         try:
             self.criteria = load_criteria(criteria_path)
         except CriteriaError as exc:
@@ -151,14 +151,21 @@ class CriterionNotPassed(Exception):
     """A criterion whose verdict is FAIL, INCONCLUSIVE, INVALID or ERROR."""
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
-                                  items: list[pytest.Item]) -> None:
-    path = config.getoption("--ryot-criteria")
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``--ryot-criteria``, check the file and claim ``--ryot-out`` before anything runs,
+    and add the criteria file to what pytest collects."""
+    path = config.getoption("--ryot-criteria", default=None)
     if not path:
         return
     config.stash[RUN_KEY] = RyotSession(config, path)
-    node = CriteriaFileNode.from_parent(session, path=Path(path).resolve())
-    items.extend(node.collect())
+    config.args.append(str(path))
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    ryot_session = parent.config.stash.get(RUN_KEY, None)
+    if ryot_session is not None and file_path.resolve() == ryot_session.path:
+        return CriteriaFileNode.from_parent(parent, path=file_path)
+    return None
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

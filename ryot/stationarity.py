@@ -24,6 +24,9 @@ import numpy as np
 
 MAX_POINTS = 512
 MIN_TREND_POINTS = 8  # below this Mann–Kendall cannot reach useful significance
+# below this a lag-1 correlation cannot be told from chance (its standard error is ~1/sqrt(n),
+# 0.29 at 12): shorter series are taken as independent rather than shrunk by noise
+MIN_DEPENDENCE_POINTS = 12
 MAX_RHO = 0.9
 
 
@@ -76,7 +79,7 @@ def _lag1(x: np.ndarray) -> float:
 def lag1_autocorrelation(samples) -> float:
     """Spearman lag-1 autocorrelation of the detrended series, clipped to [0, MAX_RHO]."""
     x, _ = _batched(np.asarray(samples, dtype=np.float64))
-    if x.size < MIN_TREND_POINTS:  # too few to tell dependence from chance: assume independence
+    if x.size < MIN_DEPENDENCE_POINTS:  # too few to tell dependence from chance
         return 0.0
     slope = theil_sen_slope(x)
     residual = x - slope * np.arange(x.size)
