@@ -1,4 +1,4 @@
-"""Sessions: tests, properties, acceptance, benchmarks, lint.
+"""Sessions: tests, properties, acceptance, benchmarks, mutation, lint.
 
 Every session installs ryot with torch pinned by ``constraints.txt`` (the CPU wheel), so no
 session pulls a multi-GB CUDA build. Extra pytest arguments go after ``--``:
@@ -22,8 +22,9 @@ def install(session: nox.Session, extras: str = "dev") -> None:
 
 @nox.session(python=PYTHON[0])
 def tests(session: nox.Session) -> None:
-    """Unit tests + properties at the fast `ci` Hypothesis profile, in parallel (not `slow`)."""
-    install(session)
+    """Unit tests + properties at the fast `ci` Hypothesis profile, in parallel (not `slow`).
+    The `examples` extra (transformers) is installed so examples/hf_transformers is tested."""
+    install(session, "dev,examples")
     session.run(
         "pytest", "-n", "auto", "-m", "not slow", "--hypothesis-profile=ci",
         "--junitxml=results/junit-tests.xml", *(session.posargs or ["tests", "properties"]),
@@ -79,6 +80,21 @@ def figures(session: nox.Session) -> None:
     install(session, "dev,bench")
     for name in session.posargs or ["orchestrator", "compression", "kv", "tune", "decisions"]:
         session.run("ryot", "bench", name)
+
+
+@nox.session(python=PYTHON[0])
+def mutation(session: nox.Session) -> None:
+    """Mutation testing (mutmut) of the verification core and the orchestrator; slow, not in CI.
+
+    The statistics, verdicts, runner, verify, gates, precedence and the quantizer's torch
+    reference: about an hour on 2 cores. Each module is mutated in its own copy of the tree
+    (build/mutation/); scores and every surviving mutant's diff go to results/mutation/
+    (summary.md, results.json). One module or group: ``nox -s mutation -- ryot/gates.py`` or
+    ``nox -s mutation -- statistics``.
+    """
+    install(session)
+    session.install("mutmut==3.8.1")
+    session.run("python", "scripts/mutation.py", *session.posargs)
 
 
 @nox.session(python=PYTHON[0])
