@@ -87,7 +87,7 @@ def mutation(session: nox.Session) -> None:
     """Mutation testing (mutmut) of the verification core and the orchestrator; slow, not in CI.
 
     The statistics, verdicts, runner, verify, gates, precedence and the quantizer's torch
-    reference: about an hour on 2 cores. Each module is mutated in its own copy of the tree
+    reference: about 20 minutes on 2 cores. Each module is mutated in its own copy of the tree
     (build/mutation/); scores and every surviving mutant's diff go to results/mutation/
     (summary.md, results.json). One module or group: ``nox -s mutation -- ryot/gates.py`` or
     ``nox -s mutation -- statistics``.

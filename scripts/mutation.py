@@ -1,6 +1,6 @@
 """Mutation testing of the verification core and the orchestrator (issue #13), with mutmut.
 
-    python scripts/mutation.py                       # every module below (about an hour on 2 cores)
+    python scripts/mutation.py                       # every module below (~20 min on 2 cores)
     python scripts/mutation.py ryot/gates.py         # one module (or a group: statistics, ...)
     python scripts/mutation.py --reuse statistics    # re-read build/mutation/ (no new run)
     nox -s mutation -- ryot/gates.py                 # the same in a fresh nox environment
