@@ -200,20 +200,22 @@ def paired_proportions_interval(table: dict[str, int], statistic: str, confidenc
         cand = (c[..., 0] + c[..., 2]) / n
         if statistic == "difference":
             return cand - base
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return cand / base
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 and x/0: nan and inf draws
+            return np.where(base > 0, cand / np.where(base > 0, base, 1.0), np.inf)
 
     rng = np.random.default_rng(seed)
     draws = stat(rng.multinomial(n, counts / n, size=resamples))
     alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(draws, [alpha, 1.0 - alpha])
+    # order statistics, not interpolation: a resample with no baseline success gives an infinite
+    # ratio, and interpolating inf - inf would make the bound NaN instead of inf
+    low, high = np.quantile(draws, [alpha, 1.0 - alpha], method="inverted_cdf")
     return Interval(float(stat(counts)), float(low), float(high), confidence)
 
 
 # -- bootstraps for benchmark tables -----------------------------------------------------------
 def _percentile(stats: np.ndarray, estimate: float, confidence: float) -> Interval:
     alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(stats, [alpha, 1.0 - alpha])
+    low, high = np.quantile(stats, [alpha, 1.0 - alpha], method="inverted_cdf")  # inf stays inf
     return Interval(float(estimate), float(low), float(high), confidence)
 
 

@@ -65,6 +65,14 @@ def _close(a, b) -> bool:
 
 
 def criterion_of(d: dict) -> Criterion:
+    """The criterion a result was judged by; ValueError unless it is one a criteria file could
+    hold (a resealed report can carry anything)."""
+    as_written = {k: v for k, v in d.items() if not (k == "metric" and d.get("provider"))}
+    error = first_error("criteria", {"format": "ryot.criteria", "format_version": 1,
+                                     "criteria": [as_written]})  # a provider's metric is its id
+    if error is not None:
+        pointer = json_pointer(error).replace("/criteria/0", "criterion", 1)
+        raise ValueError(f"not a valid criterion at {pointer or 'criterion'}: {error.message}")
     fields = {k: v for k, v in d.items() if k in Criterion.__dataclass_fields__}
     fields["requires"] = tuple(fields.get("requires", ()))
     return Criterion(**fields)
@@ -108,11 +116,15 @@ def _check_sequence(c: Criterion, samples: Samples, looks: list[int]) -> list[st
 
 
 def _check_without_samples(r: dict) -> list[str]:
+    """NOT_APPLICABLE / ERROR (with or without the samples taken before the failure) and a
+    provider-declared INVALID: no statistics, no SUSPICIOUS flag, a reason, no hint."""
     problems = []
     if r["status"] not in (NOT_APPLICABLE, ERROR, INVALID):
         problems.append(f"status {r['status']} without samples")
-    if r["statistics"] is not None and r["samples"] is None:
-        problems.append("statistics without the samples they come from")
+    if r["statistics"] is not None:
+        problems.append(f"statistics on a {r['status']} result, which the runner never computes")
+    if r["suspicious"] is not None:
+        problems.append(f"a SUSPICIOUS flag on a {r['status']} result, which has no estimate")
     if not r["reason"].strip():
         problems.append(f"a {r['status']} result must say why")
     if r["more_samples_hint"] is not None:

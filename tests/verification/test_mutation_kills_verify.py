@@ -180,7 +180,7 @@ def test_an_entry_without_samples_must_only_say_why(genuine):
     na["statistics"] = genuine["results"][0]["statistics"]
     na["reason"], na["more_samples_hint"] = " ", 3
     assert said(reseal(r, 2)) == [
-        "m.c (c): statistics without the samples they come from",
+        "m.c (c): statistics on a NOT_APPLICABLE result, which the runner never computes",
         "m.c (c): a NOT_APPLICABLE result must say why",
         "m.c (c): a hint of more samples on a NOT_APPLICABLE result",
     ]

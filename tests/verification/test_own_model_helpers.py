@@ -20,16 +20,16 @@ def test_paired_trials_rotates_the_order_and_returns_paired_samples():
             time.sleep(seconds)
         return run
 
-    s = ryot.paired_trials(arm("base", 0.004), arm("cand", 0.001), 4, warmup=1)
+    s = ryot.paired_trials(arm("base", 0.0), arm("cand", 0.0), 4, warmup=1)
     assert s.kind == "paired" and len(s.numerator) == len(s.denominator) == 4
-    assert all(b > c for b, c in zip(s.numerator, s.denominator, strict=True))  # baseline slower
+    assert all(v > 0 for v in s.numerator + s.denominator)  # seconds; no timing claim in a unit test
     rounds = calls[2:]  # after one warm-up call of each arm
     assert rounds[0:2] == ["base", "cand"] and rounds[2:4] == ["cand", "base"]
 
 
 def test_timed_samples_are_scalar_seconds():
     s = ryot.timed_samples(lambda: time.sleep(0.001), 3, warmup=0)
-    assert s.kind == "scalar" and len(s.values) == 3 and min(s.values) >= 0.001
+    assert s.kind == "scalar" and len(s.values) == 3 and min(s.values) >= 0.001  # sleep's floor
 
 
 @pytest.mark.parametrize("n", [0, -1, 2.5, True, "3"])

@@ -215,3 +215,14 @@ def test_runner_flags_a_drifting_provider():
     registry.register(Metric("drift", "paired", "x", "drifting", drifting))
     m = measure(crit(metric="drift", min_samples=12), registry)
     assert m.verdict.status == "INVALID" and "not stationary" in m.verdict.reason
+
+
+def test_a_ratio_of_few_baseline_successes_has_an_infinite_not_nan_bound():
+    """Bug found by mutation testing: resamples with no baseline success made the bounds NaN."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning escapes either
+        ci = stats.paired_proportions_interval(
+            {"both": 0, "baseline_only": 1, "candidate_only": 3, "neither": 2}, "ratio", 0.95)
+    assert not math.isnan(ci.low) and not math.isnan(ci.high) and ci.high == math.inf

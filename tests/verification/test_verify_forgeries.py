@@ -154,3 +154,30 @@ def test_an_old_report_format_is_a_clear_error(genuine, tmp_path, capsys):
     path.write_text(json.dumps(old))
     assert main(["verify", str(path)]) == 2
     assert "format_version 1" in capsys.readouterr().err
+
+
+def test_a_failed_entry_with_samples_cannot_carry_forged_statistics(genuine):
+    """Bug found by mutation testing: NOT_APPLICABLE/ERROR entries that kept samples were not
+    checked for statistics or a SUSPICIOUS flag."""
+    report, _ = genuine
+    forged = copy.deepcopy(report)
+    gpu = by_id(forged, "gpu")
+    gpu["samples"] = {"kind": "scalar", "warmup_reached": True, "values": [1.0] * 12}
+    gpu["statistics"] = {"estimate": 1.0, "ci_low": 1.0, "ci_high": 1.0, "n": 12,
+                         "relative_spread": 0.0}
+    gpu["suspicious"] = "forged"
+    found = [str(m) for m in verify_report(reseal(forged, "gpu"))]
+    assert any("statistics on a NOT_APPLICABLE result" in m for m in found)
+    assert any("SUSPICIOUS flag on a NOT_APPLICABLE result" in m for m in found)
+
+
+def test_a_mistyped_criterion_field_is_a_mismatch_not_a_traceback(genuine, tmp_path, capsys):
+    """Bug found by mutation testing: a resealed report with "min_samples": "x" crashed verify."""
+    report, _ = genuine
+    forged = copy.deepcopy(report)
+    by_id(forged, "fast")["criterion"]["min_samples"] = "x"
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(reseal(forged, "fast")))
+    assert main(["verify", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "not a valid criterion at criterion/min_samples" in err and "Traceback" not in err
