@@ -181,17 +181,22 @@ def load_latest(directory: str | os.PathLike[str], at_most: int | None = None) -
     return None
 
 
-def remove_stale_temporaries(directory: str | os.PathLike[str]) -> list[Path]:
-    """Delete the hidden ``.step-*.tmp`` files a killed run left mid-write (an atomic write
-    never exposes them under a checkpoint's name; they only take space)."""
+def _delete(files) -> list[Path]:
+    """Delete ``files`` in order (a file already gone is fine); return those deleted."""
     removed = []
-    for file in Path(directory).glob(".step-*.tmp"):
+    for file in files:
         try:
             file.unlink()
             removed.append(file)
         except FileNotFoundError:
             pass
     return removed
+
+
+def remove_stale_temporaries(directory: str | os.PathLike[str]) -> list[Path]:
+    """Delete the hidden ``.step-*.tmp`` files a killed run left mid-write (an atomic write
+    never exposes them under a checkpoint's name; they only take space)."""
+    return _delete(Path(directory).glob(".step-*.tmp"))
 
 
 def prune(directory: str | os.PathLike[str], keep: int) -> list[Path]:
@@ -201,10 +206,5 @@ def prune(directory: str | os.PathLike[str], keep: int) -> list[Path]:
     if keep <= 0:
         return removed
     for path in checkpoints(directory)[:-keep]:
-        for file in (sidecar(path), path):  # the record first: a half-deleted pair is incomplete
-            try:
-                file.unlink()
-                removed.append(file)
-            except FileNotFoundError:
-                pass
+        removed += _delete((sidecar(path), path))  # the record first: a half-deleted pair is incomplete
     return removed
