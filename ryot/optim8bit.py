@@ -13,17 +13,22 @@ norms) keep float32 moments, as bitsandbytes' ``min_8bit_size`` = 4096.
 ``last_state_error``: after each step, the relative L2 error ``‖s − ŝ‖ / ‖s‖`` of the state
 quantization on a sample (the first ``ERROR_SAMPLE`` values of the first 8-bit parameter's
 ``exp_avg`` and ``exp_avg_sq``, the larger of the two) — the number a compression gate watches.
-``state_nbytes()`` counts every byte of optimizer state.
+``state_nbytes()`` counts every byte of optimizer state. ``last_codec_seconds``: the time the
+last step spent decoding and encoding states (the cost of the compression, for the overhead
+analysis). ``set_block_size`` re-blocks every 8-bit state (the orchestrator may ask for smaller
+blocks when the state error nears its gate).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 
 import torch
 
 from .dynamic_code import check_block_size, decode_blocks, encode_blocks
+from .timing import synchronize
 
 MIN_8BIT_SIZE = 4096
 ERROR_SAMPLE = 4096
@@ -65,6 +70,28 @@ class AdamW8bit(torch.optim.Optimizer):
                         min_8bit_size=min_8bit_size)
         super().__init__(params, defaults)
         self.last_state_error = 0.0
+        self.last_codec_seconds = 0.0
+
+    def _clock(self, tensor: torch.Tensor) -> float:
+        synchronize(tensor.device)  # a no-op on CPU
+        return time.perf_counter()
+
+    def set_block_size(self, block_size: int) -> None:
+        """Use ``block_size`` from now on: every 8-bit state is decoded and encoded again."""
+        block_size = check_block_size(block_size)
+        for group in self.param_groups:
+            old = group["block_size"]
+            if old == block_size:
+                continue
+            for p in group["params"]:
+                state = self.state.get(p)
+                if not state or "exp_avg_codes" not in state:
+                    continue
+                for name, signed in (("exp_avg", True), ("exp_avg_sq", False)):
+                    values = decode_blocks(state[f"{name}_codes"], state[f"{name}_absmax"], old, signed)
+                    codes, absmax = encode_blocks(values[: p.numel()], block_size, signed)
+                    state[f"{name}_codes"], state[f"{name}_absmax"] = codes, absmax
+            group["block_size"] = block_size
 
     def _init_state(self, p: torch.Tensor, group: dict) -> dict:
         state = self.state[p]
@@ -88,6 +115,7 @@ class AdamW8bit(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         sampled = False
+        codec_seconds = 0.0
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             lr, eps, wd, block = group["lr"], group["eps"], group["weight_decay"], group["block_size"]
@@ -103,8 +131,10 @@ class AdamW8bit(torch.optim.Optimizer):
                 grad = p.grad.detach().reshape(-1).to(torch.float32)
                 n = grad.numel()
                 if quantized:
+                    start = self._clock(grad)
                     m = decode_blocks(state["exp_avg_codes"], state["exp_avg_absmax"], block, True)[:n]
                     v = decode_blocks(state["exp_avg_sq_codes"], state["exp_avg_sq_absmax"], block, False)[:n]
+                    codec_seconds += self._clock(grad) - start
                 else:
                     m, v = state["exp_avg"].view(-1), state["exp_avg_sq"].view(-1)
                 m.lerp_(grad, 1 - beta1)
@@ -116,8 +146,10 @@ class AdamW8bit(torch.optim.Optimizer):
                 p.addcdiv_(m.view_as(p), denom.view_as(p), value=-lr / bias1)  # torch AdamW's order
                 if quantized:
                     for name, value, signed in (("exp_avg", m, True), ("exp_avg_sq", v, False)):
+                        start = self._clock(value)
                         codes, absmax = encode_blocks(value, block, signed)
                         state[f"{name}_codes"], state[f"{name}_absmax"] = codes, absmax
+                        codec_seconds += self._clock(value) - start
                         if not sampled:
                             k = min(ERROR_SAMPLE, n)
                             back = decode_blocks(codes[: -(-k // block) * block], absmax[: -(-k // block)],
@@ -125,6 +157,7 @@ class AdamW8bit(torch.optim.Optimizer):
                             err = _relative_error(value[:k], back)
                             self.last_state_error = err if name == "exp_avg" else max(self.last_state_error, err)
                     sampled = True
+        self.last_codec_seconds = codec_seconds
         return loss
 
     def state_nbytes(self) -> int:

@@ -146,3 +146,19 @@ def test_relative_error_is_bitsandbytes_definition():
     assert errors["mean_rel"] == pytest.approx((0.5 / 1.00000001 + 0 + 1.0) / 3)
     with pytest.raises(ValueError, match="shapes differ"):
         blockwise_errors(x, y[:2])
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_table_lookup_gives_the_binary_search_codes_bit_for_bit(signed):
+    """The fast path must agree with bucketize everywhere, including on the midpoints themselves
+    (ties go down), one float step either side of them, ±0, ±1 and tiny values."""
+    from ryot.dynamic_code import _tables, nearest_codes, nearest_codes_reference
+
+    levels, midpoints = _tables(signed, torch.device("cpu"))
+    gen = torch.Generator().manual_seed(3)
+    spread = torch.randn(1 << 18, generator=gen) * torch.logspace(-9, 0, 1 << 18)
+    edges = torch.cat([midpoints, levels, midpoints.nextafter(torch.tensor(2.0)),
+                       midpoints.nextafter(torch.tensor(-2.0)),
+                       torch.tensor([0.0, -0.0, 1.0, -1.0, 1e-38, -1e-38, 1e-45])])
+    values = torch.cat([spread, edges]).clamp(-1.0 if signed else 0.0, 1.0)
+    assert torch.equal(nearest_codes(values, signed), nearest_codes_reference(values, signed))

@@ -128,3 +128,33 @@ def test_state_dict_round_trip_is_exact_and_weights_only_loadable():
 def test_bad_hyperparameters_name_the_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):
         AdamW8bit([torch.nn.Parameter(torch.zeros(3))], **kwargs)
+
+
+def test_set_block_size_reblocks_the_states_and_keeps_their_values():
+    from ryot.optim8bit import AdamW8bit
+
+    torch.manual_seed(0)
+    p = torch.nn.Parameter(torch.randn(8192))
+    opt = AdamW8bit([p], block_size=256)
+    for _ in range(3):
+        p.grad = torch.randn(8192)
+        opt.step()
+    from ryot.dynamic_code import decode_blocks
+
+    def moments():
+        state = opt.state[p]
+        block = opt.param_groups[0]["block_size"]
+        return [decode_blocks(state[f"{n}_codes"], state[f"{n}_absmax"], block, n == "exp_avg")[:8192]
+                for n in ("exp_avg", "exp_avg_sq")]
+
+    before = moments()
+    opt.set_block_size(64)
+    assert opt.param_groups[0]["block_size"] == 64
+    assert opt.state[p]["exp_avg_absmax"].numel() == 8192 // 64
+    for a, b in zip(before, moments(), strict=True):  # re-quantized once more: small extra error
+        assert ((a - b).norm() / a.norm()).item() < 0.02
+    with pytest.raises(ValueError, match="power of two"):
+        opt.set_block_size(48)
+    p.grad = torch.randn(8192)
+    opt.step()  # keeps working at the new block size
+    assert opt.state[p]["exp_avg_codes"].numel() == 8192

@@ -24,12 +24,50 @@ def test_both_modes_train_and_the_loss_falls():
         assert result.losses[-1] < result.losses[0] - 0.5
 
 
-def test_optimized_mode_really_compresses_gradients():
-    result = train(TrainConfig(mode="optimized", **TINY))
+def test_optimized_mode_keeps_8bit_optimizer_states_and_gates_their_error():
+    from ryot.optim8bit import AdamW8bit
+    from ryot.training import Trainer
+
+    trainer = Trainer(TrainConfig(mode="optimized", **TINY))
+    result = trainer.run()
     errors = [r.compression_error for r in result.records]
-    assert all(0.001 < e < 0.02 for e in errors), errors  # int8 block 64: measured, not assumed
+    assert errors[0] == 0.0  # before the first step no state is stored
+    assert all(0.001 < e < 0.05 for e in errors[1:]), errors  # 8-bit dynamic code: measured
+    assert isinstance(trainer.optimizer, AdamW8bit)
+    assert trainer.optimizer.param_groups[0]["block_size"] == 64  # the orchestrator's block
+    big = [p for p in trainer.raw_model.parameters() if p.numel() >= 4096]
+    assert big and all(trainer.optimizer.state[p]["exp_avg_codes"].dtype == torch.uint8 for p in big)
+    assert all(r.compression_s > 0 for r in result.records)
     baseline = train(TrainConfig(mode="baseline", **TINY))
-    assert all(r.compression_error == 0.0 for r in baseline.records)
+    assert all(r.compression_error == 0.0 and r.compression_s == 0.0 for r in baseline.records)
+
+
+def test_a_single_process_leaves_its_gradients_uncompressed():
+    """Nothing is sent, so nothing is compressed: the optimized step's gradients are the exact
+    autograd gradients (same model, same batch, compared before the optimizer step)."""
+    from ryot.training import Trainer
+
+    trainer = Trainer(TrainConfig(mode="optimized", **TINY))
+    seen = {}
+    step = trainer.optimizer.step
+
+    def spy(*args, **kwargs):
+        seen["grads"] = [p.grad.clone() for p in trainer.raw_model.parameters()]
+        return step(*args, **kwargs)
+
+    trainer.optimizer.step = spy
+    state = {k: v.clone() for k, v in trainer.raw_model.state_dict().items()}
+    generator = trainer.sampler.state_dict()
+    trainer.train_step()
+    trainer.raw_model.load_state_dict(state)
+    trainer.sampler.load_state_dict(generator)
+    x, y = trainer.sampler.next()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        _, loss = trainer.raw_model(x, y)
+    loss.backward()
+    params = list(trainer.raw_model.parameters())
+    torch.nn.utils.clip_grad_norm_(params, max_norm=trainer.config.grad_clip)
+    assert all(torch.equal(a, p.grad) for a, p in zip(seen["grads"], params, strict=True))
 
 
 def test_same_seed_same_batches_same_losses():

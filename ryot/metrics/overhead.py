@@ -1,6 +1,6 @@
 """The overhead analysis the origin only claimed, measured: numbers only.
 
-Overhead: the work the optimizations add — a cold ``detect_and_tune``, compressing gradients
+Overhead: the work the optimizations add — a cold ``detect_and_tune``, quantizing optimizer states
 every step, setting up a quantized KV cache, the orchestrator's per-step gates/adapt/snapshot.
 Time saved: the baseline run's total step time minus the optimized run's, over the same steps.
 :func:`analyse` reports both and their ratio; ``ryot overhead`` writes it. Whether the ratio is
@@ -48,7 +48,7 @@ def analyse(p: Preset) -> dict:
     components = {
         "kernel_optimizer.detect_and_tune (cold, once per run)": {
             "seconds": statistics.median(tune), "samples_s": tune, "count": 1},
-        "semantic_compression.encode+decode of gradients (every step)": {
+        "optim8bit: 8-bit optimizer-state decode + encode (every step)": {
             "seconds": sum(r.compression_s for r in opt_records),
             "samples_s": [r.compression_s for r in opt_records], "count": steps},
         "inference_scaling.optimize_kv_cache (once per generation)": {
@@ -101,7 +101,7 @@ def render_markdown(analysis: dict) -> str:
 
 
 def overhead_fraction(n: int, params: dict) -> Samples:
-    """(tuning + gradient compression + KV setup + orchestrator time) ÷ time the optimized run
+    """(tuning + optimizer-state quantization + KV setup + orchestrator time) ÷ time the optimized run
     saved over the baseline, both over the same steps. Above 1: the optimizations cost more
     than they saved."""
     analysis = analyse(preset(params))

@@ -28,8 +28,9 @@ def main(argv=None) -> int:
     """
     parser = argparse.ArgumentParser(
         prog="ryot train", description="Train the embedded GPT on CPython's pydoc text, baseline "
-        "(fp32, eager, plain attention) or optimized (SDPA, bf16 autocast, compressed gradients), "
-        "with the orchestrator's safety gates in the loop. Under torchrun it runs DDP.",
+        "(fp32, eager, plain attention, AdamW) or optimized (bf16 autocast, fused attention, AdamW with "
+        "8-bit block-wise states; under torchrun also int8-compressed gradient all-reduce), with the "
+        "orchestrator's safety gates in the loop. Under torchrun it runs DDP.",
         epilog="Exit codes: 0 completed, 1 stopped on safety-gate violations, 2 bad input, "
                "130 interrupted. train_log.json (in --run-dir) records how the run ended.")
     defaults = TrainConfig()
@@ -44,6 +45,9 @@ def main(argv=None) -> int:
     parser.add_argument("--run-dir", help="checkpoints and train_log.json go here")
     parser.add_argument("--resume", action="store_true", help="continue from the newest intact "
                         "checkpoint in --run-dir (with the run's own configuration)")
+    parser.add_argument("--activation-checkpointing", action="store_true",
+                        help="optimized mode: recompute each block's activations in the backward pass "
+                             "(less memory, about one more forward pass of time)")
     parser.add_argument("--inject-nan-at", type=int, nargs="*", default=[],
                         help="fault injection: make these steps' loss NaN")
     args = parser.parse_args(argv)
@@ -54,7 +58,8 @@ def main(argv=None) -> int:
                              seed=args.seed, n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd,
                              block_size=args.block_size, checkpoint_every=args.checkpoint_every,
                              keep_checkpoints=args.keep_checkpoints, max_violations=args.max_violations,
-                             inject_nan_at=tuple(args.inject_nan_at))
+                             inject_nan_at=tuple(args.inject_nan_at),
+                             activation_checkpointing=args.activation_checkpointing)
     except ValueError as exc:
         parser.error(str(exc))
 

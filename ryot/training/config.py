@@ -31,6 +31,7 @@ class TrainConfig:
     inject_nan_at: tuple[int, ...] = ()  # fault injection for tests: these steps' loss is NaN
     dataset: str = "pydoc"  # pydoc | arithmetic
     grad_norm_gate: float = 10.0  # upper bound of the gradient-norm gate (origin figure: 10)
+    activation_checkpointing: bool = False  # optimized mode: recompute block activations
 
     def __post_init__(self) -> None:
         if self.mode not in ("baseline", "optimized"):
@@ -41,15 +42,24 @@ class TrainConfig:
             _check_int(name, getattr(self, name), 0)
         if self.n_embd % self.n_head:
             raise ValueError(f"TrainConfig.n_embd={self.n_embd} must be a multiple of n_head={self.n_head}")
+        if not isinstance(self.activation_checkpointing, bool):
+            raise ValueError("TrainConfig.activation_checkpointing must be a bool, "
+                             f"got {self.activation_checkpointing!r}")
         self.inject_nan_at = tuple(self.inject_nan_at)
 
     @property
     def optimized(self) -> bool:
         return self.mode == "optimized"
 
-    def model_config(self) -> GPTConfig:
+    def model_config(self, device_type: str = "cpu") -> GPTConfig:
+        """The model: plain attention for the baseline; the optimized mode's fastest attention
+        for the device (``recompute`` on CPU, fused ``sdpa`` on CUDA: see ``.attention``)."""
+        attention = "plain"
+        if self.optimized:
+            attention = "sdpa" if device_type == "cuda" else "recompute"
         return GPTConfig(block_size=self.block_size, n_layer=self.n_layer, n_head=self.n_head,
-                         n_embd=self.n_embd, attention="sdpa" if self.optimized else "plain")
+                         n_embd=self.n_embd, attention=attention,
+                         checkpoint_blocks=self.optimized and self.activation_checkpointing)
 
     def to_json(self) -> dict[str, Any]:
         """The fields as JSON values (tuples become lists)."""

@@ -1,9 +1,13 @@
 """The training loop, baseline and optimized, with the orchestrator in the loop.
 
-* baseline: float32, eager, plain attention;
-* optimized: fused SDPA attention, bfloat16 autocast, and block-wise int8 compression of the
-  gradients (what a compressed all-reduce sends; its error is measured every step and feeds
-  the orchestrator's compression gate).
+* baseline: float32, eager, plain attention, ``torch.optim.AdamW``;
+* optimized: bfloat16 autocast, fused attention (:mod:`.attention`: ``recompute`` on CPU,
+  ``sdpa`` on CUDA), optional activation checkpointing, and :class:`ryot.optim8bit.AdamW8bit`:
+  both Adam moments kept between steps as 8-bit block-wise codes (what stays in memory is what
+  gets compressed). The error of that state quantization feeds the orchestrator's compression
+  gate, and its block size follows the orchestrator's compression block.
+
+Nothing is compressed that no one sends: a single process never compresses its gradients.
 
 Both start from the same seed and see the same batches. Every step the orchestrator checks the
 gates (loss, gradient norm before clipping, compression error). A violating step is not applied:
@@ -38,8 +42,8 @@ import torch.nn as nn
 from ..atomic import write_json_atomic
 from ..config import CompressionConfig, KernelConfig, RLVRConfig
 from ..isolation import current_rss_bytes, peak_rss_bytes
+from ..optim8bit import AdamW8bit
 from ..orchestrator import OptimizationOrchestrator, SafetyBounds
-from ..semantic_compression import decode, encode
 from ..timing import synchronize
 from . import checkpoints as ckpt
 from . import distributed
@@ -59,21 +63,6 @@ class TrainingStopped(RuntimeError):
         self.record = record
 
 
-def compress_gradients(params, config: CompressionConfig) -> float:
-    """Replace each gradient by decode(encode(grad)); return the global relative error."""
-    err_sq = norm_sq = 0.0
-    for p in params:
-        if p.grad is None:
-            continue
-        g = p.grad
-        restored = decode(encode(g, config))
-        g64 = g.double()
-        err_sq += float((g64 - restored.double()).pow(2).sum())
-        norm_sq += float(g64.pow(2).sum())
-        g.copy_(restored)
-    return math.sqrt(err_sq / norm_sq) if norm_sq > 0 else 0.0
-
-
 class Trainer:
     """One training run. ``resume=True`` continues from the newest intact checkpoint in ``run_dir``.
 
@@ -89,7 +78,7 @@ class Trainer:
         self.progress = progress
         torch.manual_seed(config.seed)
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        self.model = GPT(config.model_config()).to(self.device)
+        self.model = GPT(config.model_config(self.device.type)).to(self.device)
         self.raw_model = self.model
         self.rank = 0
         self.distributed = distributed.is_distributed()
@@ -110,7 +99,6 @@ class Trainer:
                 self.model = self.model.to(self.device)
             self.model = nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.rank] if self.device.type == "cuda" else None)
-        self.optimizer = torch.optim.AdamW(self.raw_model.parameters(), lr=config.lr, weight_decay=0.0)
         train, _ = dataset_splits(config.dataset)
         self.sampler = BatchSampler(train, config.batch_size, config.block_size,
                                     seed=config.seed + 1000 * self.rank)
@@ -118,6 +106,11 @@ class Trainer:
             KernelConfig(64, 64, 32), CompressionConfig(config.compression_block, config.compression_bits),
             RLVRConfig(4, 1.0, max(256, config.compression_block)),
             SafetyBounds(grad_norm=(1e-6, config.grad_norm_gate)))
+        if config.optimized:
+            self.optimizer = AdamW8bit(self.raw_model.parameters(), lr=config.lr, weight_decay=0.0,
+                                       block_size=self.orchestrator.state.compression.block_size)
+        else:
+            self.optimizer = torch.optim.AdamW(self.raw_model.parameters(), lr=config.lr, weight_decay=0.0)
         self.hook_errors: list[float] = []
         if self.distributed and config.optimized:  # reads the orchestrator of the moment
             self.model.register_comm_hook(None, compressed_allreduce_hook(
@@ -228,19 +221,21 @@ class Trainer:
         loss.backward()
         return loss
 
-    def _compression_error(self, params, loss: float, grad_norm: float) -> float:
-        """Compress the gradients (single process, optimized mode); the relative error.
+    def _compression_error(self) -> float:
+        """What the compression gate sees: the relative error of the optimizer-state quantization
+        as the states are stored now (0 for the float32 baseline) and, under DDP, the largest
+        error of this step's compressed gradient buckets (measured by the comm hook)."""
+        errors = list(self.hook_errors)
+        self.hook_errors.clear()
+        return max([getattr(self.optimizer, "last_state_error", 0.0), *errors])
 
-        Non-finite gradients are not compressed (``encode`` refuses them): the loss and
-        gradient-norm gates reject that step. Under DDP the comm hook measured the error.
-        """
-        if self.distributed:
-            errors = list(self.hook_errors)
-            self.hook_errors.clear()
-            return max(errors, default=0.0)
-        if not self.config.optimized or not (math.isfinite(loss) and math.isfinite(grad_norm)):
-            return 0.0
-        return compress_gradients(params, self.orchestrator.state.compression)
+    def _apply(self) -> float:
+        """The optimizer step (the 8-bit one re-blocks first if the orchestrator changed the
+        block size); returns the seconds spent quantizing optimizer states."""
+        if isinstance(self.optimizer, AdamW8bit):
+            self.optimizer.set_block_size(self.orchestrator.state.compression.block_size)
+        self.optimizer.step()
+        return getattr(self.optimizer, "last_codec_seconds", 0.0)
 
     def train_step(self) -> StepRecord:
         start = time.perf_counter()
@@ -249,9 +244,8 @@ class Trainer:
         loss = float(loss_tensor.detach())
         params = [p for p in self.raw_model.parameters() if p.grad is not None]
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm=self.config.grad_clip))
-        t_compress = time.perf_counter()
-        error = self._compression_error(params, loss, grad_norm)
-        compression_s = time.perf_counter() - t_compress if self.config.optimized else 0.0
+        error = self._compression_error()
+        compression_s = 0.0
         gate_values = [loss, grad_norm, error]
         if self.distributed:  # every rank's gates decide on the same (worst) values
             gate_values = distributed.agree(gate_values, self.device)
@@ -261,7 +255,7 @@ class Trainer:
         orchestrator_s = time.perf_counter() - t_orch
         self.step += 1
         if report.passed:
-            self.optimizer.step()
+            compression_s = self._apply()
         t_orch = time.perf_counter()
         if report.passed:
             self.orchestrator.snapshot_configuration(0, self.step)

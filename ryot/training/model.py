@@ -1,18 +1,23 @@
 """A small GPT (after nanoGPT's model.py): the whole model in one file.
 
-``attention="plain"`` is the textbook softmax(QKᵀ/√d)V with an explicit mask (the baseline);
-``"sdpa"`` calls ``scaled_dot_product_attention`` (fused kernels). Generation can keep its keys
-and values in a dense cache or in ryot's quantized paged cache.
+``attention`` picks one of :mod:`.attention`'s implementations: ``"plain"`` (the textbook
+softmax(QKᵀ/√d)V with an explicit mask: the baseline), ``"sdpa"`` (fused kernels) or
+``"recompute"`` (fused forward, backward by recomputation: ryot's CPU training path).
+``checkpoint_blocks=True`` recomputes each block's activations in the backward pass instead of
+keeping them (activation checkpointing: less memory, one more forward). Generation can keep its
+keys and values in a dense cache or in ryot's quantized paged cache.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+from .attention import MODES, causal_attention
 
 
 @dataclass
@@ -23,7 +28,12 @@ class GPTConfig:
     n_head: int = 4
     n_embd: int = 128
     dropout: float = 0.0
-    attention: str = "plain"  # plain | sdpa
+    attention: str = "plain"  # plain | sdpa | recompute (see .attention)
+    checkpoint_blocks: bool = False  # activation checkpointing, one block at a time
+
+    def __post_init__(self) -> None:
+        if self.attention not in MODES:
+            raise ValueError(f"GPTConfig.attention must be one of {', '.join(MODES)}, got {self.attention!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -36,8 +46,6 @@ class CausalSelfAttention(nn.Module):
         self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd)
         self.c_proj = nn.Linear(config.n_embd, config.n_embd)
         self.n_head, self.n_embd, self.attention = config.n_head, config.n_embd, config.attention
-        mask = torch.tril(torch.ones(config.block_size, config.block_size, dtype=torch.bool))
-        self.register_buffer("mask", mask, persistent=False)
 
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
         B, T, C = x.shape
@@ -49,12 +57,8 @@ class CausalSelfAttention(nn.Module):
         if cache is not None:  # generation: attend over everything cached so far
             cache.append(layer, k, v)
             y = cache.attend(layer, q)
-        elif self.attention == "sdpa":
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:
-            att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
-            att = att.masked_fill(~self.mask[:T, :T], float("-inf"))
-            y = F.softmax(att, dim=-1) @ v
+            y = causal_attention(q, k, v, self.attention)
         return self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
 
 
@@ -104,7 +108,10 @@ class GPT(nn.Module):
         pos = torch.arange(start, start + T, device=idx.device)
         x = self.wte(idx) + self.wpe(pos)
         for layer, block in enumerate(self.blocks):
-            x = block(x, cache, layer)
+            if self.config.checkpoint_blocks and cache is None and torch.is_grad_enabled():
+                x = checkpoint(block, x, use_reentrant=False)
+            else:
+                x = block(x, cache, layer)
         logits = self.lm_head(self.ln_f(x))
         loss = None
         if targets is not None:

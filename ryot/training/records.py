@@ -19,7 +19,7 @@ class StepRecord:
     tokens: int
     rss_bytes: int
     applied: bool
-    compression_s: float = 0.0  # time spent compressing gradients this step
+    compression_s: float = 0.0  # time spent quantizing optimizer states this step (optimized mode)
     orchestrator_s: float = 0.0  # time spent in gates + adapt + snapshot this step
     rolled_back: bool = False  # applied, then undone by a rollback to an earlier checkpoint
 
