@@ -35,6 +35,10 @@ True
 
 from __future__ import annotations
 
+import array
+import bisect
+import math
+import struct
 from dataclasses import dataclass
 from functools import cache
 
@@ -70,6 +74,11 @@ def _map(signed: bool) -> tuple[float, ...]:
     return tuple(sorted(values))
 
 
+def zero_code(signed: bool) -> int:
+    """The code of the level 0.0 (what all-zero blocks encode to)."""
+    return _map(bool(signed)).index(0.0)
+
+
 def dynamic_map(signed: bool = True) -> torch.Tensor:
     """The 256 sorted float32 levels of the 8-bit dynamic code (a fresh tensor)."""
     return torch.tensor(_map(bool(signed)), dtype=torch.float32)
@@ -84,21 +93,37 @@ def _tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, torch.Ten
 @cache
 def _bucket_tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Per bfloat16 bucket (upper 16 bits of a float32): the code of its lowest value (uint8) and
-    the midpoint above which the code is one higher (+inf: no midpoint inside the bucket)."""
-    _, midpoints = _tables(signed, torch.device("cpu"))
-    high = torch.arange(1 << 16, dtype=torch.int64)
-    first = (high << 16).to(torch.int32).view(torch.float32)  # int32 wraps: the upper half is negative
-    last = ((high << 16) | 0xFFFF).to(torch.int32).view(torch.float32)
-    negative = high >= (1 << 15)
-    low_end, high_end = torch.where(negative, last, first), torch.where(negative, first, last)
-    usable = torch.isfinite(low_end) & torch.isfinite(high_end)  # NaN/inf buckets never occur
-    low_end, high_end = (torch.where(usable, t, 0.0).clamp(-1.0, 1.0) for t in (low_end, high_end))
-    low_code, high_code = torch.bucketize(low_end, midpoints), torch.bucketize(high_end, midpoints)
-    if int((high_code - low_code).max()) > 1:  # pragma: no cover - construction invariant
-        raise AssertionError("a bfloat16 bucket holds two midpoints of the dynamic code")
-    above = torch.where(high_code > low_code, midpoints[low_code.clamp(max=midpoints.numel() - 1)],
-                        torch.tensor(float("inf")))
-    return low_code.to(torch.uint8).to(device), above.to(device)
+    the midpoint above which the code is one higher (+inf: no midpoint inside the bucket).
+
+    Built in plain Python (``bisect`` on the exact float32 midpoints: the count of midpoints below
+    a value, which is ``torch.bucketize``'s answer), so building it runs no tensor kernels.
+    """
+    midpoints = _midpoints(signed)
+    low_codes, above = bytearray(1 << 16), [math.inf] * (1 << 16)
+    for high in range(1 << 16):
+        first, last = _float32(high << 16), _float32((high << 16) | 0xFFFF)
+        ends = (last, first) if high >= 1 << 15 else (first, last)
+        if not all(math.isfinite(e) for e in ends):
+            continue  # NaN/inf buckets never occur
+        low, top = (bisect.bisect_left(midpoints, min(max(e, -1.0), 1.0)) for e in ends)
+        if top - low > 1:  # pragma: no cover - construction invariant
+            raise AssertionError("a bfloat16 bucket holds two midpoints of the dynamic code")
+        low_codes[high] = low
+        if top > low:
+            above[high] = midpoints[low]
+    return (torch.frombuffer(low_codes, dtype=torch.uint8).clone().to(device),
+            torch.tensor(above, dtype=torch.float32, device=device))
+
+
+@cache
+def _midpoints(signed: bool) -> tuple[float, ...]:
+    """The 255 midpoints between levels, as float32 values (what ``_tables`` computes)."""
+    levels = array.array("f", _map(signed))
+    return tuple(array.array("f", [(a + b) / 2 for a, b in zip(levels[1:], levels[:-1])]))
+
+
+def _float32(bits: int) -> float:
+    return struct.unpack("<f", struct.pack("<I", bits))[0]
 
 
 def nearest_codes_reference(normalized: torch.Tensor, signed: bool) -> torch.Tensor:

@@ -27,12 +27,14 @@ from collections.abc import Iterable
 
 import torch
 
-from .dynamic_code import check_block_size, decode_blocks, encode_blocks
+from .dynamic_code import check_block_size, decode_blocks, encode_blocks, zero_code
+from .optim8bit_flat import MOMENTS as _MOMENTS
+from .optim8bit_flat import STATE_KEYS as _8BIT_KEYS
+from .optim8bit_flat import ERROR_SAMPLE, FlatStates, adamw_update, flat_step, relative_error
 from .timing import synchronize
 
 MIN_8BIT_SIZE = 4096
-ERROR_SAMPLE = 4096
-_8BIT_KEYS = ("exp_avg_codes", "exp_avg_absmax", "exp_avg_sq_codes", "exp_avg_sq_absmax")
+CHUNK = 1 << 15  # values per chunk of the 8-bit update (a multiple of the block size)
 
 
 def _check_float(name: str, value: object, low: float, high: float, *, open_high: bool = True) -> float:
@@ -41,12 +43,6 @@ def _check_float(name: str, value: object, low: float, high: float, *, open_high
     if value < low or (value >= high if open_high else value > high):
         raise ValueError(f"{name} must be in [{low}, {high}{')' if open_high else ']'}, got {value!r}")
     return float(value)
-
-
-def _relative_error(x: torch.Tensor, y: torch.Tensor) -> float:
-    den = torch.linalg.vector_norm(x).item()
-    num = torch.linalg.vector_norm(x - y).item()
-    return 0.0 if den == 0 else num / den
 
 
 class AdamW8bit(torch.optim.Optimizer):
@@ -69,6 +65,7 @@ class AdamW8bit(torch.optim.Optimizer):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, block_size=block_size,
                         min_8bit_size=min_8bit_size)
         super().__init__(params, defaults)
+        self._flat: dict[int, FlatStates] = {}
         self.last_state_error = 0.0
         self.last_codec_seconds = 0.0
 
@@ -101,8 +98,9 @@ class AdamW8bit(torch.optim.Optimizer):
             nblocks = -(-n // block)
             for name, signed in (("exp_avg", True), ("exp_avg_sq", False)):
                 # all-zero blocks: absmax 0, codes of the level 0 (index 127 signed, 0 unsigned)
-                codes, absmax = encode_blocks(torch.zeros(nblocks * block, device=p.device), block, signed)
-                state[f"{name}_codes"], state[f"{name}_absmax"] = codes, absmax
+                state[f"{name}_codes"] = torch.full((nblocks * block,), zero_code(signed), dtype=torch.uint8,
+                                                    device=p.device)
+                state[f"{name}_absmax"] = torch.zeros(nblocks, device=p.device)
         else:
             state["exp_avg"] = torch.zeros_like(p, dtype=torch.float32, memory_format=torch.preserve_format)
             state["exp_avg_sq"] = torch.zeros_like(p, dtype=torch.float32, memory_format=torch.preserve_format)
@@ -114,51 +112,102 @@ class AdamW8bit(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        sampled = False
-        codec_seconds = 0.0
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps, wd, block = group["lr"], group["eps"], group["weight_decay"], group["block_size"]
+        self._sample_error = True
+        self.last_codec_seconds = 0.0
+        for index, group in enumerate(self.param_groups):
+            flat_done = self._step_flat(index, group)
+            small = []
             for p in group["params"]:
-                if p.grad is None:
+                if p.grad is None or p in flat_done:
                     continue
                 if p.grad.is_sparse:
                     raise RuntimeError("AdamW8bit does not support sparse gradients")
                 state = self.state[p] if self.state[p] else self._init_state(p, group)
                 state["step"] += 1
-                step = state["step"]
-                quantized = "exp_avg_codes" in state
-                grad = p.grad.detach().reshape(-1).to(torch.float32)
-                n = grad.numel()
-                if quantized:
-                    start = self._clock(grad)
-                    m = decode_blocks(state["exp_avg_codes"], state["exp_avg_absmax"], block, True)[:n]
-                    v = decode_blocks(state["exp_avg_sq_codes"], state["exp_avg_sq_absmax"], block, False)[:n]
-                    codec_seconds += self._clock(grad) - start
+                if "exp_avg_codes" in state:
+                    self._step_8bit(p, state, group)
+                elif p.dtype == torch.float32 and p.grad.dtype == torch.float32:
+                    small.append(p)
                 else:
-                    m, v = state["exp_avg"].view(-1), state["exp_avg_sq"].view(-1)
-                m.lerp_(grad, 1 - beta1)
-                v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                bias1, bias2 = 1 - beta1 ** step, 1 - beta2 ** step
-                denom = (v.sqrt() / math.sqrt(bias2)).add_(eps)
-                if wd:
-                    p.mul_(1 - lr * wd)
-                p.addcdiv_(m.view_as(p), denom.view_as(p), value=-lr / bias1)  # torch AdamW's order
-                if quantized:
-                    for name, value, signed in (("exp_avg", m, True), ("exp_avg_sq", v, False)):
-                        start = self._clock(value)
-                        codes, absmax = encode_blocks(value, block, signed)
-                        state[f"{name}_codes"], state[f"{name}_absmax"] = codes, absmax
-                        codec_seconds += self._clock(value) - start
-                        if not sampled:
-                            k = min(ERROR_SAMPLE, n)
-                            back = decode_blocks(codes[: -(-k // block) * block], absmax[: -(-k // block)],
-                                                 block, signed)[:k]
-                            err = _relative_error(value[:k], back)
-                            self.last_state_error = err if name == "exp_avg" else max(self.last_state_error, err)
-                    sampled = True
-        self.last_codec_seconds = codec_seconds
+                    flat = p.detach().reshape(-1).to(torch.float32)
+                    adamw_update(flat, p.grad.reshape(-1).to(torch.float32), state["exp_avg"].view(-1),
+                                 state["exp_avg_sq"].view(-1), group, state["step"])
+                    p.copy_(flat.view_as(p))
+            if small:
+                self._step_small(small, group)
         return loss
+
+    def _step_small(self, params: list, group: dict) -> None:
+        """Float32 states (parameters below ``min_8bit_size``): torch's fused AdamW kernel."""
+        beta1, beta2 = group["betas"]
+        states = [self.state[p] for p in params]
+        steps = [torch.tensor(float(s["step"]), device=p.device) for p, s in zip(params, states, strict=True)]
+        torch._fused_adamw_(params, [p.grad for p in params], [s["exp_avg"] for s in states],
+                            [s["exp_avg_sq"] for s in states], [], steps, lr=group["lr"], beta1=beta1,
+                            beta2=beta2, weight_decay=group["weight_decay"], eps=group["eps"],
+                            amsgrad=False, maximize=False)
+
+    def _step_flat(self, index: int, group: dict) -> set:
+        """Every 8-bit parameter of the group in one fused update (:mod:`.optim8bit_flat`);
+        returns the parameters it stepped (none: the per-parameter path runs)."""
+        new = [p for p in group["params"] if p.grad is not None and not self.state.get(p)
+               and p.numel() >= group["min_8bit_size"]]
+        if len(new) >= 2 and len(new) == sum(p.numel() >= group["min_8bit_size"] for p in group["params"]):
+            self._flat[index] = FlatStates.fresh(new, self.state, group["block_size"],
+                                                 (zero_code(True), zero_code(False)))
+        params = [p for p in group["params"] if "exp_avg_codes" in self.state.get(p, {})]
+        if (len(params) < 2 or len({self.state[p]["step"] for p in params}) != 1
+                or any(p.grad is None or p.grad.is_sparse or not p.is_contiguous() for p in params)):
+            return set()
+        flat = self._flat.get(index)
+        if flat is None or not flat.holds(params, self.state, group["block_size"]):
+            flat = FlatStates.build(params, self.state, group["block_size"])
+            self._flat[index] = flat
+        step = self.state[params[0]]["step"] + 1
+        seconds, error = flat_step(flat, group, step, measure_error=self._sample_error)
+        self.last_codec_seconds += seconds
+        if error is not None:
+            self.last_state_error, self._sample_error = error, False
+        for p in params:
+            self.state[p]["step"] = step
+        return set(params)
+
+    def _step_8bit(self, p: torch.Tensor, state: dict, group: dict) -> None:
+        """Decode, update and encode one chunk of ``CHUNK`` values at a time: the float32 moments
+        never exist whole (less memory) and each chunk's work stays in cache (faster)."""
+        block = group["block_size"]
+        chunk = max(CHUNK // block, 1) * block
+        flat = p.view(-1) if p.is_contiguous() else p.detach().reshape(-1).clone()
+        grad = p.grad.reshape(-1)
+        n = flat.numel()
+        for lo in range(0, n, chunk):
+            hi = min(lo + chunk, n)
+            blocks = slice(lo // block, -(-hi // block))
+            padded = slice(lo, lo + (blocks.stop - blocks.start) * block)
+            start = self._clock(grad)
+            moments = [decode_blocks(state[f"{name}_codes"][padded], state[f"{name}_absmax"][blocks],
+                                     block, signed)[: hi - lo] for name, signed in _MOMENTS]
+            middle = self._clock(grad)
+            adamw_update(flat[lo:hi], grad[lo:hi].to(torch.float32), *moments, group, state["step"])
+            end = self._clock(grad)
+            for (name, signed), value in zip(_MOMENTS, moments, strict=True):
+                codes, absmax = encode_blocks(value, block, signed)
+                state[f"{name}_codes"][padded].copy_(codes)
+                state[f"{name}_absmax"][blocks].copy_(absmax)
+                if self._sample_error:
+                    self._measure_error(name, value, codes, absmax, block, signed)
+            self._sample_error = False
+            self.last_codec_seconds += (middle - start) + (self._clock(grad) - end)
+        if flat.data_ptr() != p.data_ptr():
+            p.copy_(flat.view_as(p))
+
+    def _measure_error(self, name: str, value: torch.Tensor, codes: torch.Tensor, absmax: torch.Tensor,
+                       block: int, signed: bool) -> None:
+        k = min(ERROR_SAMPLE, value.numel())
+        nblocks = -(-k // block)
+        back = decode_blocks(codes[: nblocks * block], absmax[:nblocks], block, signed)[:k]
+        err = relative_error(value[:k], back)
+        self.last_state_error = err if name == "exp_avg" else max(self.last_state_error, err)
 
     def state_nbytes(self) -> int:
         """Every byte of tensor state the optimizer keeps between steps."""

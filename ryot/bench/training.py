@@ -1,0 +1,123 @@
+"""``ryot bench training``: ryot's optimized training step against stock PyTorch, same model.
+
+Arms, all on the same model shape, seed and batches, each a whole training step (forward,
+backward, gradient clipping, optimizer step):
+
+* ``baseline`` — ryot's baseline run (float32, eager, plain attention, AdamW);
+* ``stock eager`` — what a user gets from stock PyTorch without ryot: SDPA, bf16 autocast,
+  ``torch.optim.AdamW(fused=True)``;
+* ``stock compiled`` — the same under ``torch.compile`` (inductor; compiled before timing);
+* ``ryot`` — ryot's optimized run: recompute attention, bf16 autocast, AdamW8bit, and the
+  orchestrator's gates, adaptation and snapshot every step (its own cost included);
+* ``ryot + checkpointing`` — the same with activation checkpointing (less memory, one more
+  forward pass per step).
+
+Step times are interleaved (one round = ``steps_per_round`` steps of every arm, order rotated)
+after ``warmup`` steps each. Peak memory: each arm trains ``memory_steps`` steps in a fresh
+process (:func:`ryot.isolation.run_isolated`); the figure is the peak resident memory added above
+the process's memory right after its imports (the same imports for every arm, torch.optim and
+its lazily imported torch._dynamo included, so only training's own memory is compared).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import torch
+
+from ..isolation import current_rss_bytes, run_isolated
+from ..metrics.workload import FULL, Preset
+from ..provenance import fingerprint
+from ..training import TrainConfig, Trainer
+from ..training.data import BatchSampler, dataset_splits
+from ..training.model import GPT
+from .rows import ratio_row, sample_row
+
+ARMS = ("baseline", "stock eager", "stock compiled", "ryot", "ryot + checkpointing")
+
+
+def _stock_step(config: TrainConfig, compiled: bool) -> Callable[[], float]:
+    """A stock PyTorch training step on ryot's model with SDPA; returns the loss."""
+    torch.manual_seed(config.seed)
+    model = GPT(replace(config.model_config(), attention="sdpa"))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0, fused=True)
+    train, _ = dataset_splits(config.dataset)
+    sampler = BatchSampler(train, config.batch_size, config.block_size, seed=config.seed)
+    forward = torch.compile(model) if compiled else model
+
+    def step() -> float:
+        x, y = sampler.next()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            _, loss = forward(x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=config.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return float(loss)
+
+    return step
+
+
+def _arm(name: str, train: TrainConfig) -> Callable[[], object]:
+    if name == "baseline":
+        return Trainer(replace(train, mode="baseline")).train_step
+    if name.startswith("ryot"):
+        return Trainer(replace(train, mode="optimized",
+                               activation_checkpointing=name.endswith("checkpointing"))).train_step
+    return _stock_step(replace(train, mode="optimized"), compiled=name == "stock compiled")
+
+
+def _peak_added_bytes(name: str, train: TrainConfig, steps: int) -> int:
+    import torch.optim  # noqa: F401 - the same imports for every arm before the first reading
+    import torch._dynamo  # noqa: F401
+
+    before = current_rss_bytes()
+    step = _arm(name, train)
+    for _ in range(steps):
+        step()
+    from ..isolation import peak_rss_bytes
+
+    return peak_rss_bytes() - before
+
+
+def run(rounds: int = 15, steps_per_round: int = 3, warmup: int = 6, memory_steps: int = 20,
+        memory_repeats: int = 2, preset: Preset = FULL, arms: tuple[str, ...] = ARMS) -> dict:
+    train = preset.train
+    steppers = {name: _arm(name, train) for name in arms}
+    compile_s = {}
+    for name, step in steppers.items():
+        start = time.perf_counter()
+        for _ in range(warmup):
+            step()
+        compile_s[name] = time.perf_counter() - start
+    times: dict[str, list[float]] = {name: [] for name in arms}
+    order = list(arms)
+    for r in range(rounds):
+        for name in order[r % len(order):] + order[:r % len(order)]:
+            start = time.perf_counter()
+            for _ in range(steps_per_round):
+                steppers[name]()
+            times[name].append((time.perf_counter() - start) / steps_per_round)
+    rows = [sample_row(f"{name}: seconds per training step", "s", times[name],
+                       warmup_seconds=compile_s[name]) for name in arms]
+    for name in arms:
+        if name != "baseline":
+            rows.append(ratio_row(f"speedup of {name} over baseline", times["baseline"], times[name]))
+    for ours in (a for a in arms if a.startswith("ryot")):
+        for name in ("stock eager", "stock compiled"):
+            if name in arms:
+                rows.append(ratio_row(f"speedup of {ours} over {name}", times[name], times[ours]))
+    memory = {name: [] for name in arms}
+    for _ in range(memory_repeats):
+        for name in arms:
+            memory[name].append(run_isolated(_peak_added_bytes, name, train, memory_steps).value / 2**20)
+    rows += [sample_row(f"{name}: peak memory added by training", "MiB", memory[name]) for name in arms]
+    for name in arms:
+        if name != "baseline":
+            reductions = [1 - o / b for o, b in zip(memory[name], memory["baseline"], strict=True)]
+            rows.append(sample_row(f"memory reduction of {name} vs baseline", "fraction", reductions))
+    return {"benchmark": "training", "preset": preset.name, "model": train.to_json(),
+            "rounds": rounds, "steps_per_round": steps_per_round, "warmup_steps": warmup,
+            "memory_steps": memory_steps, **fingerprint(), "rows": rows}
