@@ -212,3 +212,15 @@ def test_prune_removes_what_a_killed_write_left(tmp_path):
     unrelated.write_text("mine")
     assert leftover in checkpoints.prune(tmp_path, keep=3)
     assert not leftover.exists() and unrelated.exists()
+
+
+@pytest.mark.slow
+def test_ryot_compile_1_compiles_the_optimized_model_only(monkeypatch):
+    from ryot.training import Trainer
+
+    monkeypatch.setenv("RYOT_COMPILE", "1")
+    optimized = Trainer(TrainConfig(mode="optimized", **{**TINY, "steps": 2}))
+    assert isinstance(optimized.model, torch._dynamo.eval_frame.OptimizedModule)
+    result = optimized.run()
+    assert all(torch.isfinite(torch.tensor(result.losses)))
+    assert not isinstance(Trainer(TrainConfig(**TINY)).model, torch._dynamo.eval_frame.OptimizedModule)

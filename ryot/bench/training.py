@@ -10,7 +10,8 @@ backward, gradient clipping, optimizer step):
 * ``ryot`` — ryot's optimized run: recompute attention, bf16 autocast, AdamW8bit, and the
   orchestrator's gates, adaptation and snapshot every step (its own cost included);
 * ``ryot + checkpointing`` — the same with activation checkpointing (less memory, one more
-  forward pass per step).
+  forward pass per step): the default workload's optimized arm;
+* ``ryot compiled`` — ``ryot`` under ``torch.compile`` (what ``RYOT_COMPILE=1`` does).
 
 Step times are interleaved (one round = ``steps_per_round`` steps of every arm, order rotated)
 after ``warmup`` steps each. Peak memory: each arm trains ``memory_steps`` steps in a fresh
@@ -35,7 +36,7 @@ from ..training.data import BatchSampler, dataset_splits
 from ..training.model import GPT
 from .rows import ratio_row, sample_row
 
-ARMS = ("baseline", "stock eager", "stock compiled", "ryot", "ryot + checkpointing")
+ARMS = ("baseline", "stock eager", "stock compiled", "ryot", "ryot + checkpointing", "ryot compiled")
 
 
 def _stock_step(config: TrainConfig, compiled: bool) -> Callable[[], float]:
@@ -64,8 +65,11 @@ def _arm(name: str, train: TrainConfig) -> Callable[[], object]:
     if name == "baseline":
         return Trainer(replace(train, mode="baseline")).train_step
     if name.startswith("ryot"):
-        return Trainer(replace(train, mode="optimized",
-                               activation_checkpointing=name.endswith("checkpointing"))).train_step
+        trainer = Trainer(replace(train, mode="optimized",
+                                  activation_checkpointing=name.endswith("checkpointing")))
+        if name.endswith("compiled"):
+            trainer.compile()
+        return trainer.train_step
     return _stock_step(replace(train, mode="optimized"), compiled=name == "stock compiled")
 
 

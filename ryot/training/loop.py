@@ -8,6 +8,8 @@
   gate, and its block size follows the orchestrator's compression block.
 
 Nothing is compressed that no one sends: a single process never compresses its gradients.
+``RYOT_COMPILE=1`` also runs the optimized model under ``torch.compile`` (off by default: on
+the 2-core CPUs measured it did not pay — see docs/benchmarks.md — and inductor costs memory).
 
 Both start from the same seed and see the same batches. Every step the orchestrator checks the
 gates (loss, gradient norm before clipping, compression error). A violating step is not applied:
@@ -111,6 +113,8 @@ class Trainer:
                                        block_size=self.orchestrator.state.compression.block_size)
         else:
             self.optimizer = torch.optim.AdamW(self.raw_model.parameters(), lr=config.lr, weight_decay=0.0)
+        if config.optimized and os.environ.get("RYOT_COMPILE", "0").strip() == "1":
+            self.compile()
         self.hook_errors: list[float] = []
         if self.distributed and config.optimized:  # reads the orchestrator of the moment
             self.model.register_comm_hook(None, compressed_allreduce_hook(
@@ -120,6 +124,11 @@ class Trainer:
         self.result = TrainResult(config)
         if resume and self.run_dir is not None:
             self.resume()
+
+    def compile(self) -> None:
+        """Run the forward (and backward) under ``torch.compile``; checkpoints still hold the
+        plain model's parameters (``raw_model``)."""
+        self.model = torch.compile(self.model)
 
     def close(self, clean: bool = True) -> None:
         """Leave the process group (a no-op outside torchrun); ``clean``: all ranks ended normally."""
