@@ -42,21 +42,22 @@ ARMS = ("baseline", "stock eager", "stock compiled", "ryot", "ryot + checkpointi
 def _stock_step(config: TrainConfig, compiled: bool) -> Callable[[], float]:
     """A stock PyTorch training step on ryot's model with SDPA; returns the loss."""
     torch.manual_seed(config.seed)
-    model = GPT(replace(config.model_config(), attention="sdpa"))
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = GPT(replace(config.model_config(device.type), attention="sdpa")).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0, fused=True)
     train, _ = dataset_splits(config.dataset)
     sampler = BatchSampler(train, config.batch_size, config.block_size, seed=config.seed)
     forward = torch.compile(model) if compiled else model
 
     def step() -> float:
-        x, y = sampler.next()
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        x, y = (t.to(device) for t in sampler.next())
+        with torch.autocast(device.type, dtype=torch.bfloat16):
             _, loss = forward(x, y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=config.grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        return float(loss)
+        return float(loss.detach())  # reading the loss waits for the device
 
     return step
 
