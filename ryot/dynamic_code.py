@@ -119,7 +119,7 @@ def _bucket_tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, to
 def _midpoints(signed: bool) -> tuple[float, ...]:
     """The 255 midpoints between levels, as float32 values (what ``_tables`` computes)."""
     levels = array.array("f", _map(signed))
-    return tuple(array.array("f", [(a + b) / 2 for a, b in zip(levels[1:], levels[:-1])]))
+    return tuple(array.array("f", [(a + b) / 2 for a, b in zip(levels[1:], levels[:-1], strict=True)]))
 
 
 def _float32(bits: int) -> float:

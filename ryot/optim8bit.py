@@ -28,9 +28,9 @@ from collections.abc import Iterable
 import torch
 
 from .dynamic_code import check_block_size, decode_blocks, encode_blocks, zero_code
+from .optim8bit_flat import ERROR_SAMPLE, FlatStates, adamw_update, flat_step, relative_error
 from .optim8bit_flat import MOMENTS as _MOMENTS
 from .optim8bit_flat import STATE_KEYS as _8BIT_KEYS
-from .optim8bit_flat import ERROR_SAMPLE, FlatStates, adamw_update, flat_step, relative_error
 from .timing import synchronize
 
 MIN_8BIT_SIZE = 4096
@@ -66,6 +66,7 @@ class AdamW8bit(torch.optim.Optimizer):
                         min_8bit_size=min_8bit_size)
         super().__init__(params, defaults)
         self._flat: dict[int, FlatStates] = {}
+        self.use_native = True  # False: the torch reference even where the C loop is available
         self.last_state_error = 0.0
         self.last_codec_seconds = 0.0
 
@@ -164,7 +165,8 @@ class AdamW8bit(torch.optim.Optimizer):
             flat = FlatStates.build(params, self.state, group["block_size"])
             self._flat[index] = flat
         step = self.state[params[0]]["step"] + 1
-        seconds, error = flat_step(flat, group, step, measure_error=self._sample_error)
+        seconds, error = flat_step(flat, group, step, measure_error=self._sample_error,
+                                   allow_native=self.use_native)
         self.last_codec_seconds += seconds
         if error is not None:
             self.last_state_error, self._sample_error = error, False

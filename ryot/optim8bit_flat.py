@@ -122,10 +122,11 @@ def _clock(device: torch.device) -> float:
     return time.perf_counter()
 
 
-def flat_step(flat: FlatStates, group: dict, step: int, *, measure_error: bool) -> tuple[float, float | None]:
+def flat_step(flat: FlatStates, group: dict, step: int, *, measure_error: bool,
+              allow_native: bool = True) -> tuple[float, float | None]:
     """Step every parameter of ``flat``; returns (seconds spent on the states' codec — the whole
     fused step for the C loop —, the relative state error when ``measure_error``)."""
-    if _native_usable(flat):
+    if allow_native and _native_usable(flat):
         return _step_native(flat, group, step, measure_error)
     return _step_torch(flat, group, step, measure_error)
 

@@ -75,8 +75,8 @@ def _arm(name: str, train: TrainConfig) -> Callable[[], object]:
 
 
 def _peak_added_bytes(name: str, train: TrainConfig, steps: int) -> int:
-    import torch.optim  # noqa: F401 - the same imports for every arm before the first reading
     import torch._dynamo  # noqa: F401
+    import torch.optim  # noqa: F401 - the same imports for every arm before the first reading
 
     before = current_rss_bytes()
     step = _arm(name, train)
@@ -85,6 +85,30 @@ def _peak_added_bytes(name: str, train: TrainConfig, steps: int) -> int:
     from ..isolation import peak_rss_bytes
 
     return peak_rss_bytes() - before
+
+
+def _optimizer_steps(model: GPT, rounds: int) -> dict[str, list[float]]:
+    """Seconds per ``optimizer.step()`` over ``model``'s parameters (fixed random gradients),
+    interleaved: torch's fused and foreach AdamW, AdamW8bit with the C loop and with its torch
+    reference (``RYOT_NATIVE=0``)."""
+    from .. import native
+    from ..optim8bit import AdamW8bit
+    from ..timing import interleaved
+
+    gen = torch.Generator().manual_seed(0)
+    for p in model.parameters():
+        p.grad = torch.randn(p.shape, generator=gen)
+    params = list(model.parameters())
+    optimizers = {"torch AdamW (fused)": torch.optim.AdamW(params, weight_decay=0.0, fused=True),
+                  "torch AdamW (foreach)": torch.optim.AdamW(params, weight_decay=0.0, foreach=True),
+                  "AdamW8bit": AdamW8bit(params, weight_decay=0.0, block_size=64)}
+    if native.library("adamw8bit") is not None:
+        reference = AdamW8bit(params, weight_decay=0.0, block_size=64)
+        reference.use_native = False
+        optimizers["AdamW8bit (torch reference, as with RYOT_NATIVE=0)"] = reference
+    arms = {name: opt.step for name, opt in optimizers.items()}
+    with torch.no_grad():
+        return interleaved(arms, rounds=rounds, warmup=3)
 
 
 def run(rounds: int = 15, steps_per_round: int = 3, warmup: int = 6, memory_steps: int = 20,
@@ -119,6 +143,8 @@ def run(rounds: int = 15, steps_per_round: int = 3, warmup: int = 6, memory_step
         for name in arms:
             memory[name].append(run_isolated(_peak_added_bytes, name, train, memory_steps).value / 2**20)
     rows += [sample_row(f"{name}: peak memory added by training", "MiB", memory[name]) for name in arms]
+    steps = _optimizer_steps(GPT(train.model_config()), rounds * 2)
+    rows += [sample_row(f"optimizer step, {name}", "s", t) for name, t in steps.items()]
     for name in arms:
         if name != "baseline":
             reductions = [1 - o / b for o, b in zip(memory[name], memory["baseline"], strict=True)]
