@@ -259,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="run a micro-benchmark; raw samples go to --out")
     p.add_argument("name", choices=NAMES, help="orchestrator: per-step cost; compression: "
                    "encode+decode vs clone/naive/bitsandbytes; kv: attend vs SDPA; tune: "
-                   "detect_and_tune cold and warm; decisions: the engine's wrong-verdict rate")
+                   "detect_and_tune cold and warm; decisions: the engine's wrong-verdict rate; "
+                   "inference: TTFT, decode and the int8 KV cache's bytes per context length")
     p.add_argument("--out", default="results/bench", help="folder for the raw samples (JSON)")
     p.add_argument("--steady-allocator", action="store_true",
                    help="compression only: reuse freed memory instead of page-faulting every "

@@ -25,31 +25,44 @@ from .kernels.decode_attention import decode_attention_triton
 COMPILE_MIN_TOKENS = 512  # below this, compiling the dequantization does not pay
 
 
-def _quantize_rows(rows: torch.Tensor, bits: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(n, group) float -> codes (n, group) int8, scales (n,) float32."""
-    return qk.quantize_blocks(rows.to(torch.float32), bits)
+def _quantize(x: torch.Tensor, dim: int, bits: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Absmax-quantize groups that run along ``dim`` (round to nearest): int8 codes shaped like
+    ``x`` and float32 scales with ``dim`` dropped — no copy moves the groups to rows."""
+    x = x.to(torch.float32)
+    scale = x.abs().amax(dim=dim, keepdim=True).div_(qk.qmax(bits))
+    codes = (x / scale.clamp_min(1e-38)).round_().to(torch.int8)  # an all-zero group: zero codes
+    return codes, scale.squeeze(dim)
+
+
+def _page_run(pages: list[int]) -> slice | list[int]:
+    """Pages numbered in a run index as a slice (a view, no gather); others as they are."""
+    start = pages[0] if pages else 0
+    return slice(start, start + len(pages)) if pages == list(range(start, start + len(pages))) else pages
 
 
 def _store_codes(codes: torch.Tensor, bits: int) -> torch.Tensor:
     """Pack along the last dim for 4 bits (pairs of channels), keep int8 otherwise."""
-    if bits == 8:
-        return codes
-    return qk.pack_int4(codes.reshape(-1)).view(*codes.shape[:-1], codes.shape[-1] // 2)
+    return codes if bits == 8 else qk.pack_int4(codes.reshape(-1)).view(*codes.shape[:-1],
+                                                                        codes.shape[-1] // 2)
 
 
 def _load_codes(stored: torch.Tensor, bits: int) -> torch.Tensor:
-    if bits == 8:
-        return stored
-    return qk.unpack_int4(stored.reshape(-1)).view(*stored.shape[:-1], stored.shape[-1] * 2)
+    return stored if bits == 8 else qk.unpack_int4(stored.reshape(-1)).view(*stored.shape[:-1],
+                                                                            stored.shape[-1] * 2)
+
+
+_PAGED = ("k_codes", "k_scales", "v_codes", "v_scales")
 
 
 @dataclass
 class _Layer:
-    k_codes: torch.Tensor
-    k_scales: torch.Tensor
-    v_codes: torch.Tensor
-    v_scales: torch.Tensor
-    k_residual: torch.Tensor  # (S, H, G, D): keys of each sequence's incomplete group
+    """One layer: its tensors are views of the cache's storage, which stacks every layer."""
+
+    k_codes: torch.Tensor = None  # (pages, H, P, D) and, alike, k_scales, v_codes, v_scales
+    k_scales: torch.Tensor = None
+    v_codes: torch.Tensor = None
+    v_scales: torch.Tensor = None
+    k_residual: torch.Tensor = None  # (S, H, G, D): keys of each sequence's incomplete group
     pages_used: int = 0
     page_table: list[list[int]] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
@@ -78,49 +91,55 @@ class QuantizedKVCache:
             raise ValueError(f"optimize_kv_cache: value_group={self.value_group} must divide "
                              f"head_dim={head_dim}")
         self.num_layers, self.num_heads, self.head_dim = num_layers, num_heads, head_dim
-        self.max_tokens = max_tokens
-        self.compression, self.rlvr = compression, rlvr
+        self.max_tokens, self.compression, self.rlvr = max_tokens, compression, rlvr
         self.bits, self.group, self.page = compression.bits, compression.block_size, rlvr.kv_page_size
-        self.device = torch.device(device or "cpu")
-        self.dtype = dtype or torch.float32
-        self._layers = [self._new_layer(pages=4, seqs=0) for _ in range(num_layers)]
+        self.device, self.dtype = torch.device(device or "cpu"), dtype or torch.float32
+        self._layers = [_Layer() for _ in range(num_layers)]
+        self._store = self._new_storage(pages=min(4, -(-max_tokens // self.page)), seqs=1)
+        self._bind()
 
     # -- storage --------------------------------------------------------------------------
-    def _new_layer(self, pages: int, seqs: int) -> _Layer:
-        H, P, D, G = self.num_heads, self.page, self.head_dim, self.group
-        stored_d = D if self.bits == 8 else D // 2
-        code_dtype = torch.int8 if self.bits == 8 else torch.uint8
-        dev = self.device
-        return _Layer(
-            k_codes=torch.zeros((pages, H, P, stored_d), dtype=code_dtype, device=dev),
-            k_scales=torch.zeros((pages, H, P // G, D), dtype=torch.float32, device=dev),
-            v_codes=torch.zeros((pages, H, P, stored_d), dtype=code_dtype, device=dev),
-            v_scales=torch.zeros((pages, H, P, D // self.value_group), dtype=torch.float32, device=dev),
-            k_residual=torch.zeros((seqs, H, G, D), dtype=self.dtype, device=dev))
+    def _new_storage(self, pages: int, seqs: int) -> dict[str, torch.Tensor]:
+        """Every layer's pages in one tensor per kind: (layers, pages, H, ...)."""
+        Y, H, P, D, G = self.num_layers, self.num_heads, self.page, self.head_dim, self.group
+        stored_d, code_dtype = (D, torch.int8) if self.bits == 8 else (D // 2, torch.uint8)
+        shapes = {"k_codes": ((Y, pages, H, P, stored_d), code_dtype),
+                  "k_scales": ((Y, pages, H, P // G, D), torch.float32),
+                  "v_codes": ((Y, pages, H, P, stored_d), code_dtype),
+                  "v_scales": ((Y, pages, H, P, D // self.value_group), torch.float32),
+                  "k_residual": ((Y, seqs, H, G, D), self.dtype)}
+        return {name: torch.zeros(shape, dtype=dtype, device=self.device)
+                for name, (shape, dtype) in shapes.items()}
+
+    def _bind(self) -> None:
+        for name, t in self._store.items():
+            for L, view in zip(self._layers, t.unbind(0), strict=True):
+                setattr(L, name, view)
+
+    def _grow(self, name: str, extra: int) -> None:
+        """``extra`` more pages (or sequences, for k_residual) in every layer."""
+        t = self._store[name]
+        self._store[name] = torch.cat([t, t.new_zeros((t.shape[0], extra, *t.shape[2:]))], dim=1)
+        self._bind()
 
     def _alloc_page(self, layer: _Layer) -> int:
-        if layer.pages_used == layer.k_codes.shape[0]:
-            for name in ("k_codes", "k_scales", "v_codes", "v_scales"):
-                t = getattr(layer, name)
-                setattr(layer, name, torch.cat([t, torch.zeros_like(t)]))
-            layer.refcount.extend([0] * (layer.k_codes.shape[0] - len(layer.refcount)))
-        while len(layer.refcount) < layer.k_codes.shape[0]:
-            layer.refcount.append(0)
-        page = layer.pages_used
-        layer.pages_used += 1
+        if layer.pages_used == (capacity := layer.k_codes.shape[0]):  # double every layer's pages
+            for name in _PAGED:
+                self._grow(name, capacity)
+        layer.refcount.extend([0] * (layer.k_codes.shape[0] - len(layer.refcount)))
+        page, layer.pages_used = layer.pages_used, layer.pages_used + 1
         layer.refcount[page] = 1
         return page
 
     def _ensure_sequences(self, count: int) -> None:
+        if count <= self.num_sequences:  # every layer (and the residual keys) holds as many
+            return
         for layer in self._layers:
-            while len(layer.lengths) < count:
-                layer.lengths.append(0)
-                layer.page_table.append([])
-            extra = count - layer.k_residual.shape[0]
-            if extra > 0:
-                pad = torch.zeros((extra, *layer.k_residual.shape[1:]), dtype=self.dtype,
-                                  device=self.device)
-                layer.k_residual = torch.cat([layer.k_residual, pad])
+            layer.page_table += [[] for _ in range(count - len(layer.lengths))]
+            layer.lengths += [0] * (count - len(layer.lengths))
+        extra = count - self._store["k_residual"].shape[1]
+        if extra > 0:
+            self._grow("k_residual", extra)
 
     @property
     def num_sequences(self) -> int:
@@ -145,9 +164,9 @@ class QuantizedKVCache:
                 raise ValueError(f"append: sequence {seq} would hold {L.lengths[seq] + k.shape[2]} "
                                  f"tokens, more than max_tokens={self.max_tokens}")
             t, total = 0, k.shape[2]
-            while t < total:  # chunks that stay inside one key group (and so inside one page)
+            while t < total:  # chunks that stay inside one page
                 pos = L.lengths[seq]
-                chunk = min(total - t, self.group - pos % self.group)
+                chunk = min(total - t, self.page - pos % self.page)
                 self._append_chunk(L, seq, k[row, :, t:t + chunk], v[row, :, t:t + chunk])
                 t += chunk
 
@@ -159,35 +178,78 @@ class QuantizedKVCache:
         page = table[index]
         if L.refcount[page] > 1:  # shared with another sequence: copy on write
             fresh = self._alloc_page(L)
-            for name in ("k_codes", "k_scales", "v_codes", "v_scales"):
-                t = getattr(L, name)
-                t[fresh] = t[page]
+            for name in _PAGED:
+                getattr(L, name)[fresh] = getattr(L, name)[page]
             L.refcount[page] -= 1
             table[index] = page = fresh
         return page
 
     def _append_chunk(self, L: _Layer, seq: int, k: torch.Tensor, v: torch.Tensor) -> None:
-        """Tokens ``pos .. pos + n`` (inside one key group): k, v shaped (H, n, D)."""
+        """Tokens ``pos .. pos + n`` (inside one page): k, v shaped (H, n, D)."""
         pos, n = L.lengths[seq], k.shape[1]
         page = self._page_for_write(L, seq, pos)
         slot = pos % self.page
-        H, D = self.num_heads, self.head_dim
-        # values: quantized now, per token over groups of value_group channels
-        codes, scales = _quantize_rows(v.reshape(-1, self.value_group), self.bits)
-        L.v_codes[page, :, slot:slot + n] = _store_codes(codes.view(H, n, D), self.bits)
-        L.v_scales[page, :, slot:slot + n] = scales.view(H, n, -1)
+        L.v_codes[page, :, slot:slot + n], L.v_scales[page, :, slot:slot + n] = self._quantize_values(v)
         # keys: held unquantized until their group of G tokens is complete
         g_slot = pos % self.group
-        L.k_residual[seq, :, g_slot:g_slot + n] = k.to(self.dtype)
         L.lengths[seq] = pos + n
-        if g_slot + n == self.group:
-            group = L.k_residual[seq].to(torch.float32)  # (H, G, D)
-            rows = group.transpose(1, 2).reshape(-1, self.group)  # per channel over G tokens
-            codes, scales = _quantize_rows(rows, self.bits)
-            codes = codes.view(H, D, self.group).transpose(1, 2)
-            start = slot + n - self.group
-            L.k_codes[page, :, start:start + self.group] = _store_codes(codes.contiguous(), self.bits)
-            L.k_scales[page, :, start // self.group] = scales.view(H, D)
+        if g_slot + n < self.group:  # no group completes (a decode step, mostly)
+            L.k_residual[seq, :, g_slot:g_slot + n] = k
+            return
+        keys = k.to(self.dtype)
+        if g_slot:
+            keys = torch.cat([L.k_residual[seq, :, :g_slot], keys], dim=1)
+        full = (g_slot + n) // self.group * self.group
+        start = slot - g_slot
+        codes, scales = self._quantize_keys(keys[:, :full])
+        L.k_codes[page, :, start:start + full] = codes
+        L.k_scales[page, :, start // self.group:(start + full) // self.group] = scales
+        L.k_residual[seq, :, : g_slot + n - full] = keys[:, full:]
+
+    def _quantize_values(self, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(..., n, D) -> stored codes and scales (..., n, D // value_group): per token."""
+        codes, scales = _quantize(v.unflatten(-1, (-1, self.value_group)), -1, self.bits)
+        return _store_codes(codes.flatten(-2), self.bits), scales
+
+    def _quantize_keys(self, keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whole key groups (..., m * G, D) -> stored codes and scales (..., m, D), per channel."""
+        codes, scales = _quantize(keys.unflatten(-2, (-1, self.group)), -2, self.bits)
+        return _store_codes(codes.flatten(-3, -2), self.bits), scales
+
+    def fill(self, kv: Sequence[tuple[torch.Tensor, torch.Tensor]],
+             seqs: Sequence[int] | None = None) -> None:
+        """``append(layer, *kv[layer])`` for every layer into empty sequences — the same codes,
+        with every layer quantized in one pass and written in one copy per tensor (a prefill)."""
+        shapes_ok = all(k.shape == v.shape and k.shape[1::2] == (self.num_heads, self.head_dim) for k, v in kv)
+        if len(kv) != self.num_layers or not shapes_ok:
+            raise ValueError(f"fill: {self.num_layers} layers of k and v, each (batch, "
+                             f"{self.num_heads}, new_tokens, {self.head_dim}), are needed")
+        ks, vs = torch.stack([t for pair in zip(*kv, strict=True) for t in pair]).chunk(2)
+        ks = ks.to(self.dtype)
+        seqs = list(range(ks.shape[1])) if seqs is None else list(seqs)
+        n, G, P = ks.shape[3], self.group, self.page
+        self._ensure_sequences(max(seqs) + 1)
+        if n > self.max_tokens or any(L.lengths[s] for L in self._layers for s in seqs):
+            raise ValueError(f"fill: sequences {seqs} must be empty and hold <= {self.max_tokens} tokens")
+        full = n // G * G
+        paged = dict(zip(("v_codes", "v_scales"), self._quantize_values(vs), strict=True))
+        paged.update(zip(("k_codes", "k_scales"), self._quantize_keys(ks[..., :full, :]), strict=True))
+        for row, seq in enumerate(seqs):
+            table = [[self._page_for_write(L, seq, f) for f in range(0, n, P)] for L in self._layers]
+            runs = [_page_run(pages) for pages in table]
+            index = ((slice(None), runs[0]) if all(r == runs[0] for r in runs) else  # one run
+                     (torch.arange(self.num_layers, device=self.device)[:, None],
+                      torch.tensor(table, device=self.device)))
+            for name, x in paged.items():  # (layers, H, tokens or groups, ·) -> whole pages
+                per_page = P // G if name == "k_scales" else P
+                x = x[:, row]
+                if x.shape[2] < len(table[0]) * per_page:
+                    x = F.pad(x, (0, 0, 0, len(table[0]) * per_page - x.shape[2]))
+                self._store[name][index] = x.unflatten(2, (-1, per_page)).transpose(1, 2)
+            if full < n:
+                self._store["k_residual"][:, seq, :, :n - full] = ks[:, row, :, full:]
+            for L in self._layers:
+                L.lengths[seq] = n
 
     def fork(self, parent: int) -> int:
         """A new sequence that shares ``parent``'s tokens (its full pages without a copy)."""
@@ -201,6 +263,11 @@ class QuantizedKVCache:
             L.k_residual[child] = L.k_residual[parent]
         return child
 
+    def clear(self) -> None:
+        """Forget every sequence; the pages stay allocated, for reuse."""
+        for L in self._layers:
+            L.pages_used, L.page_table, L.lengths, L.refcount = 0, [], [], []
+
     def sequences(self, seqs: Sequence[int]) -> SequenceView:
         """This cache seen as a batch of the given sequences (what a model's forward expects)."""
         return SequenceView(self, list(seqs))
@@ -210,18 +277,15 @@ class QuantizedKVCache:
         """Keys and values of one sequence, dequantized to float32, (H, L, D) each."""
         L = self._layers[layer]
         n = L.lengths[seq]
-        pages = torch.tensor(L.page_table[seq], dtype=torch.long, device=self.device)
+        pages = _page_run(L.page_table[seq])
         args = (L.k_codes[pages], L.k_scales[pages], L.v_codes[pages], L.v_scales[pages],
                 self.group, self.value_group, self.bits == 4)
-        if n >= COMPILE_MIN_TOKENS:
-            keys, values = maybe_compiled(_dequantize_pages, *args)
-        else:
-            keys, values = _dequantize_pages(*args)
+        keys, values = (maybe_compiled(_dequantize_pages, *args) if n >= COMPILE_MIN_TOKENS
+                        else _dequantize_pages(*args))
         keys, values = keys[:, :n], values[:, :n]
         full = n // self.group * self.group
-        if full < n:  # the newest keys are still unquantized
-            keys = keys.clone()
-            keys[:, full:n] = L.k_residual[seq, :, : n - full].float()
+        if full < n:  # the newest keys are still unquantized (keys is a fresh tensor)
+            keys[:, full:n] = L.k_residual[seq, :, : n - full]
         return keys, values
 
     def attend(self, layer: int, q: torch.Tensor, seqs: Sequence[int] | None = None, *,
@@ -253,14 +317,12 @@ class QuantizedKVCache:
         return out.to(q.dtype)
 
     def _kernel_shapes_ok(self) -> bool:
-        pow2 = lambda v: v & (v - 1) == 0  # noqa: E731
-        return pow2(self.group) and pow2(self.head_dim) and self.head_dim >= 4
+        return all(v & (v - 1) == 0 for v in (self.group, self.head_dim)) and self.head_dim >= 4
 
     def _attend_triton(self, L: _Layer, q: torch.Tensor, seqs: list[int]) -> torch.Tensor:
         width = max(len(L.page_table[s]) for s in seqs)
-        table = torch.zeros((len(seqs), width), dtype=torch.int32)
-        for row, s in enumerate(seqs):
-            table[row, : len(L.page_table[s])] = torch.tensor(L.page_table[s], dtype=torch.int32)
+        table = torch.tensor([L.page_table[s] + [0] * (width - len(L.page_table[s])) for s in seqs],
+                             dtype=torch.int32)
         lengths = torch.tensor([L.lengths[s] for s in seqs], dtype=torch.int32)
         residual = L.k_residual[seqs].float()
         return decode_attention_triton(
@@ -274,10 +336,11 @@ class QuantizedKVCache:
         for row, seq in enumerate(seqs):
             keys, values = self.dequantized(layer, seq)
             n = keys.shape[1]
-            mask = torch.ones((T, n), dtype=torch.bool, device=q.device).tril(diagonal=n - T)
-            outs.append(F.scaled_dot_product_attention(
-                q[row].float(), keys, values, attn_mask=mask))
-        return torch.stack(outs)
+            mask = None if T == 1 else torch.ones((T, n), dtype=torch.bool,
+                                                   device=q.device).tril(diagonal=n - T)
+            outs.append(F.scaled_dot_product_attention(  # 4-d: CPU's fused kernel, not the math one
+                q[row:row + 1].float(), keys[None], values[None], attn_mask=mask))
+        return outs[0] if len(outs) == 1 else torch.cat(outs)
 
     # -- sizes ----------------------------------------------------------------------------
     @property
@@ -285,16 +348,15 @@ class QuantizedKVCache:
         """Bytes held: pages in use (codes and scales) plus the unquantized key groups."""
         total = 0
         for L in self._layers:
-            per_page = sum(getattr(L, n)[0].nbytes for n in ("k_codes", "k_scales", "v_codes", "v_scales"))
+            per_page = sum(getattr(L, n)[0].nbytes for n in _PAGED)
             live = sum(1 for c in L.refcount[: L.pages_used] if c > 0)
-            total += live * per_page + L.k_residual.nbytes
+            total += live * per_page + len(L.lengths) * L.k_residual[0].nbytes
         return total
 
     @property
     def dense_nbytes(self) -> int:
         """What a dense cache of the same tokens in ``dtype`` would take (K and V)."""
-        elem = torch.empty((), dtype=self.dtype).element_size()
-        per_token = 2 * self.num_heads * self.head_dim * elem
+        per_token = 2 * self.num_heads * self.head_dim * self.dtype.itemsize
         return sum(sum(L.lengths) * per_token for L in self._layers)
 
     def _check_layer(self, layer: int) -> None:
@@ -305,14 +367,11 @@ class QuantizedKVCache:
 def _dequantize_pages(k_codes, k_scales, v_codes, v_scales, group: int, value_group: int,
                       packed: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """(pages, H, P, ·) codes and scales -> float32 keys and values, (H, pages * P, D) each.
-
-    Scales broadcast over their groups (no repeated scale tensors are built).
-    """
-    if packed:
-        k_codes, v_codes = _load_codes(k_codes, 4), _load_codes(v_codes, 4)
+    Scales broadcast over their groups (no repeated scale tensors are built)."""
+    k_codes, v_codes = (_load_codes(k_codes, 4), _load_codes(v_codes, 4)) if packed else (k_codes, v_codes)
     p, H, P, D = k_codes.shape
-    keys = k_codes.view(p, H, P // group, group, D).float() * k_scales.unsqueeze(3)
-    values = v_codes.view(p, H, P, D // value_group, value_group).float() * v_scales.unsqueeze(4)
+    keys = k_codes.view(p, H, P // group, group, D) * k_scales.unsqueeze(3)  # int8 * float32
+    values = v_codes.view(p, H, P, D // value_group, value_group) * v_scales.unsqueeze(4)
     keys = keys.view(p, H, P, D).transpose(0, 1).reshape(H, p * P, D)
     values = values.view(p, H, P, D).transpose(0, 1).reshape(H, p * P, D)
     return keys, values

@@ -18,7 +18,7 @@ from ..atomic import write_json_atomic
 
 
 def _registry():
-    from . import compression, decisions, kv_cache, orchestrator, tuning
+    from . import compression, decisions, inference, kv_cache, orchestrator, tuning
 
     return {
         "orchestrator": orchestrator.run,
@@ -26,10 +26,11 @@ def _registry():
         "kv": kv_cache.run,
         "tune": tuning.run,
         "decisions": decisions.run,
+        "inference": inference.run,
     }
 
 
-NAMES = ("orchestrator", "compression", "kv", "tune", "decisions")
+NAMES = ("orchestrator", "compression", "kv", "tune", "decisions", "inference")
 
 
 def run(name: str, out_dir: str | os.PathLike[str] = "results/bench", **options) -> tuple[dict, Path]:
@@ -41,6 +42,10 @@ def run(name: str, out_dir: str | os.PathLike[str] = "results/bench", **options)
 def format_rows(result: dict) -> str:
     if result["benchmark"] == "decisions":
         from .decisions import format_table
+
+        return format_table(result)
+    if result["benchmark"] == "inference":
+        from .inference import format_table
 
         return format_table(result)
     lines = [f"{'what':<46} {'median':>12} {'95% CI':>26}  unit"]
