@@ -260,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", choices=NAMES, help="orchestrator: per-step cost; compression: "
                    "encode+decode vs clone/naive/bitsandbytes; kv: attend vs SDPA; tune: "
                    "detect_and_tune cold and warm; decisions: the engine's wrong-verdict rate; "
-                   "inference: TTFT, decode and the int8 KV cache's bytes per context length")
+                   "inference: TTFT, decode and the int8 KV cache's bytes per context length; training: "
+                   "ryot's optimized step and memory against stock PyTorch (eager, compiled)")
     p.add_argument("--out", default="results/bench", help="folder for the raw samples (JSON)")
     p.add_argument("--steady-allocator", action="store_true",
                    help="compression only: reuse freed memory instead of page-faulting every "

@@ -18,7 +18,7 @@ from ..atomic import write_json_atomic
 
 
 def _registry():
-    from . import compression, decisions, inference, kv_cache, orchestrator, tuning
+    from . import compression, decisions, inference, kv_cache, orchestrator, training, tuning
 
     return {
         "orchestrator": orchestrator.run,
@@ -27,10 +27,11 @@ def _registry():
         "tune": tuning.run,
         "decisions": decisions.run,
         "inference": inference.run,
+        "training": training.run,
     }
 
 
-NAMES = ("orchestrator", "compression", "kv", "tune", "decisions", "inference")
+NAMES = ("orchestrator", "compression", "kv", "tune", "decisions", "inference", "training")
 
 
 def run(name: str, out_dir: str | os.PathLike[str] = "results/bench", **options) -> tuple[dict, Path]:
