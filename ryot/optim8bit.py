@@ -147,6 +147,7 @@ class AdamW8bit(torch.optim.Optimizer):
                             [s["exp_avg_sq"] for s in states], [], steps, lr=group["lr"], beta1=beta1,
                             beta2=beta2, weight_decay=group["weight_decay"], eps=group["eps"],
                             amsgrad=False, maximize=False)
+        torch.autograd.graph.increment_version(params)  # the fused kernel does not bump them
 
     def _step_flat(self, index: int, group: dict) -> set:
         """Every 8-bit parameter of the group in one fused update (:mod:`.optim8bit_flat`);

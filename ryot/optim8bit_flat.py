@@ -201,6 +201,7 @@ def _step_native(flat: FlatStates, group: dict, step: int, measure_error: bool) 
                 1 - beta1, beta2, 1 - beta2, -lr / (1 - beta1 ** step), 1 - lr * wd, int(bool(wd)),
                 math.sqrt(1 - beta2 ** step), eps, sample_values, sample.data_ptr())
     seconds = time.perf_counter() - start
+    torch.autograd.graph.increment_version(flat.params)  # written through data_ptr: say so
     if failed:
         raise MemoryError("the native AdamW8bit step could not allocate its block buffers")
     if not measure_error:

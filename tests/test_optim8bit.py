@@ -204,6 +204,11 @@ def test_native_fused_step_matches_the_torch_reference(monkeypatch, weight_decay
                 torch.testing.assert_close(value, opt.state[q][key], rtol=1e-5, atol=1e-9)
     assert errors == pytest.approx(ref_errors, rel=1e-5)
     assert all(0.001 < e < 0.05 for e in errors)
+    # the C loop bumps the parameters' version counters once a step, as an in-place torch op does
+    # (caches keyed on them, like generate's bfloat16 copy, see the update)
+    untouched = GPT(GPTConfig(block_size=16, n_layer=1, n_head=2, n_embd=64))
+    assert all(p._version - q._version >= 4 for p, q in zip(model.parameters(), untouched.parameters(),
+                                                           strict=True))
 
 
 def test_flat_states_survive_a_state_dict_round_trip_and_keep_stepping():
