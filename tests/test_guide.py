@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -29,12 +30,27 @@ def test_the_guide_has_commands_for_every_step():
     assert {"ryot criteria", "ryot accept", "ryot verify", "ryot compare", "pytest examples/own_workload"} <= starts
 
 
+def _measured_outcome_is_sound(argv: list[str], returncode: int) -> bool:
+    """A measuring command (``ryot accept``, ``pytest --ryot-criteria``) may exit 1 (FAIL) or 3
+    (undecided) for the *measurement's* sake: the example's speed criterion depends on how busy
+    the machine is, and this test makes no timing claim. What it does require: the report was
+    written, nothing ERRORed, and the deterministic agreement criterion PASSed."""
+    if returncode not in (0, 1, 3):
+        return False
+    flag = "--out" if "--out" in argv else "--ryot-out"
+    report = json.loads((Path(argv[argv.index(flag) + 1]) / "report.json").read_text())
+    statuses = {r["id"]: r["status"] for r in report["results"]}
+    return "ERROR" not in statuses.values() and statuses["fused_attention_agrees"] == "PASS"
+
+
 def test_every_guide_command_runs(tmp_path):
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     for command in guide_commands():
         argv = [arg.replace("results/", f"{tmp_path}/") for arg in shlex.split(command)]
+        measuring = argv[:2] == ["ryot", "accept"] or "--ryot-criteria" in argv
         if argv[0] == "pytest":
             argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *argv[1:]]
         proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0, f"{command}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        ok = _measured_outcome_is_sound(argv, proc.returncode) if measuring else proc.returncode == 0
+        assert ok, f"{command} (exit {proc.returncode})\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
