@@ -78,7 +78,8 @@ def benchmarks(session: nox.Session) -> None:
 def figures(session: nox.Session) -> None:
     """The `ryot bench` figures of docs/benchmarks.md (raw samples in results/bench/)."""
     install(session, "dev,bench")
-    for name in session.posargs or ["orchestrator", "compression", "kv", "tune", "decisions"]:
+    for name in session.posargs or ["orchestrator", "compression", "kv", "tune", "decisions", "inference",
+                                     "training"]:
         session.run("ryot", "bench", name)
 
 
