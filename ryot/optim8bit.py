@@ -219,6 +219,7 @@ class AdamW8bit(torch.optim.Optimizer):
     def load_state_dict(self, state_dict: dict) -> None:
         """As torch's, but the 8-bit codes stay uint8 and the scales float32 (torch casts every
         floating-point state to its parameter's dtype and would turn codes into floats)."""
+        self.last_state_error = 0.0  # loaded states: unmeasured until the next step
         saved = state_dict["state"]
         super().load_state_dict(state_dict)
         for group, saved_group in zip(self.param_groups, state_dict["param_groups"], strict=True):

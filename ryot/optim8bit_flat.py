@@ -207,5 +207,6 @@ def _step_native(flat: FlatStates, group: dict, step: int, measure_error: bool) 
     if not measure_error:
         return seconds, None
     parts = sample.view(-1, 4).sum(0).tolist()
-    errors = [math.sqrt(parts[i] / parts[i + 1]) if parts[i + 1] > 0 else 0.0 for i in (0, 2)]
+    errors = [math.nan if not math.isfinite(parts[i] + parts[i + 1]) else
+              math.sqrt(parts[i] / parts[i + 1]) if parts[i + 1] > 0 else 0.0 for i in (0, 2)]
     return seconds, max(errors)

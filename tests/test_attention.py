@@ -85,3 +85,15 @@ def test_the_optimized_model_picks_its_attention_per_device():
     assert baseline.model_config().attention == "plain" and not baseline.model_config().checkpoint_blocks
     with pytest.raises(ValueError, match="activation_checkpointing must be a bool"):
         TrainConfig(activation_checkpointing="yes")
+
+
+def test_recompute_attention_refuses_cross_lengths_and_second_derivatives():
+    q, _, _ = qkv(torch.float32, T=8)
+    _, k, v = qkv(torch.float32, T=12)
+    with pytest.raises(ValueError, match="8 queries but 12 keys"):
+        causal_attention(q, k, v, "recompute")
+    q, k, v = qkv(torch.float32, T=8)
+    out = causal_attention(q, k, v, "recompute")
+    (grad_q,) = torch.autograd.grad(out.sum(), q, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable|does not require grad"):
+        grad_q.sum().backward()

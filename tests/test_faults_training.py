@@ -538,3 +538,28 @@ def test_item3_ddp_rollback_restores_each_ranks_own_data_position(tmp_path):
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert [v["action"] for v in result["violations"]] == ["rolled back to step-000002.pt"]
     assert result["same_batches"] is False and result["max_diff"] == 0.0
+
+
+def test_a_tripped_compression_gate_recovers_at_the_orchestrators_smaller_block():
+    """One state-error spike above the gate: that step is rejected, the orchestrator halves the
+    block, the optimizer re-blocks at once and the stale error no longer rejects later steps."""
+    from ryot.training import Trainer
+
+    trainer = Trainer(TrainConfig(**TINY, mode="optimized", steps=6))
+    step, spiked = trainer.optimizer.step, []
+
+    def spike_once(*args, **kwargs):
+        out = step(*args, **kwargs)
+        if not spiked:
+            spiked.append(True)
+            trainer.optimizer.last_state_error = 0.06  # above max_compression_error 0.05
+        return out
+
+    trainer.optimizer.step = spike_once
+    result = trainer.run()
+    assert result.status == "completed"
+    assert [v["step"] for v in result.violations] == [2]
+    assert "compression_error" in result.violations[0]["reasons"]
+    assert trainer.orchestrator.state.compression.block_size == 32
+    assert trainer.optimizer.param_groups[0]["block_size"] == 32
+    assert all(r.applied for r in result.records[2:])

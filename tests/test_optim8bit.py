@@ -192,7 +192,14 @@ def test_native_fused_step_matches_the_torch_reference(monkeypatch, weight_decay
 
     if ryot.native.library("adamw8bit") is None:
         pytest.skip(ryot.native.status("adamw8bit"))
+    import ryot.optim8bit_flat as flat
+
     ref_model, ref_opt, ref_errors = _flat_training("0", monkeypatch, weight_decay)
+
+    def no_torch_path(*args, **kwargs):
+        raise AssertionError("the native run fell back to the torch path")
+
+    monkeypatch.setattr(flat, "_step_torch", no_torch_path)
     model, opt, errors = _flat_training("1", monkeypatch, weight_decay)
     for a, b in zip(ref_model.parameters(), model.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)

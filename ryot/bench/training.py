@@ -43,7 +43,7 @@ def _stock_step(config: TrainConfig, compiled: bool) -> Callable[[], float]:
     """A stock PyTorch training step on ryot's model with SDPA; returns the loss."""
     torch.manual_seed(config.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model = GPT(replace(config.model_config(device.type), attention="sdpa")).to(device)
+    model = GPT(replace(config.model_config(device.type), attention="sdpa", checkpoint_blocks=False)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0, fused=True)
     train, _ = dataset_splits(config.dataset)
     sampler = BatchSampler(train, config.batch_size, config.block_size, seed=config.seed)

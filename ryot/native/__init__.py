@@ -4,7 +4,8 @@ cannot do on CPU (one pass over memory instead of ~30 tensor operations).
 Each loop has a plain torch reference it is tested against (see the C file's header). The
 shared library is built with the system C compiler (``cc``, ~1 s) into
 ``$RYOT_CACHE_DIR/native`` (default ``~/.cache/ryot/native``), named by a hash of the source and
-flags, written atomically; later processes load it directly. ``RYOT_NATIVE=0`` turns every loop
+flags, written atomically with a sha256 sidecar; later processes load it after checking that
+digest (a damaged library would crash ``dlopen``; a mismatch rebuilds it instead). ``RYOT_NATIVE=0`` turns every loop
 off (the torch paths run instead); no compiler does too. :func:`status` says which and why.
 """
 
@@ -42,21 +43,35 @@ def _build(name: str) -> Path:
         raise OSError("no C compiler (cc) on PATH")
     digest = hashlib.sha256(source.read_bytes() + " ".join((compiler, *FLAGS)).encode()).hexdigest()[:16]
     target = cache_dir() / f"{name}-{digest}.so"
-    if target.exists():
+    sidecar = target.with_name(target.name + ".sha256")
+    if _intact(target, sidecar):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         proc = subprocess.run([compiler, *FLAGS, "-o", tmp, str(source), "-lm"], capture_output=True,
                               text=True, timeout=120)
         if proc.returncode != 0:
             raise OSError(f"{compiler} failed on {source.name}: {proc.stderr.strip()[-400:]}")
+        os.chmod(tmp, 0o755)
+        library_digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
         os.replace(tmp, target)  # atomic: a concurrent process sees no half-written library
+        with open(tmp, "w", encoding="ascii") as f:
+            f.write(library_digest)
+        os.replace(tmp, sidecar)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return target
+
+
+def _intact(library: Path, sidecar: Path) -> bool:
+    """The cached library exists and still has the digest recorded when it was built."""
+    try:
+        return sidecar.read_text(encoding="ascii").strip() == hashlib.sha256(library.read_bytes()).hexdigest()
+    except OSError:
+        return False
 
 
 @cache

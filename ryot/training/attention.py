@@ -40,6 +40,7 @@ class _RecomputeAttention(torch.autograd.Function):
         return F.scaled_dot_product_attention(q, k, v, is_causal=True)
 
     @staticmethod
+    @torch.autograd.function.once_differentiable  # a second derivative would be silently wrong
     @torch.amp.custom_bwd(device_type="cpu")
     def backward(ctx, grad_out):  # noqa: ANN001, ANN205
         q, k, v = (t.detach().requires_grad_(True) for t in ctx.saved_tensors)
@@ -49,7 +50,11 @@ class _RecomputeAttention(torch.autograd.Function):
 
 
 def recompute_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """Causal attention: fused forward, backward by recomputing plain attention (see above)."""
+    """Causal self-attention (queries and keys the same length): fused forward, backward by
+    recomputing plain attention (see above)."""
+    if q.size(-2) != k.size(-2):
+        raise ValueError(f"recompute attention is self-attention: {q.size(-2)} queries but "
+                         f"{k.size(-2)} keys (use plain_attention for a query block over a longer cache)")
     return _RecomputeAttention.apply(q, k, v)
 
 

@@ -171,6 +171,7 @@ class Trainer:
             tensors, state = found.tensors, found.state
             self.raw_model.load_state_dict(tensors["model"])  # load_state_dict keeps the device
             self.optimizer.load_state_dict(tensors["optimizer"])
+            self._follow_orchestrator()  # a rollback keeps the orchestrator's block size
             self.sampler.load_state_dict({"generator": tensors["samplers"][self.rank]})
             torch.set_rng_state(tensors["torch_rng"])
             if whole_run:
@@ -239,12 +240,20 @@ class Trainer:
         return max([getattr(self.optimizer, "last_state_error", 0.0), *errors])
 
     def _apply(self) -> float:
-        """The optimizer step (the 8-bit one re-blocks first if the orchestrator changed the
-        block size); returns the seconds spent quantizing optimizer states."""
-        if isinstance(self.optimizer, AdamW8bit):
-            self.optimizer.set_block_size(self.orchestrator.state.compression.block_size)
+        """The optimizer step; returns the seconds spent quantizing optimizer states."""
         self.optimizer.step()
         return getattr(self.optimizer, "last_codec_seconds", 0.0)
+
+    def _follow_orchestrator(self) -> None:
+        """After every step, passed or not: the 8-bit optimizer takes the orchestrator's block
+        size at once. A new block size re-encodes the states, so the error the gate saw no
+        longer describes them: it reads 0 (unmeasured) until the next applied step measures it
+        — otherwise a tripped gate would keep rejecting every step on a stale figure."""
+        if isinstance(self.optimizer, AdamW8bit):
+            block = self.orchestrator.state.compression.block_size
+            if block != self.optimizer.param_groups[0]["block_size"]:
+                self.optimizer.set_block_size(block)
+                self.optimizer.last_state_error = 0.0
 
     def train_step(self) -> StepRecord:
         start = time.perf_counter()
@@ -270,6 +279,7 @@ class Trainer:
             self.orchestrator.snapshot_configuration(0, self.step)
         self.orchestrator.adapt_parameters(metrics)
         orchestrator_s += time.perf_counter() - t_orch
+        self._follow_orchestrator()
         self.optimizer.zero_grad(set_to_none=True)
         synchronize(self.device)
         record = StepRecord(self.step, loss, grad_norm, error, time.perf_counter() - start,

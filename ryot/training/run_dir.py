@@ -14,8 +14,9 @@ class RunDirError(ValueError):
 
 
 # What a resumed run may change; every other field must equal the checkpointed run's.
+# (activation_checkpointing trades memory for time and gives the same gradients.)
 RESUMABLE_CHANGES = frozenset({"steps", "checkpoint_every", "keep_checkpoints", "max_violations",
-                               "inject_nan_at"})
+                               "inject_nan_at", "activation_checkpointing"})
 
 
 def check_resumable(saved: Any, config: TrainConfig, source: str) -> None:
