@@ -29,6 +29,7 @@ from .timing import synchronize
 MOMENTS = (("exp_avg", True), ("exp_avg_sq", False))  # (state, signed code)
 STATE_KEYS = ("exp_avg_codes", "exp_avg_absmax", "exp_avg_sq_codes", "exp_avg_sq_absmax")
 ERROR_SAMPLE = 4096  # values of the first parameter whose quantization error is measured
+TORCH_CHUNK = 1 << 20  # padded values per chunk of the torch path (~4 MiB per float32 temporary)
 
 
 def adamw_update(param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor,
@@ -137,7 +138,37 @@ def _native_usable(flat: FlatStates) -> bool:
         and p.grad.is_contiguous() for p in flat.params)
 
 
+def _chunks(flat: FlatStates) -> list[tuple[int, int, int, int]]:
+    """Runs of whole parameters, ``(first, end, value_start, value_end)``, each at most
+    ``TORCH_CHUNK`` padded values unless one parameter alone is larger: the torch path's float32
+    temporaries are bounded by a chunk, not the whole group."""
+    runs, first, start, offset = [], 0, 0, 0
+    for i, k in enumerate(flat.padded):
+        if offset + k - start > TORCH_CHUNK and i > first:
+            runs.append((first, i, start, offset))
+            first, start = i, offset
+        offset += k
+    runs.append((first, len(flat.padded), start, offset))
+    return runs
+
+
 def _step_torch(flat: FlatStates, group: dict, step: int, measure_error: bool) -> tuple[float, float | None]:
+    seconds, error = 0.0, None
+    for first, end, lo, hi in _chunks(flat):
+        part = FlatStates(flat.params[first:end], flat.sizes[first:end], flat.padded[first:end], flat.block,
+                          {key: t[lo // _per_value(key, flat.block): hi // _per_value(key, flat.block)]
+                           for key, t in flat.tensors.items()}, flat.block_param, flat.block_offset)
+        part_seconds, part_error = _step_torch_whole(part, group, step, measure_error and first == 0)
+        seconds += part_seconds
+        error = part_error if first == 0 else error
+    return seconds, error
+
+
+def _per_value(key: str, block: int) -> int:
+    return 1 if key.endswith("codes") else block
+
+
+def _step_torch_whole(flat: FlatStates, group: dict, step: int, measure_error: bool) -> tuple[float, float | None]:
     block, device = flat.block, flat.params[0].device
     pads = [torch.zeros(k - n, device=device) for n, k in zip(flat.sizes, flat.padded, strict=True)]
     grad = torch.cat([t for p, pad in zip(flat.params, pads, strict=True)

@@ -241,3 +241,29 @@ def test_flat_states_survive_a_state_dict_round_trip_and_keep_stepping():
     opt2.step()
     for p, q in zip(model.parameters(), twin.parameters(), strict=True):
         assert torch.equal(p, q)
+
+
+def test_the_torch_path_in_chunks_equals_it_whole(monkeypatch):
+    """The torch reference bounds its float32 temporaries by updating runs of parameters; the
+    result is the same as one whole-group update, bit for bit."""
+    import ryot.optim8bit_flat as flat
+
+    def trained(chunk):
+        monkeypatch.setattr(flat, "TORCH_CHUNK", chunk)
+        torch.manual_seed(0)
+        model = GPT(GPTConfig(block_size=16, n_layer=2, n_head=2, n_embd=64))
+        opt = AdamW8bit(model.parameters(), weight_decay=0.1, block_size=64)
+        opt.use_native = False
+        for i in range(3):
+            gen = torch.Generator().manual_seed(i)
+            for p in model.parameters():
+                p.grad = torch.randn(p.shape, generator=gen)
+            opt.step()
+        return model, opt
+
+    whole, whole_opt = trained(1 << 30)
+    chunked, chunked_opt = trained(20000)  # several runs of parameters, one per big parameter
+    assert len(flat._chunks(chunked_opt._flat[0])) > 3
+    for a, b in zip(whole.parameters(), chunked.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert chunked_opt.last_state_error == whole_opt.last_state_error
