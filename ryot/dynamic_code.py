@@ -86,8 +86,8 @@ def dynamic_map(signed: bool = True) -> torch.Tensor:
 
 @cache
 def _tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    levels = dynamic_map(signed).to(device)
-    return levels, (levels[1:] + levels[:-1]) / 2
+    midpoints = torch.tensor(_midpoints(signed), dtype=torch.float32, device=device)
+    return dynamic_map(signed).to(device), midpoints
 
 
 @cache

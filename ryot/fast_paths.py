@@ -7,18 +7,19 @@ compiler, say) ryot warns once and stays eager for the rest of the process.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable
 
 import torch
+
+from .switches import env_flag
 
 _compiled: dict[Callable, Callable] = {}
 _broken = False
 
 
 def compile_enabled() -> bool:
-    return os.environ.get("RYOT_COMPILE", "1") != "0" and not _broken
+    return env_flag("RYOT_COMPILE", True) and not _broken
 
 
 def maybe_compiled(fn: Callable, *args):

@@ -22,16 +22,14 @@ blocks when the state error nears its gate).
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable
 
 import torch
 
 from .dynamic_code import check_block_size, decode_blocks, encode_blocks, zero_code
-from .optim8bit_flat import ERROR_SAMPLE, FlatStates, adamw_update, flat_step, relative_error
+from .optim8bit_flat import ERROR_SAMPLE, FlatStates, adamw_update, clock, flat_step, relative_error
 from .optim8bit_flat import MOMENTS as _MOMENTS
 from .optim8bit_flat import STATE_KEYS as _8BIT_KEYS
-from .timing import synchronize
 
 MIN_8BIT_SIZE = 4096
 CHUNK = 1 << 15  # values per chunk of the 8-bit update (a multiple of the block size)
@@ -70,9 +68,9 @@ class AdamW8bit(torch.optim.Optimizer):
         self.last_state_error = 0.0
         self.last_codec_seconds = 0.0
 
-    def _clock(self, tensor: torch.Tensor) -> float:
-        synchronize(tensor.device)  # a no-op on CPU
-        return time.perf_counter()
+    @staticmethod
+    def _clock(tensor: torch.Tensor) -> float:
+        return clock(tensor.device)
 
     def set_block_size(self, block_size: int) -> None:
         """Use ``block_size`` from now on: every 8-bit state is decoded and encoded again."""

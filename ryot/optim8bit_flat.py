@@ -118,7 +118,8 @@ class FlatStates:
         return [piece[:n].view_as(p) for piece, n, p in zip(pieces, self.sizes, self.params, strict=True)]
 
 
-def _clock(device: torch.device) -> float:
+def clock(device: torch.device) -> float:
+    """``perf_counter`` after the device has finished its queued work."""
     synchronize(device)  # a no-op on CPU
     return time.perf_counter()
 
@@ -173,10 +174,10 @@ def _step_torch_whole(flat: FlatStates, group: dict, step: int, measure_error: b
     pads = [torch.zeros(k - n, device=device) for n, k in zip(flat.sizes, flat.padded, strict=True)]
     grad = torch.cat([t for p, pad in zip(flat.params, pads, strict=True)
                       for t in (p.grad.reshape(-1).to(torch.float32), pad)])
-    start = _clock(device)
+    start = clock(device)
     exp_avg, exp_avg_sq = (decode_blocks(flat.tensors[f"{name}_codes"], flat.tensors[f"{name}_absmax"],
                                          block, signed) for name, signed in MOMENTS)
-    middle = _clock(device)
+    middle = clock(device)
     beta1, beta2 = group["betas"]
     lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
     exp_avg.lerp_(grad, 1 - beta1)
@@ -186,7 +187,7 @@ def _step_torch_whole(flat: FlatStates, group: dict, step: int, measure_error: b
         torch._foreach_mul_(flat.params, 1 - lr * wd)
     torch._foreach_addcdiv_(flat.params, flat.split(exp_avg), flat.split(denom),
                             value=-lr / (1 - beta1 ** step))  # torch AdamW's order
-    end = _clock(device)
+    end = clock(device)
     errors = []
     for (name, signed), value in zip(MOMENTS, (exp_avg, exp_avg_sq), strict=True):
         codes, absmax = encode_blocks(value, block, signed)
@@ -197,7 +198,7 @@ def _step_torch_whole(flat: FlatStates, group: dict, step: int, measure_error: b
             nblocks = -(-k // block)
             back = decode_blocks(codes[: nblocks * block], absmax[:nblocks], block, signed)[:k]
             errors.append(relative_error(value[:k], back))
-    seconds = (middle - start) + (_clock(device) - end)
+    seconds = (middle - start) + (clock(device) - end)
     return seconds, (max(errors) if errors else None)
 
 

@@ -215,10 +215,10 @@ def test_prune_removes_what_a_killed_write_left(tmp_path):
 
 
 @pytest.mark.slow
-def test_ryot_compile_1_compiles_the_optimized_model_only(monkeypatch):
+def test_ryot_compile_model_1_compiles_the_optimized_model_only(monkeypatch):
     from ryot.training import Trainer
 
-    monkeypatch.setenv("RYOT_COMPILE", "1")
+    monkeypatch.setenv("RYOT_COMPILE_MODEL", "1")
     optimized = Trainer(TrainConfig(mode="optimized", **{**TINY, "steps": 2}))
     assert isinstance(optimized.model, torch._dynamo.eval_frame.OptimizedModule)
     result = optimized.run()

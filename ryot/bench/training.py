@@ -11,7 +11,7 @@ backward, gradient clipping, optimizer step):
   orchestrator's gates, adaptation and snapshot every step (its own cost included);
 * ``ryot + checkpointing`` — the same with activation checkpointing (less memory, one more
   forward pass per step): the default workload's optimized arm;
-* ``ryot compiled`` — ``ryot`` under ``torch.compile`` (what ``RYOT_COMPILE=1`` does).
+* ``ryot compiled`` — ``ryot`` under ``torch.compile`` (what ``RYOT_COMPILE_MODEL=1`` does).
 
 Step times are interleaved (one round = ``steps_per_round`` steps of every arm, order rotated)
 after ``warmup`` steps each. Peak memory: each arm trains ``memory_steps`` steps in a fresh

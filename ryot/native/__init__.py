@@ -20,6 +20,8 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+from ..switches import env_flag
+
 SOURCES = Path(__file__).resolve().parent
 FLAGS = ("-O3", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC")
 _reasons: dict[str, str] = {}
@@ -33,7 +35,7 @@ def cache_dir() -> Path:
 
 
 def enabled() -> bool:
-    return os.environ.get("RYOT_NATIVE", "1").strip().lower() not in ("0", "false", "no", "off")
+    return env_flag("RYOT_NATIVE", True)
 
 
 def _build(name: str) -> Path:

@@ -8,8 +8,9 @@
   gate, and its block size follows the orchestrator's compression block.
 
 Nothing is compressed that no one sends: a single process never compresses its gradients.
-``RYOT_COMPILE=1`` also runs the optimized model under ``torch.compile`` (off by default: on
-the 2-core CPUs measured it did not pay — see docs/benchmarks.md — and inductor costs memory).
+``RYOT_COMPILE_MODEL=1`` also runs the optimized model under ``torch.compile`` (off by default:
+on the 2-core CPUs measured it did not pay — see docs/benchmarks.md — and inductor costs memory;
+``RYOT_COMPILE`` is the other switch, for ryot's compiled quantizer hot paths).
 
 Both start from the same seed and see the same batches. Every step the orchestrator checks the
 gates (loss, gradient norm before clipping, compression error). A violating step is not applied:
@@ -46,6 +47,7 @@ from ..config import CompressionConfig, KernelConfig, RLVRConfig
 from ..isolation import current_rss_bytes, peak_rss_bytes
 from ..optim8bit import AdamW8bit
 from ..orchestrator import OptimizationOrchestrator, SafetyBounds
+from ..switches import env_flag
 from ..timing import synchronize
 from . import checkpoints as ckpt
 from . import distributed
@@ -113,7 +115,7 @@ class Trainer:
                                        block_size=self.orchestrator.state.compression.block_size)
         else:
             self.optimizer = torch.optim.AdamW(self.raw_model.parameters(), lr=config.lr, weight_decay=0.0)
-        if config.optimized and os.environ.get("RYOT_COMPILE", "0").strip() == "1":
+        if config.optimized and env_flag("RYOT_COMPILE_MODEL", False):
             self.compile()
         self.hook_errors: list[float] = []
         if self.distributed and config.optimized:  # reads the orchestrator of the moment

@@ -1,0 +1,28 @@
+"""Environment switches, read one way: ``1/true/yes/on`` and ``0/false/no/off`` (any case).
+
+Every switch ryot reads (``RYOT_COMPILE``, ``RYOT_COMPILE_MODEL``, ``RYOT_NATIVE``) goes through
+:func:`env_flag`; a value it does not recognise is not guessed at: a warning names the variable,
+the value and the default used instead.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """The switch ``name`` as a bool; unset or empty: ``default``."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    warnings.warn(f"{name}={os.environ[name]!r} is not a switch value (1/0, true/false, yes/no, on/off); "
+                  f"using the default, {name}={int(default)}", RuntimeWarning, stacklevel=2)
+    return default
