@@ -18,37 +18,17 @@ import torch.nn.functional as F
 
 from .config import CompressionConfig, RLVRConfig
 from .fast_paths import maybe_compiled
-from .kernels import quantize as qk
 from .kernels import use_triton
 from .kernels.decode_attention import decode_attention_triton
+from .kv_codes import dequantize_pages, quantize_keys, quantize_prompt, quantize_values
 
 COMPILE_MIN_TOKENS = 512  # below this, compiling the dequantization does not pay
-
-
-def _quantize(x: torch.Tensor, dim: int, bits: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Absmax-quantize groups that run along ``dim`` (round to nearest): int8 codes shaped like
-    ``x`` and float32 scales with ``dim`` dropped — no copy moves the groups to rows."""
-    x = x.to(torch.float32)
-    scale = x.abs().amax(dim=dim, keepdim=True).div_(qk.qmax(bits))
-    codes = (x / scale.clamp_min(1e-38)).round_().to(torch.int8)  # an all-zero group: zero codes
-    return codes, scale.squeeze(dim)
 
 
 def _page_run(pages: list[int]) -> slice | list[int]:
     """Pages numbered in a run index as a slice (a view, no gather); others as they are."""
     start = pages[0] if pages else 0
     return slice(start, start + len(pages)) if pages == list(range(start, start + len(pages))) else pages
-
-
-def _store_codes(codes: torch.Tensor, bits: int) -> torch.Tensor:
-    """Pack along the last dim for 4 bits (pairs of channels), keep int8 otherwise."""
-    return codes if bits == 8 else qk.pack_int4(codes.reshape(-1)).view(*codes.shape[:-1],
-                                                                        codes.shape[-1] // 2)
-
-
-def _load_codes(stored: torch.Tensor, bits: int) -> torch.Tensor:
-    return stored if bits == 8 else qk.unpack_int4(stored.reshape(-1)).view(*stored.shape[:-1],
-                                                                            stored.shape[-1] * 2)
 
 
 _PAGED = ("k_codes", "k_scales", "v_codes", "v_scales")
@@ -189,7 +169,7 @@ class QuantizedKVCache:
         pos, n = L.lengths[seq], k.shape[1]
         page = self._page_for_write(L, seq, pos)
         slot = pos % self.page
-        L.v_codes[page, :, slot:slot + n], L.v_scales[page, :, slot:slot + n] = self._quantize_values(v)
+        L.v_codes[page, :, slot:slot + n], L.v_scales[page, :, slot:slot + n] = quantize_values(v, self.value_group, self.bits)
         # keys: held unquantized until their group of G tokens is complete
         g_slot = pos % self.group
         L.lengths[seq] = pos + n
@@ -201,20 +181,10 @@ class QuantizedKVCache:
             keys = torch.cat([L.k_residual[seq, :, :g_slot], keys], dim=1)
         full = (g_slot + n) // self.group * self.group
         start = slot - g_slot
-        codes, scales = self._quantize_keys(keys[:, :full])
+        codes, scales = quantize_keys(keys[:, :full], self.group, self.bits)
         L.k_codes[page, :, start:start + full] = codes
         L.k_scales[page, :, start // self.group:(start + full) // self.group] = scales
         L.k_residual[seq, :, : g_slot + n - full] = keys[:, full:]
-
-    def _quantize_values(self, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(..., n, D) -> stored codes and scales (..., n, D // value_group): per token."""
-        codes, scales = _quantize(v.unflatten(-1, (-1, self.value_group)), -1, self.bits)
-        return _store_codes(codes.flatten(-2), self.bits), scales
-
-    def _quantize_keys(self, keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Whole key groups (..., m * G, D) -> stored codes and scales (..., m, D), per channel."""
-        codes, scales = _quantize(keys.unflatten(-2, (-1, self.group)), -2, self.bits)
-        return _store_codes(codes.flatten(-3, -2), self.bits), scales
 
     def fill(self, kv: Sequence[tuple[torch.Tensor, torch.Tensor]],
              seqs: Sequence[int] | None = None) -> None:
@@ -225,29 +195,40 @@ class QuantizedKVCache:
             raise ValueError(f"fill: {self.num_layers} layers of k and v, each (batch, "
                              f"{self.num_heads}, new_tokens, {self.head_dim}), are needed")
         ks, vs = torch.stack([t for pair in zip(*kv, strict=True) for t in pair]).chunk(2)
-        ks = ks.to(self.dtype)
-        seqs = list(range(ks.shape[1])) if seqs is None else list(seqs)
-        n, G, P = ks.shape[3], self.group, self.page
+        self.fill_quantized(self.quantize_prompt(ks, vs), seqs)
+
+    def quantize_prompt(self, ks: torch.Tensor, vs: torch.Tensor) -> dict[str, torch.Tensor]:
+        """:func:`ryot.kv_codes.quantize_prompt` with this cache's grouping, bits and key dtype."""
+        return quantize_prompt(ks, vs, group=self.group, value_group=self.value_group,
+                               bits=self.bits, key_dtype=self.dtype)
+
+    def fill_quantized(self, parts: dict[str, torch.Tensor], seqs: Sequence[int] | None = None) -> None:
+        """Store :meth:`quantize_prompt`'s result (every layer, batch row ``b`` into sequence
+        ``seqs[b]``, which must be empty) in whole pages: one copy per tensor kind."""
+        layers, batch, heads, n = parts["v_codes"].shape[:4]
+        if (layers, heads) != (self.num_layers, self.num_heads) or set(parts) != {*_PAGED, "k_residual"}:
+            raise ValueError(f"fill: {self.num_layers} layers of k and v, each (batch, "
+                             f"{self.num_heads}, new_tokens, {self.head_dim}), are needed")
+        seqs = list(range(batch)) if seqs is None else list(seqs)
+        G, P = self.group, self.page
         self._ensure_sequences(max(seqs) + 1)
         if n > self.max_tokens or any(L.lengths[s] for L in self._layers for s in seqs):
             raise ValueError(f"fill: sequences {seqs} must be empty and hold <= {self.max_tokens} tokens")
         full = n // G * G
-        paged = dict(zip(("v_codes", "v_scales"), self._quantize_values(vs), strict=True))
-        paged.update(zip(("k_codes", "k_scales"), self._quantize_keys(ks[..., :full, :]), strict=True))
         for row, seq in enumerate(seqs):
             table = [[self._page_for_write(L, seq, f) for f in range(0, n, P)] for L in self._layers]
             runs = [_page_run(pages) for pages in table]
             index = ((slice(None), runs[0]) if all(r == runs[0] for r in runs) else  # one run
                      (torch.arange(self.num_layers, device=self.device)[:, None],
                       torch.tensor(table, device=self.device)))
-            for name, x in paged.items():  # (layers, H, tokens or groups, ·) -> whole pages
+            for name in _PAGED:  # (layers, H, tokens or groups, ·) -> whole pages
                 per_page = P // G if name == "k_scales" else P
-                x = x[:, row]
+                x = parts[name][:, row]
                 if x.shape[2] < len(table[0]) * per_page:
                     x = F.pad(x, (0, 0, 0, len(table[0]) * per_page - x.shape[2]))
                 self._store[name][index] = x.unflatten(2, (-1, per_page)).transpose(1, 2)
             if full < n:
-                self._store["k_residual"][:, seq, :, :n - full] = ks[:, row, :, full:]
+                self._store["k_residual"][:, seq, :, :n - full] = parts["k_residual"][:, row]
             for L in self._layers:
                 L.lengths[seq] = n
 
@@ -280,8 +261,8 @@ class QuantizedKVCache:
         pages = _page_run(L.page_table[seq])
         args = (L.k_codes[pages], L.k_scales[pages], L.v_codes[pages], L.v_scales[pages],
                 self.group, self.value_group, self.bits == 4)
-        keys, values = (maybe_compiled(_dequantize_pages, *args) if n >= COMPILE_MIN_TOKENS
-                        else _dequantize_pages(*args))
+        keys, values = (maybe_compiled(dequantize_pages, *args) if n >= COMPILE_MIN_TOKENS
+                        else dequantize_pages(*args))
         keys, values = keys[:, :n], values[:, :n]
         full = n // self.group * self.group
         if full < n:  # the newest keys are still unquantized (keys is a fresh tensor)
@@ -362,19 +343,6 @@ class QuantizedKVCache:
     def _check_layer(self, layer: int) -> None:
         if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < self.num_layers:
             raise ValueError(f"layer must be an int in [0, {self.num_layers}), got {layer!r}")
-
-
-def _dequantize_pages(k_codes, k_scales, v_codes, v_scales, group: int, value_group: int,
-                      packed: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """(pages, H, P, ·) codes and scales -> float32 keys and values, (H, pages * P, D) each.
-    Scales broadcast over their groups (no repeated scale tensors are built)."""
-    k_codes, v_codes = (_load_codes(k_codes, 4), _load_codes(v_codes, 4)) if packed else (k_codes, v_codes)
-    p, H, P, D = k_codes.shape
-    keys = k_codes.view(p, H, P // group, group, D) * k_scales.unsqueeze(3)  # int8 * float32
-    values = v_codes.view(p, H, P, D // value_group, value_group) * v_scales.unsqueeze(4)
-    keys = keys.view(p, H, P, D).transpose(0, 1).reshape(H, p * P, D)
-    values = values.view(p, H, P, D).transpose(0, 1).reshape(H, p * P, D)
-    return keys, values
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,30 @@ class OptimizationOrchestrator:
                              rlvr=resolution.rlvr, timestamp=self.clock())
         return self.state
 
+    def plan_activation_checkpointing(self, saved_bytes: int, budget_bytes: int) -> bool:
+        """Activation checkpointing on when one step saves more activation bytes for backward
+        than ``budget_bytes`` (measured: :func:`ryot.training.activation_memory.saved_activation_bytes`),
+        off otherwise; a change is recorded in the history (param ``activation_checkpointing``),
+        so checkpoint metadata carries the decision and why."""
+        for name, value in (("saved_bytes", saved_bytes), ("budget_bytes", budget_bytes)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"plan_activation_checkpointing: {name} must be an int >= 0, got {value!r}")
+        on = saved_bytes > budget_bytes
+        if on != self.activation_checkpointing:
+            relation = ">" if on else "<="
+            self._record("activation_checkpointing", not on, on,
+                         f"activations saved for backward {saved_bytes / 2**20:.1f} MiB {relation} "
+                         f"budget {budget_bytes / 2**20:.1f} MiB")
+        return on
+
+    @property
+    def activation_checkpointing(self) -> bool:
+        """The latest :meth:`plan_activation_checkpointing` decision (False before any)."""
+        for record in reversed(self.history):
+            if record.param == "activation_checkpointing":
+                return bool(record.new)
+        return False
+
     def snapshot_configuration(self, epoch: int, step: int) -> OptimizationState:
         """Move the state to ``(epoch, step)`` and return it."""
         self.state = replace(self.state, epoch=epoch, step=step, timestamp=self.clock())

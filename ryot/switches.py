@@ -1,8 +1,8 @@
 """Environment switches, read one way: ``1/true/yes/on`` and ``0/false/no/off`` (any case).
 
-Every switch ryot reads (``RYOT_COMPILE``, ``RYOT_COMPILE_MODEL``, ``RYOT_NATIVE``) goes through
-:func:`env_flag`; a value it does not recognise is not guessed at: a warning names the variable,
-the value and the default used instead.
+Every switch ryot reads (``RYOT_COMPILE``, ``RYOT_COMPILE_MODEL``, ``RYOT_COMPILE_PREFILL``,
+``RYOT_NATIVE``) goes through :func:`env_flag`; a value it does not recognise is not guessed at:
+a warning names the variable, the value and the default used instead.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import torch
 from ryot.config import CompressionConfig, RLVRConfig
 from ryot.inference_scaling import optimize_kv_cache
 from ryot.kernels import quantize as qk
-from ryot.kv_cache import _quantize
+from ryot.kv_codes import quantize_groups
 from ryot.training.generate import (
     CPU_BF16_MIN_POSITIONS,
     DensePrefill,
@@ -127,7 +127,7 @@ def test_cache_grows_past_its_first_pages_in_every_layer():
 def test_quantize_matches_the_reference_codes_within_one_step(bits):
     x = torch.randn(64, 16, generator=torch.Generator().manual_seed(3)) * 3
     x[5] = 0.0  # an all-zero group
-    codes, scales = _quantize(x, -1, bits)
+    codes, scales = quantize_groups(x, -1, bits)
     ref_codes, ref_scales = qk.quantize_blocks(x, bits)
     assert (codes.int() - ref_codes.int()).abs().max().item() <= 1
     torch.testing.assert_close(scales, ref_scales)

@@ -66,7 +66,7 @@ def _arm(name: str, train: TrainConfig) -> Callable[[], object]:
     if name == "baseline":
         return Trainer(replace(train, mode="baseline")).train_step
     if name.startswith("ryot"):
-        trainer = Trainer(replace(train, mode="optimized",
+        trainer = Trainer(replace(train, mode="optimized", activation_budget_mb=None,
                                   activation_checkpointing=name.endswith("checkpointing")))
         if name.endswith("compiled"):
             trainer.compile()

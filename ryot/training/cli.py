@@ -48,6 +48,10 @@ def main(argv=None) -> int:
     parser.add_argument("--activation-checkpointing", action="store_true",
                         help="optimized mode: recompute each block's activations in the backward pass "
                              "(less memory, about one more forward pass of time)")
+    parser.add_argument("--activation-budget-mb", type=float, default=None, metavar="MIB",
+                        help="optimized mode: the orchestrator turns activation checkpointing on when "
+                             "one step would keep more than MIB of activations for the backward pass "
+                             "(measured before the first step; recorded in the orchestrator's history)")
     parser.add_argument("--inject-nan-at", type=int, nargs="*", default=[],
                         help="fault injection: make these steps' loss NaN")
     args = parser.parse_args(argv)
@@ -59,7 +63,8 @@ def main(argv=None) -> int:
                              block_size=args.block_size, checkpoint_every=args.checkpoint_every,
                              keep_checkpoints=args.keep_checkpoints, max_violations=args.max_violations,
                              inject_nan_at=tuple(args.inject_nan_at),
-                             activation_checkpointing=args.activation_checkpointing)
+                             activation_checkpointing=args.activation_checkpointing,
+                             activation_budget_mb=args.activation_budget_mb)
     except ValueError as exc:
         parser.error(str(exc))
 

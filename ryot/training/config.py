@@ -32,6 +32,9 @@ class TrainConfig:
     dataset: str = "pydoc"  # pydoc | arithmetic
     grad_norm_gate: float = 10.0  # upper bound of the gradient-norm gate (origin figure: 10)
     activation_checkpointing: bool = False  # optimized mode: recompute block activations
+    # optimized mode: the orchestrator turns activation checkpointing on when one step saves more
+    # activation bytes for backward than this many MiB (measured at the start); None: no budget
+    activation_budget_mb: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in ("baseline", "optimized"):
@@ -45,6 +48,11 @@ class TrainConfig:
         if not isinstance(self.activation_checkpointing, bool):
             raise ValueError("TrainConfig.activation_checkpointing must be a bool, "
                              f"got {self.activation_checkpointing!r}")
+        budget = self.activation_budget_mb
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                                   or not 0 <= budget < float("inf")):
+            raise ValueError("TrainConfig.activation_budget_mb must be None or a finite number of "
+                             f"MiB >= 0, got {budget!r}")
         self.inject_nan_at = tuple(self.inject_nan_at)
 
     @property

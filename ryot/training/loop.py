@@ -2,7 +2,9 @@
 
 * baseline: float32, eager, plain attention, ``torch.optim.AdamW``;
 * optimized: bfloat16 autocast, fused attention (:mod:`.attention`: ``recompute`` on CPU,
-  ``sdpa`` on CUDA), optional activation checkpointing, and :class:`ryot.optim8bit.AdamW8bit`:
+  ``sdpa`` on CUDA), activation checkpointing (forced by ``activation_checkpointing``, or
+  switched on by the orchestrator when one step's measured activations exceed
+  ``activation_budget_mb``), and :class:`ryot.optim8bit.AdamW8bit`:
   both Adam moments kept between steps as 8-bit block-wise codes (what stays in memory is what
   gets compressed). The error of that state quantization feeds the orchestrator's compression
   gate, and its block size follows the orchestrator's compression block.
@@ -51,6 +53,7 @@ from ..switches import env_flag
 from ..timing import synchronize
 from . import checkpoints as ckpt
 from . import distributed
+from .activation_memory import saved_activation_bytes
 from .config import TrainConfig
 from .data import BatchSampler, dataset_splits
 from .distributed import compressed_allreduce_hook
@@ -126,6 +129,18 @@ class Trainer:
         self.result = TrainResult(config)
         if resume and self.run_dir is not None:
             self.resume()
+        self._plan_activation_checkpointing()
+
+    def _plan_activation_checkpointing(self) -> None:
+        """Optimized mode with a budget: the orchestrator decides from one step's measured
+        activation bytes (a resumed run's restored orchestrator re-decides under this budget);
+        ``activation_checkpointing=True`` forces it on."""
+        config, model_config = self.config, self.raw_model.config
+        if config.optimized and config.activation_budget_mb is not None:
+            saved = saved_activation_bytes(self.raw_model, config.batch_size, autocast=True)
+            on = self.orchestrator.plan_activation_checkpointing(
+                saved, int(config.activation_budget_mb * 2**20))
+            model_config.checkpoint_blocks = config.activation_checkpointing or on
 
     def compile(self) -> None:
         """Run the forward (and backward) under ``torch.compile``; checkpoints still hold the

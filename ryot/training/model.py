@@ -103,7 +103,9 @@ class GPT(nn.Module):
             nn.init.zeros_(module.bias)
 
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, cache=None,
-                start: int = 0):
+                start: int = 0, last_only: bool = False):
+        """Logits (batch, positions, vocab) and the loss against ``targets`` (or None).
+        ``last_only``: logits of the last position only (inference; nanoGPT does the same)."""
         B, T = idx.shape
         pos = torch.arange(start, start + T, device=idx.device)
         x = self.wte(idx) + self.wpe(pos)
@@ -112,7 +114,7 @@ class GPT(nn.Module):
                 x = checkpoint(block, x, use_reentrant=False)
             else:
                 x = block(x, cache, layer)
-        logits = self.lm_head(self.ln_f(x))
+        logits = self.lm_head(self.ln_f(x[:, -1:] if last_only else x))
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))

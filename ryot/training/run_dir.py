@@ -14,9 +14,10 @@ class RunDirError(ValueError):
 
 
 # What a resumed run may change; every other field must equal the checkpointed run's.
-# (activation_checkpointing trades memory for time and gives the same gradients.)
+# (activation checkpointing trades memory for time and gives the same gradients; a resumed run
+# re-plans it under its own budget.)
 RESUMABLE_CHANGES = frozenset({"steps", "checkpoint_every", "keep_checkpoints", "max_violations",
-                               "inject_nan_at", "activation_checkpointing"})
+                               "inject_nan_at", "activation_checkpointing", "activation_budget_mb"})
 
 
 def check_resumable(saved: Any, config: TrainConfig, source: str) -> None:

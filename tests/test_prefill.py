@@ -1,0 +1,126 @@
+"""The optimized prompt pass: eager and compiled give the first token's logits and the cache's
+codes of the reference path; compiling is per model and shape, off with a switch, and a failure
+falls back to the eager pass with a warning. Numerics only: timings live in
+``ryot bench inference`` (docs/inference.md)."""
+
+import pytest
+import torch
+
+from ryot.kv_codes import quantize_prompt
+from ryot.training import prefill as pf
+from ryot.training.generate import generate
+from ryot.training.model import GPT, GPTConfig
+
+CPU = torch.device("cpu")
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    model = GPT(GPTConfig(block_size=64, n_layer=2, n_head=2, n_embd=32, attention="sdpa"))
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() > 1:
+                p.normal_(0.0, 0.1)
+    return model.eval()
+
+
+def _tokens(n=40, seed=1):
+    return torch.randint(0, 256, (1, n), generator=torch.Generator().manual_seed(seed))
+
+
+def _reference(model, tokens):
+    """The path before the prompt pass existed: full logits, and the cache filled from the
+    keys and values the forward pass appended."""
+    view = pf.DensePrefill()
+    with torch.no_grad():
+        logits = model(tokens, cache=view)[0][:, -1]
+    cache = pf.new_cache(model.config, CPU)
+    cache.fill(view.kv)
+    return logits, cache
+
+
+def _stored(cache):
+    return {name: t.clone() for name, t in cache._store.items()}
+
+
+def test_last_only_logits_are_the_last_row_of_the_full_logits():
+    model, tokens = _model(), _tokens()
+    with torch.no_grad():
+        full = model(tokens)[0]
+        last = model(tokens, last_only=True)[0]
+    assert last.shape == (1, 1, 256)
+    torch.testing.assert_close(last[:, 0], full[:, -1], rtol=1e-5, atol=1e-6)  # GEMM blocking
+
+
+def test_eager_prompt_pass_fills_the_cache_exactly_as_the_reference():
+    model, tokens = _model(), _tokens()
+    ref_logits, ref_cache = _reference(model, tokens)
+    ref = _stored(ref_cache)
+    with torch.no_grad():
+        logits, cache = pf.prefill(model, tokens, CPU)
+    torch.testing.assert_close(logits, ref_logits, rtol=1e-5, atol=1e-6)
+    for name, t in _stored(cache).items():
+        assert torch.equal(t, ref[name]), name
+    assert cache.length(0, 1) == 40 and cache._layers[1].page_table == [[0]]
+
+
+def test_quantize_prompt_compiled_gives_the_same_codes():
+    g = torch.Generator().manual_seed(2)
+    ks, vs = torch.randn(2, 1, 2, 40, 16, generator=g) * 3, torch.randn(2, 1, 2, 40, 16, generator=g)
+    ks[0, 0, 1, :16] = 0.0  # an all-zero key group
+    args = dict(group=16, value_group=16, bits=8, key_dtype=torch.bfloat16)
+    eager = quantize_prompt(ks, vs, **args)
+    compiled = torch.compile(quantize_prompt, dynamic=False, fullgraph=True,
+                             options=pf.COMPILE_OPTIONS)(ks, vs, **args)
+    for name in eager:
+        assert torch.equal(eager[name], compiled[name]), name
+
+
+def test_compiled_prompt_pass_matches_the_eager_one(monkeypatch):
+    monkeypatch.setenv(pf.SWITCH, "1")
+    model, tokens = _model(), _tokens()
+    net, run = pf.prepare(model, tokens)
+    assert net is model and run is not pf.prompt_pass and pf.status() == "compiled"
+    assert pf.prepare(model, tokens)[1] is run  # compiled once per model, shape and threads
+    with torch.no_grad():
+        logits, cache = pf.prefill(net, tokens, CPU, run)
+        ref_logits, ref_cache = pf.prefill(model, tokens, CPU)
+    torch.testing.assert_close(logits, ref_logits, rtol=1e-4, atol=1e-5)
+    got, ref = _stored(cache), _stored(ref_cache)
+    for name in ("k_scales", "v_scales", "k_residual"):
+        torch.testing.assert_close(got[name], ref[name], rtol=1e-3, atol=1e-6)
+    for name in ("k_codes", "v_codes"):  # keys and values differ in the last bits: codes by <= 1
+        diff = (got[name].int() - ref[name].int()).abs()
+        assert diff.max().item() <= 1 and (diff > 0).float().mean().item() < 0.01, name
+    out = generate(model, tokens, 4, optimized=True)
+    assert out["prompt_pass"] == "compiled"
+    assert torch.equal(out["tokens"], generate(model, tokens, 4, optimized=False)["tokens"])
+
+
+def test_switch_off_runs_the_eager_pass(monkeypatch):
+    monkeypatch.setenv(pf.SWITCH, "0")
+    model, tokens = _model(), _tokens()
+    net, run = pf.prepare(model, tokens)
+    assert run is pf.prompt_pass and "turned off" in pf.status()
+    assert generate(model, tokens, 2, optimized=True)["prompt_pass"] == "eager"
+    assert generate(model, tokens, 2, optimized=False)["prompt_pass"] is None
+
+
+def test_a_failed_compile_warns_and_runs_the_eager_pass(monkeypatch):
+    monkeypatch.setenv(pf.SWITCH, "1")
+    monkeypatch.setattr(pf, "_failure", [])
+
+    def broken(fn, **kwargs):
+        def run(*args):
+            raise RuntimeError("no C++ compiler\nsecond line")
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken)
+    model, tokens = _model(), _tokens()
+    with pytest.warns(RuntimeWarning, match="compiling the prompt pass failed.*no C\\+\\+ compiler"):
+        net, run = pf.prepare(model, tokens)
+    assert run is pf.prompt_pass
+    assert pf.status() == "eager (compiling failed: RuntimeError: no C++ compiler)"
+    assert pf.prepare(model, tokens)[1] is pf.prompt_pass  # not retried
+    out = generate(model, tokens, 2, optimized=True)
+    assert out["prompt_pass"] == "eager" and out["tokens"].shape == (1, 42)
