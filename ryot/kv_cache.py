@@ -205,15 +205,19 @@ class QuantizedKVCache:
     def fill_quantized(self, parts: dict[str, torch.Tensor], seqs: Sequence[int] | None = None) -> None:
         """Store :meth:`quantize_prompt`'s result (every layer, batch row ``b`` into sequence
         ``seqs[b]``, which must be empty) in whole pages: one copy per tensor kind."""
-        layers, batch, heads, n = parts["v_codes"].shape[:4]
-        if (layers, heads) != (self.num_layers, self.num_heads) or set(parts) != {*_PAGED, "k_residual"}:
-            raise ValueError(f"fill: {self.num_layers} layers of k and v, each (batch, "
-                             f"{self.num_heads}, new_tokens, {self.head_dim}), are needed")
+        batch, n = self._check_parts(parts)
         seqs = list(range(batch)) if seqs is None else list(seqs)
-        G, P = self.group, self.page
-        self._ensure_sequences(max(seqs) + 1)
-        if n > self.max_tokens or any(L.lengths[s] for L in self._layers for s in seqs):
+        if len(seqs) != batch or len(set(seqs)) != batch or any(
+                isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seqs):
+            raise ValueError(f"fill: seqs must name {batch} distinct sequences (ints >= 0), one per "
+                             f"batch row, got {seqs}")
+        if n > self.max_tokens or any(L.lengths[s] for L in self._layers for s in seqs
+                                      if s < len(L.lengths)):
             raise ValueError(f"fill: sequences {seqs} must be empty and hold <= {self.max_tokens} tokens")
+        if not seqs:
+            return
+        self._ensure_sequences(max(seqs) + 1)
+        G, P = self.group, self.page
         full = n // G * G
         for row, seq in enumerate(seqs):
             table = [[self._page_for_write(L, seq, f) for f in range(0, n, P)] for L in self._layers]
@@ -231,6 +235,28 @@ class QuantizedKVCache:
                 self._store["k_residual"][:, seq, :, :n - full] = parts["k_residual"][:, row]
             for L in self._layers:
                 L.lengths[seq] = n
+
+    def _check_parts(self, parts: dict[str, torch.Tensor]) -> tuple[int, int]:
+        """Every tensor :meth:`fill_quantized` needs, shaped as :meth:`quantize_prompt` makes
+        them for this cache; returns (batch, tokens). Checked before anything is written."""
+        if not isinstance(parts, dict) or set(parts) != {*_PAGED, "k_residual"}:
+            got = sorted(parts) if isinstance(parts, dict) else type(parts).__name__
+            raise ValueError(f"fill: parts must hold {sorted({*_PAGED, 'k_residual'})}, got {got}")
+        v = parts["v_codes"]
+        if v.dim() != 5:
+            raise ValueError(f"fill: v_codes must be (layers, batch, heads, tokens, ·), got {tuple(v.shape)}")
+        Y, B, H, n, D, G = self.num_layers, v.shape[1], self.num_heads, v.shape[3], self.head_dim, self.group
+        stored, full = D if self.bits == 8 else D // 2, n // G * G
+        want = {"v_codes": ((Y, B, H, n, stored), self._store["v_codes"].dtype),
+                "v_scales": ((Y, B, H, n, D // self.value_group), torch.float32),
+                "k_codes": ((Y, B, H, full, stored), self._store["k_codes"].dtype),
+                "k_scales": ((Y, B, H, full // G, D), torch.float32),
+                "k_residual": ((Y, B, H, n - full, D), self.dtype)}
+        for name, (shape, dtype) in want.items():
+            if tuple(parts[name].shape) != shape or parts[name].dtype != dtype:
+                raise ValueError(f"fill: {name} must be {dtype} shaped {shape} for this cache, got "
+                                 f"{parts[name].dtype} shaped {tuple(parts[name].shape)}")
+        return B, n
 
     def fork(self, parent: int) -> int:
         """A new sequence that shares ``parent``'s tokens (its full pages without a copy)."""

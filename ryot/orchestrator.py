@@ -163,19 +163,23 @@ class OptimizationOrchestrator:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"plan_activation_checkpointing: {name} must be an int >= 0, got {value!r}")
         on = saved_bytes > budget_bytes
-        if on != self.activation_checkpointing:
-            relation = ">" if on else "<="
-            self._record("activation_checkpointing", not on, on,
-                         f"activations saved for backward {saved_bytes / 2**20:.1f} MiB {relation} "
-                         f"budget {budget_bytes / 2**20:.1f} MiB")
+        self.set_activation_checkpointing(on, f"activations saved for backward {saved_bytes / 2**20:.1f} "
+                                              f"MiB {'>' if on else '<='} budget {budget_bytes / 2**20:.1f} MiB")
         return on
+
+    def set_activation_checkpointing(self, on: bool, reason: str) -> None:
+        """Record a new activation checkpointing decision (nothing when it does not change)."""
+        if not isinstance(on, bool):
+            raise ValueError(f"set_activation_checkpointing: on must be a bool, got {on!r}")
+        if on != self.activation_checkpointing:
+            self._record("activation_checkpointing", not on, on, reason)
 
     @property
     def activation_checkpointing(self) -> bool:
-        """The latest :meth:`plan_activation_checkpointing` decision (False before any)."""
+        """The latest recorded decision (False before any; only a JSON ``true`` counts as on)."""
         for record in reversed(self.history):
             if record.param == "activation_checkpointing":
-                return bool(record.new)
+                return record.new is True
         return False
 
     def snapshot_configuration(self, epoch: int, step: int) -> OptimizationState:

@@ -5,6 +5,7 @@ on resume)."""
 import pytest
 import torch
 
+from ryot import checkpoint_metadata
 from ryot.config import CompressionConfig, KernelConfig, RLVRConfig
 from ryot.orchestrator import OptimizationOrchestrator
 from ryot.training import TrainConfig, Trainer
@@ -20,12 +21,12 @@ def _orchestrator():
 
 
 @pytest.mark.parametrize("autocast", [False, True])
-@pytest.mark.parametrize("attention", ["plain", "recompute"])
-def test_extrapolated_bytes_equal_a_direct_measurement(autocast, attention):
+@pytest.mark.parametrize("attention", ["plain", "sdpa", "recompute"])
+def test_the_fake_count_equals_a_real_measurement(autocast, attention):
     model = GPT(GPTConfig(block_size=32, n_layer=2, n_head=2, n_embd=32, attention=attention))
-    direct = measure_saved_bytes(model, 5, autocast=autocast)
-    assert saved_activation_bytes(model, 5, autocast=autocast) == direct
-    assert measure_saved_bytes(model, 1, autocast=autocast) < direct
+    real = measure_saved_bytes(model, 5, autocast=autocast)
+    assert saved_activation_bytes(model, 5, autocast=autocast) == real
+    assert measure_saved_bytes(model, 1, autocast=autocast) < real
 
 
 def test_saved_bytes_are_what_the_forward_keeps_and_exclude_parameters():
@@ -70,6 +71,18 @@ def _config(**kw):
                        block_size=32, **kw)
 
 
+def test_the_record_always_says_what_the_model_does():
+    forced = Trainer(_config(activation_checkpointing=True, activation_budget_mb=100.0))
+    assert forced.raw_model.config.checkpoint_blocks and forced.orchestrator.activation_checkpointing
+    assert forced.orchestrator.history[-1].reason == "forced by activation_checkpointing=True"
+    meta = forced.orchestrator.get_checkpoint_metadata()
+    meta["history"][-1]["new"] = "false"  # a hand-edited file: only JSON true means on
+    restored = OptimizationOrchestrator.from_checkpoint_metadata(checkpoint_metadata.seal(meta))
+    assert restored.activation_checkpointing is False
+    with pytest.raises(ValueError, match="on must be a bool"):
+        restored.set_activation_checkpointing(1, "why")
+
+
 def test_the_trainer_follows_the_budget():
     tight, loose = Trainer(_config(activation_budget_mb=0.01)), Trainer(_config(activation_budget_mb=100.0))
     assert tight.raw_model.config.checkpoint_blocks and tight.orchestrator.activation_checkpointing
@@ -89,6 +102,9 @@ def test_a_resumed_run_re_decides_under_its_own_budget(tmp_path):
     again = Trainer(_config(activation_budget_mb=100.0, checkpoint_every=1), tmp_path, resume=True)
     assert not again.raw_model.config.checkpoint_blocks
     assert [r.new for r in again.orchestrator.history if r.param == "activation_checkpointing"] == [True, False]
+    unbudgeted = Trainer(_config(checkpoint_every=1), tmp_path, resume=True)  # on -> off, said why
+    assert not unbudgeted.raw_model.config.checkpoint_blocks
+    assert unbudgeted.orchestrator.history[-1].reason == "no activation budget"
 
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), True, "32"])
@@ -97,8 +113,22 @@ def test_bad_budgets_are_refused(bad):
         TrainConfig(activation_budget_mb=bad)
 
 
-def test_the_probe_moves_no_random_state():
+def test_checkpointing_is_restored_when_the_probe_fails(monkeypatch):
+    model = GPT(GPTConfig(block_size=16, n_layer=1, n_head=2, n_embd=32, checkpoint_blocks=True))
+
+    def broken(*args, **kwargs):
+        assert model.config.checkpoint_blocks is False  # the probe measures without it
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(model, "forward", broken)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        measure_saved_bytes(model, 1, autocast=False)
+    assert model.config.checkpoint_blocks is True
+
+
+def test_the_probe_refuses_inference_mode():
     model = GPT(GPTConfig(block_size=16, n_layer=1, n_head=2, n_embd=32))
-    state = torch.get_rng_state()
-    saved_activation_bytes(model, 3, autocast=True)
-    assert torch.equal(state, torch.get_rng_state())
+    with torch.inference_mode(), pytest.raises(RuntimeError, match="inference_mode"):
+        saved_activation_bytes(model, 2, autocast=False)
+    with torch.inference_mode(), pytest.raises(RuntimeError, match="inference_mode"):
+        measure_saved_bytes(model, 2, autocast=False)

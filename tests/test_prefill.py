@@ -6,6 +6,8 @@ falls back to the eager pass with a warning. Numerics only: timings live in
 import pytest
 import torch
 
+from ryot.config import CompressionConfig, RLVRConfig
+from ryot.inference_scaling import optimize_kv_cache
 from ryot.kv_codes import quantize_prompt
 from ryot.training import prefill as pf
 from ryot.training.generate import generate
@@ -124,3 +126,83 @@ def test_a_failed_compile_warns_and_runs_the_eager_pass(monkeypatch):
     assert pf.prepare(model, tokens)[1] is pf.prompt_pass  # not retried
     out = generate(model, tokens, 2, optimized=True)
     assert out["prompt_pass"] == "eager" and out["tokens"].shape == (1, 42)
+
+
+def test_a_compile_failure_without_a_message_still_falls_back(monkeypatch):
+    monkeypatch.setenv(pf.SWITCH, "1")
+    monkeypatch.setattr(pf, "_failure", [])
+
+    def broken(fn, **kwargs):
+        def run(*args):
+            raise AssertionError()
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken)
+    with pytest.warns(RuntimeWarning, match="AssertionError: \\(no message\\)"):
+        assert pf.prepare(_model(), _tokens())[1] is pf.prompt_pass
+
+
+def test_bad_input_fails_as_it_would_eagerly_and_leaves_compiling_on(monkeypatch):
+    monkeypatch.setenv(pf.SWITCH, "1")
+    monkeypatch.setattr(pf, "_failure", [])
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda fn, **kw: compiled.append(fn) or fn)
+    model = _model()
+    with pytest.raises(IndexError):
+        pf.prepare(model, torch.full((1, 8), 999))  # token ids past the vocabulary
+    assert compiled == [] and pf.status() == "compiled"
+
+
+# -- the cache pool and fill_quantized's checks ---------------------------------------------------
+def test_the_pool_never_hands_one_cache_out_twice_nor_another_kind():
+    config = _model().config
+    cache = pf.new_cache(config, CPU)
+    pf.release_cache(cache)
+    pf.release_cache(cache)  # released twice: kept once
+    assert pf.new_cache(config, CPU) is cache and pf.new_cache(config, CPU) is not cache
+    other = optimize_kv_cache(config.n_layer, config.n_head, config.n_embd // config.n_head,
+                              config.block_size, CompressionConfig(8, 8), RLVRConfig(1, 1.0, 32))
+    pf.release_cache(other)  # the kind solve() makes: not generation's
+    assert pf.new_cache(config, CPU) is not other
+
+
+def _parts(cache, batch=1, n=40):
+    g = torch.Generator().manual_seed(3)
+    ks, vs = (torch.randn(cache.num_layers, batch, cache.num_heads, n, cache.head_dim, generator=g)
+              for _ in range(2))
+    return cache.quantize_prompt(ks, vs)
+
+
+def _fresh_cache():
+    return pf.new_cache(_model().config, CPU)
+
+
+@pytest.mark.parametrize("break_it, message", [
+    (lambda p: p.pop("k_scales"), "parts must hold"),
+    (lambda p: p.update(v_codes=p["v_codes"][:, :, :1]), "v_codes must be"),
+    (lambda p: p.update(v_scales=p["v_scales"].double()), "v_scales must be torch.float32"),
+    (lambda p: p.update(k_codes=p["k_codes"][..., :8]), "k_codes must be"),
+    (lambda p: p.update(k_residual=p["k_residual"].float()), "k_residual must be torch.bfloat16"),
+    (lambda p: p.update(v_codes=p["v_codes"][0]), "v_codes must be \\(layers"),
+])
+def test_fill_quantized_refuses_parts_that_do_not_fit_before_writing(break_it, message):
+    cache = _fresh_cache()
+    parts = _parts(cache)
+    break_it(parts)
+    with pytest.raises(ValueError, match=message):
+        cache.fill_quantized(parts)
+    assert cache.num_sequences == 0 and cache._layers[0].pages_used == 0
+
+
+@pytest.mark.parametrize("seqs", [[0], [0, 0], [0, 1, 2], [-1, 0], [True, 1]])
+def test_fill_quantized_needs_one_distinct_sequence_per_row(seqs):
+    cache = _fresh_cache()
+    with pytest.raises(ValueError, match="seqs must name 2 distinct sequences"):
+        cache.fill_quantized(_parts(cache, batch=2), seqs)
+    assert cache.num_sequences == 0
+
+
+def test_fill_quantized_of_an_empty_batch_does_nothing():
+    cache = _fresh_cache()
+    cache.fill_quantized(_parts(cache, batch=0))
+    assert cache.num_sequences == 0

@@ -132,15 +132,21 @@ class Trainer:
         self._plan_activation_checkpointing()
 
     def _plan_activation_checkpointing(self) -> None:
-        """Optimized mode with a budget: the orchestrator decides from one step's measured
-        activation bytes (a resumed run's restored orchestrator re-decides under this budget);
-        ``activation_checkpointing=True`` forces it on."""
-        config, model_config = self.config, self.raw_model.config
-        if config.optimized and config.activation_budget_mb is not None:
+        """Optimized mode: the orchestrator's decision, which the model follows —
+        ``activation_checkpointing=True`` forces it on; else with a budget it is decided from one
+        step's measured activation bytes; else off. A resumed run's restored orchestrator
+        re-decides under this run's configuration (a change is recorded)."""
+        config, orch = self.config, self.orchestrator
+        if not config.optimized:
+            return
+        if config.activation_checkpointing:
+            orch.set_activation_checkpointing(True, "forced by activation_checkpointing=True")
+        elif config.activation_budget_mb is not None:
             saved = saved_activation_bytes(self.raw_model, config.batch_size, autocast=True)
-            on = self.orchestrator.plan_activation_checkpointing(
-                saved, int(config.activation_budget_mb * 2**20))
-            model_config.checkpoint_blocks = config.activation_checkpointing or on
+            orch.plan_activation_checkpointing(saved, int(config.activation_budget_mb * 2**20))
+        else:
+            orch.set_activation_checkpointing(False, "no activation budget")
+        self.raw_model.config.checkpoint_blocks = orch.activation_checkpointing
 
     def compile(self) -> None:
         """Run the forward (and backward) under ``torch.compile``; checkpoints still hold the

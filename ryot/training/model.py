@@ -106,6 +106,8 @@ class GPT(nn.Module):
                 start: int = 0, last_only: bool = False):
         """Logits (batch, positions, vocab) and the loss against ``targets`` (or None).
         ``last_only``: logits of the last position only (inference; nanoGPT does the same)."""
+        if last_only and targets is not None:
+            raise ValueError("GPT.forward: last_only=True gives no loss; pass targets=None")
         B, T = idx.shape
         pos = torch.arange(start, start + T, device=idx.device)
         x = self.wte(idx) + self.wpe(pos)

@@ -9,8 +9,9 @@ last position gets logits, and every layer's keys and values are quantized toget
 
 On CPU the prompt pass is compiled (``torch.compile``, inductor with its C++ wrapper), once per
 model, prompt shape and thread count, and used with the model's float32 weights: on the full
-preset's model at 64 tokens the compiled pass is ~1.4x faster than eager and cheaper than the
-eager bfloat16 one (docs/inference.md has the measurements, and the one-off compile time).
+preset's model at 64 tokens and 2 threads the compiled pass gives the first token 1.7x faster
+than the baseline, the eager pass 1.0x (docs/inference.md has the measurements and the
+one-off compile seconds).
 ``RYOT_COMPILE_PREFILL=0`` turns it off; a compile that fails warns once and the eager pass
 runs instead (:func:`status` says why). Compiling happens in :func:`prepare`, outside any timed
 region — as a serving engine compiles at start-up.
@@ -35,10 +36,12 @@ from .inference_weights import weights_for
 from .model import GPT
 
 SWITCH = "RYOT_COMPILE_PREFILL"
-# inductor's C++ wrapper (less Python per call); and keys rounded to the cache's bfloat16 before
+# inductor's C++ wrapper (less Python per call); keys rounded to the cache's bfloat16 before
 # they are quantized, as in eager (by default inductor drops a downcast an upcast follows, and
 # the codes would differ from the eager path's and from ``append``'s)
-COMPILE_OPTIONS = {"cpp_wrapper": True, "emulate_precision_casts": True}
+# the compiled graph; and never frozen (``TORCHINDUCTOR_FREEZING=1`` would bake the weights in:
+# parameters stay graph inputs, so a weights update is seen)
+COMPILE_OPTIONS = {"cpp_wrapper": True, "emulate_precision_casts": True, "freezing": False}
 
 
 class DensePrefill:
@@ -72,14 +75,21 @@ def prompt_pass(net: GPT, tokens: torch.Tensor, group: int, value_group: int, bi
 
 # -- the cache pool ------------------------------------------------------------------------------
 _COMPRESSION, _PAGES = CompressionConfig(16, 8), RLVRConfig(1, 1.0, 64)
-_free_caches: dict[tuple, list] = {}  # (shape, device) -> cleared caches to reuse
+_free_caches: dict[tuple, list] = {}  # (shape, device, codes) -> cleared caches to reuse
+
+
+def _pool_key(cache) -> tuple:
+    return (cache.num_layers, cache.num_heads, cache.head_dim, cache.max_tokens, str(cache.device),
+            cache.group, cache.value_group, cache.bits, cache.page, cache.dtype)
 
 
 def new_cache(cfg, device: torch.device):
     """The int8 paged cache generation uses (bfloat16 for the newest, unquantized keys): a
-    released one of the same shape, cleared, if there is one — its pages are allocated once, as
+    released one of the same kind, cleared, if there is one — its pages are allocated once, as
     a serving engine preallocates its KV pool — else a new one."""
-    key = (cfg.n_layer, cfg.n_head, cfg.n_embd // cfg.n_head, cfg.block_size, str(device))
+    head_dim = cfg.n_embd // cfg.n_head
+    key = (cfg.n_layer, cfg.n_head, head_dim, cfg.block_size, str(device), _COMPRESSION.block_size,
+           head_dim, _COMPRESSION.bits, _PAGES.kv_page_size, torch.bfloat16)
     free = _free_caches.get(key)
     if free:
         cache = free.pop()
@@ -89,10 +99,10 @@ def new_cache(cfg, device: torch.device):
 
 
 def release_cache(cache) -> None:
-    """Give a cache from :func:`new_cache` back for reuse (at most two are kept per shape)."""
-    key = (cache.num_layers, cache.num_heads, cache.head_dim, cache.max_tokens, str(cache.device))
-    free = _free_caches.setdefault(key, [])
-    if len(free) < 2:
+    """Give a cache from :func:`new_cache` back for reuse (at most two are kept per kind; one
+    released twice is kept once — two generations must never share a cache)."""
+    free = _free_caches.setdefault(_pool_key(cache), [])
+    if len(free) < 2 and not any(kept is cache for kept in free):
         free.append(cache)
 
 
@@ -141,14 +151,17 @@ def prepare(model: GPT, tokens: torch.Tensor) -> tuple[GPT, Callable]:
     key = (tuple(tokens.shape), torch.get_num_threads())  # inductor fixes the thread count
     per_model = _compiled.setdefault(model, {})
     if key not in per_model:
+        with torch.no_grad():  # the eager pass first: bad input fails here, as it would uncompiled
+            release_cache(prefill(model, tokens, device)[1])
         compiled = torch.compile(_own_code(prompt_pass), dynamic=False, fullgraph=True,
                                  options=COMPILE_OPTIONS)
         start = time.perf_counter()
         try:
             with torch.no_grad():
                 release_cache(prefill(model, tokens, device, compiled)[1])
-        except Exception as exc:  # noqa: BLE001 - any compiler failure: the eager pass is exact
-            _failure.append(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}")
+        except Exception as exc:  # noqa: BLE001 - the input ran eagerly: a compiler failure
+            first_line = (str(exc).strip().splitlines() or ["(no message)"])[0]
+            _failure.append(f"{type(exc).__name__}: {first_line[:300]}")
             warnings.warn(f"ryot: compiling the prompt pass failed, running it eagerly "
                           f"({_failure[0]}); {SWITCH}=0 skips the attempt", RuntimeWarning, stacklevel=2)
             return weights_for(model, tokens.shape[1], device), prompt_pass
