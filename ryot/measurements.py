@@ -22,6 +22,7 @@ import torch
 from . import kernel_optimizer as ko
 from .config import CompressionConfig, KernelConfig, RLVRConfig
 from .inference_scaling import QuantizedKVCache, optimize_kv_cache
+from .isolation import current_rss_bytes
 from .orchestrator import OptimizationOrchestrator
 from .semantic_compression import decode, encode, reconstruction_error
 from .timing import Measurement, interleaved, time_callable
@@ -144,3 +145,15 @@ def cold_tune_seconds(shape: tuple[int, int, int], repeats: int) -> list[float]:
             ko.detect_and_tune("matmul", shape, torch.float32)
             samples.append(time.perf_counter() - start)
     return samples
+
+
+# -- memory that training adds -------------------------------------------------------------------
+def rss_before_training() -> int:
+    """Resident bytes of this (fresh) process before a training arm starts, read after the
+    imports every arm needs — creating any torch optimizer lazily imports ``torch._dynamo``,
+    ~65 MB that is not training's. Training's added memory is ``peak_rss_bytes()`` after it
+    minus this (``ryot.isolation``; one arm per process: ``run_isolated``)."""
+    import torch._dynamo  # noqa: F401
+    import torch.optim  # noqa: F401
+
+    return current_rss_bytes()

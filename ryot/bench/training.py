@@ -28,7 +28,8 @@ from dataclasses import replace
 
 import torch
 
-from ..isolation import current_rss_bytes, run_isolated
+from ..isolation import run_isolated
+from ..measurements import rss_before_training
 from ..metrics.workload import FULL, Preset
 from ..provenance import fingerprint
 from ..training import TrainConfig, Trainer
@@ -75,10 +76,7 @@ def _arm(name: str, train: TrainConfig) -> Callable[[], object]:
 
 
 def _peak_added_bytes(name: str, train: TrainConfig, steps: int) -> int:
-    import torch._dynamo  # noqa: F401
-    import torch.optim  # noqa: F401 - the same imports for every arm before the first reading
-
-    before = current_rss_bytes()
+    before = rss_before_training()  # the same imports for every arm before the first reading
     step = _arm(name, train)
     for _ in range(steps):
         step()

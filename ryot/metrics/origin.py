@@ -20,7 +20,8 @@ from pathlib import Path
 
 import torch
 
-from ..isolation import current_rss_bytes, run_isolated
+from ..isolation import run_isolated
+from ..measurements import rss_before_training
 from ..provider import Metric, NotApplicable
 from ..samples import Samples, paired_proportions_from_items, proportion
 from ..training import TrainConfig, Trainer
@@ -191,13 +192,9 @@ def decode_throughput(n: int, params: dict) -> Samples:
 
 # -- memory (each run in its own process) ----------------------------------------------------
 def _train_for_memory(config: TrainConfig) -> dict:
-    """In a fresh process: memory before training (after the imports every arm needs: creating
-    any torch optimizer lazily imports torch._dynamo, ~65 MB that is not training's) and after
-    each step."""
-    import torch._dynamo  # noqa: F401 - see above
-    import torch.optim  # noqa: F401
-
-    before = current_rss_bytes()
+    """In a fresh process: memory before training (:func:`ryot.measurements.rss_before_training`)
+    and after each step."""
+    before = rss_before_training()
     trainer = Trainer(config)
     result = trainer.run()
     return {"before": before, "rss": [r.rss_bytes for r in result.records]}
