@@ -242,6 +242,10 @@ class QuantizedKVCache:
         if not isinstance(parts, dict) or set(parts) != {*_PAGED, "k_residual"}:
             got = sorted(parts) if isinstance(parts, dict) else type(parts).__name__
             raise ValueError(f"fill: parts must hold {sorted({*_PAGED, 'k_residual'})}, got {got}")
+        for name, t in parts.items():
+            if not isinstance(t, torch.Tensor) or t.device != self.device:
+                raise ValueError(f"fill: {name} must be a tensor on {self.device}, got "
+                                 f"{getattr(t, 'device', type(t).__name__)}")
         v = parts["v_codes"]
         if v.dim() != 5:
             raise ValueError(f"fill: v_codes must be (layers, batch, heads, tokens, ·), got {tuple(v.shape)}")

@@ -29,6 +29,21 @@ def test_the_fake_count_equals_a_real_measurement(autocast, attention):
     assert measure_saved_bytes(model, 1, autocast=autocast) < real
 
 
+def test_the_fake_count_allocates_no_tensor_data():
+    """A million sequences: ~39 GB of activations if they were real (this machine has 24 GiB).
+    The count is affine in the batch size, so it must equal the extrapolation of real counts."""
+    model = GPT(GPTConfig(block_size=16, n_layer=1, n_head=2, n_embd=32))
+    one, two = (measure_saved_bytes(model, b, autocast=True) for b in (1, 2))
+    million = saved_activation_bytes(model, 10**6, autocast=True)
+    assert million == one + (10**6 - 1) * (two - one) > 30 * 10**9
+
+
+def test_wrapped_models_are_refused():
+    model = GPT(GPTConfig(block_size=16, n_layer=1, n_head=2, n_embd=32))
+    with pytest.raises(TypeError, match="expected a GPT, got Sequential"):
+        saved_activation_bytes(torch.nn.Sequential(model), 1, autocast=False)
+
+
 def test_saved_bytes_are_what_the_forward_keeps_and_exclude_parameters():
     model = GPT(GPTConfig(block_size=16, n_layer=1, n_head=2, n_embd=32, attention="plain"))
     one, two = (measure_saved_bytes(model, b, autocast=False) for b in (1, 2))

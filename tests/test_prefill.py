@@ -154,7 +154,8 @@ def test_bad_input_fails_as_it_would_eagerly_and_leaves_compiling_on(monkeypatch
 
 
 # -- the cache pool and fill_quantized's checks ---------------------------------------------------
-def test_the_pool_never_hands_one_cache_out_twice_nor_another_kind():
+def test_the_pool_never_hands_one_cache_out_twice_nor_another_kind(monkeypatch):
+    monkeypatch.setattr(pf, "_free_caches", {})
     config = _model().config
     cache = pf.new_cache(config, CPU)
     pf.release_cache(cache)
@@ -164,6 +165,9 @@ def test_the_pool_never_hands_one_cache_out_twice_nor_another_kind():
                               config.block_size, CompressionConfig(8, 8), RLVRConfig(1, 1.0, 32))
     pf.release_cache(other)  # the kind solve() makes: not generation's
     assert pf.new_cache(config, CPU) is not other
+    mine = pf.new_cache(config, None)  # no device: the CPU, as the cache itself says
+    pf.release_cache(mine)
+    assert pf.new_cache(config, "cpu") is mine
 
 
 def _parts(cache, batch=1, n=40):
@@ -199,6 +203,16 @@ def test_fill_quantized_needs_one_distinct_sequence_per_row(seqs):
     cache = _fresh_cache()
     with pytest.raises(ValueError, match="seqs must name 2 distinct sequences"):
         cache.fill_quantized(_parts(cache, batch=2), seqs)
+    assert cache.num_sequences == 0
+
+
+def test_fill_quantized_refuses_non_tensors_and_other_devices():
+    cache = _fresh_cache()
+    parts = _parts(cache)
+    with pytest.raises(ValueError, match="v_scales must be a tensor on cpu, got list"):
+        cache.fill_quantized({**parts, "v_scales": [1.0]})
+    with pytest.raises(ValueError, match="k_codes must be a tensor on cpu, got meta"):
+        cache.fill_quantized({**parts, "k_codes": parts["k_codes"].to("meta")})
     assert cache.num_sequences == 0
 
 

@@ -142,12 +142,13 @@ def _prompts(p: Preset, n: int, offset: int) -> list[torch.Tensor]:
 WARMUP_GENERATIONS = 3  # per model, untimed, before a batch of timed ones
 
 
-def _warm_up(model, prompt: torch.Tensor, optimized: bool) -> None:
+def _warm_up(model, prompt: torch.Tensor, optimized: bool, new_tokens: int = 1) -> None:
     """Untimed generations first: the optimized path compiles its prompt pass on the first one
     (seconds of CPU whose after-effects would otherwise land on the first timed trials), and
-    every path's first calls pay allocator and kernel-selection costs."""
+    every path's first calls (prompt pass and, with ``new_tokens`` > 1, decode steps) pay
+    allocator and kernel-selection costs."""
     for _ in range(WARMUP_GENERATIONS):
-        generate(model, prompt, 1, optimized)
+        generate(model, prompt, new_tokens, optimized)
 
 
 def ttft_speedup(n: int, params: dict) -> Samples:
@@ -170,7 +171,7 @@ def _optimized_generations(params: dict, n: int) -> list[dict]:
     model = trained(p.config("optimized")).raw_model
     prompts = _prompts(p, n, params.get("_offset", 0))
     if prompts:
-        _warm_up(model, prompts[0], True)
+        _warm_up(model, prompts[0], True, p.new_tokens)
     return [generate(model, prompt, p.new_tokens, True) for prompt in prompts]
 
 

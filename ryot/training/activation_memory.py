@@ -8,11 +8,12 @@ to the backward. Activation checkpointing keeps only each block's input instead 
 the rest during backward.
 
 :func:`saved_activation_bytes` runs that forward on fake tensors (``FakeTensorMode``: shapes,
-dtypes and devices, no data), so the probe allocates nothing — a peak-memory measurement would
-otherwise see it (on the full preset a real probe added ~15 MiB to the optimized arm's peak) —
-and takes milliseconds. :func:`measure_saved_bytes` is the same count over real tensors, its
-reference (tests/test_activation_memory.py checks they agree). The figure depends on shapes, not
-values: the probe batch is zeros and no random state moves.
+dtypes and devices, no data), so the probe allocates no tensor data — a peak-memory measurement
+would otherwise see it: on the full preset a real probe added ~15 MiB to the optimized arm's
+peak, the fake one ~5 MiB (fake-tensor machinery and caches, loaded on first use) — and takes
+milliseconds. :func:`measure_saved_bytes` is the same count over real tensors, its reference
+(tests/test_activation_memory.py checks they agree). The figure depends on shapes, not values:
+the probe batch is zeros.
 """
 
 from __future__ import annotations
@@ -30,8 +31,12 @@ def saved_activation_bytes(model: GPT, batch_size: int, *, autocast: bool) -> in
     batch, block checkpointing off (``autocast``: bfloat16 autocast, as the optimized step),
     counted on fake tensors (the parameters swapped for fakes with ``torch.func.functional_call``):
     nothing is allocated."""
+    if not isinstance(model, GPT):  # a DDP or compiled wrapper: probe the model it wraps
+        raise TypeError(f"saved_activation_bytes: expected a GPT, got {type(model).__name__}")
     mode = FakeTensorMode()
-    fakes = {name: mode.from_tensor(p) for name, p in model.named_parameters(remove_duplicate=False)}
+    real = {**dict(model.named_parameters(remove_duplicate=False)),
+            **dict(model.named_buffers(remove_duplicate=False))}
+    fakes = {name: mode.from_tensor(t) for name, t in real.items()}
     params = {t.untyped_storage()._cdata for t in fakes.values()}
     with mode:
         forward = lambda idx: torch.func.functional_call(model, fakes, (idx, idx))  # noqa: E731

@@ -38,9 +38,9 @@ from .model import GPT
 SWITCH = "RYOT_COMPILE_PREFILL"
 # inductor's C++ wrapper (less Python per call); keys rounded to the cache's bfloat16 before
 # they are quantized, as in eager (by default inductor drops a downcast an upcast follows, and
-# the codes would differ from the eager path's and from ``append``'s)
-# the compiled graph; and never frozen (``TORCHINDUCTOR_FREEZING=1`` would bake the weights in:
-# parameters stay graph inputs, so a weights update is seen)
+# the codes would differ from the eager path's and from ``append``'s); never frozen
+# (``TORCHINDUCTOR_FREEZING=1`` would bake the weights in: parameters stay graph inputs, so a
+# weights update is seen)
 COMPILE_OPTIONS = {"cpp_wrapper": True, "emulate_precision_casts": True, "freezing": False}
 
 
@@ -79,7 +79,7 @@ _free_caches: dict[tuple, list] = {}  # (shape, device, codes) -> cleared caches
 
 
 def _pool_key(cache) -> tuple:
-    return (cache.num_layers, cache.num_heads, cache.head_dim, cache.max_tokens, str(cache.device),
+    return (cache.num_layers, cache.num_heads, cache.head_dim, cache.max_tokens, cache.device,
             cache.group, cache.value_group, cache.bits, cache.page, cache.dtype)
 
 
@@ -87,8 +87,8 @@ def new_cache(cfg, device: torch.device):
     """The int8 paged cache generation uses (bfloat16 for the newest, unquantized keys): a
     released one of the same kind, cleared, if there is one — its pages are allocated once, as
     a serving engine preallocates its KV pool — else a new one."""
-    head_dim = cfg.n_embd // cfg.n_head
-    key = (cfg.n_layer, cfg.n_head, head_dim, cfg.block_size, str(device), _COMPRESSION.block_size,
+    head_dim, device = cfg.n_embd // cfg.n_head, torch.device(device or "cpu")  # as the cache's
+    key = (cfg.n_layer, cfg.n_head, head_dim, cfg.block_size, device, _COMPRESSION.block_size,
            head_dim, _COMPRESSION.bits, _PAGES.kv_page_size, torch.bfloat16)
     free = _free_caches.get(key)
     if free:
