@@ -11,8 +11,9 @@ instead of 4 (0.254x at block 256). Each step dequantizes both moments, runs the
 norms) keep float32 moments, as bitsandbytes' ``min_8bit_size`` = 4096.
 
 ``last_state_error``: after each step, the relative L2 error ``‖s − ŝ‖ / ‖s‖`` of the state
-quantization on a sample (the first ``ERROR_SAMPLE`` values of the first 8-bit parameter's
-``exp_avg`` and ``exp_avg_sq``, the larger of the two) — the number a compression gate watches.
+quantization on a sample — the first ``ERROR_SAMPLE`` values of every 8-bit parameter's
+``exp_avg`` and ``exp_avg_sq``, the largest of these errors (NaN if any is) — the number a
+compression gate watches.
 ``state_nbytes()`` counts every byte of optimizer state. ``last_codec_seconds``: the time the
 last step spent decoding and encoding states (the cost of the compression, for the overhead
 analysis). ``set_block_size`` re-blocks every 8-bit state (the orchestrator may ask for smaller
@@ -27,7 +28,15 @@ from collections.abc import Iterable
 import torch
 
 from .dynamic_code import check_block_size, decode_blocks, encode_blocks, zero_code
-from .optim8bit_flat import ERROR_SAMPLE, FlatStates, adamw_update, clock, flat_step, relative_error
+from .optim8bit_flat import (
+    ERROR_SAMPLE,
+    FlatStates,
+    adamw_update,
+    clock,
+    flat_step,
+    largest,
+    relative_error,
+)
 from .optim8bit_flat import MOMENTS as _MOMENTS
 from .optim8bit_flat import STATE_KEYS as _8BIT_KEYS
 
@@ -111,7 +120,7 @@ class AdamW8bit(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        self._sample_error = True
+        self._sample_error, self._errors = True, []
         self.last_codec_seconds = 0.0
         for index, group in enumerate(self.param_groups):
             flat_done = self._step_flat(index, group)
@@ -134,6 +143,9 @@ class AdamW8bit(torch.optim.Optimizer):
                     p.copy_(flat.view_as(p))
             if small:
                 self._step_small(small, group)
+        if self._errors:  # (when nothing 8-bit stepped, the last figure stands)
+            self.last_state_error = largest(self._errors)
+        self._sample_error = False
         return loss
 
     def _step_small(self, params: list, group: dict) -> None:
@@ -168,7 +180,7 @@ class AdamW8bit(torch.optim.Optimizer):
                                    allow_native=self.use_native)
         self.last_codec_seconds += seconds
         if error is not None:
-            self.last_state_error, self._sample_error = error, False
+            self._errors.append(error)
         for p in params:
             self.state[p]["step"] = step
         return set(params)
@@ -195,20 +207,18 @@ class AdamW8bit(torch.optim.Optimizer):
                 codes, absmax = encode_blocks(value, block, signed)
                 state[f"{name}_codes"][padded].copy_(codes)
                 state[f"{name}_absmax"][blocks].copy_(absmax)
-                if self._sample_error:
-                    self._measure_error(name, value, codes, absmax, block, signed)
-            self._sample_error = False
+                if self._sample_error and lo == 0:  # the sample: this parameter's first values
+                    self._measure_error(value, codes, absmax, block, signed)
             self.last_codec_seconds += (middle - start) + (self._clock(grad) - end)
         if flat.data_ptr() != p.data_ptr():
             p.copy_(flat.view_as(p))
 
-    def _measure_error(self, name: str, value: torch.Tensor, codes: torch.Tensor, absmax: torch.Tensor,
+    def _measure_error(self, value: torch.Tensor, codes: torch.Tensor, absmax: torch.Tensor,
                        block: int, signed: bool) -> None:
         k = min(ERROR_SAMPLE, value.numel())
         nblocks = -(-k // block)
         back = decode_blocks(codes[: nblocks * block], absmax[:nblocks], block, signed)[:k]
-        err = relative_error(value[:k], back)
-        self.last_state_error = err if name == "exp_avg" else max(self.last_state_error, err)
+        self._errors.append(relative_error(value[:k], back))
 
     def state_nbytes(self) -> int:
         """Every byte of tensor state the optimizer keeps between steps."""

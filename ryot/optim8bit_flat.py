@@ -28,7 +28,7 @@ from .timing import synchronize
 
 MOMENTS = (("exp_avg", True), ("exp_avg_sq", False))  # (state, signed code)
 STATE_KEYS = ("exp_avg_codes", "exp_avg_absmax", "exp_avg_sq_codes", "exp_avg_sq_absmax")
-ERROR_SAMPLE = 4096  # values of the first parameter whose quantization error is measured
+ERROR_SAMPLE = 4096  # values of each parameter whose quantization error is measured
 TORCH_CHUNK = 1 << 20  # padded values per chunk of the torch path (~4 MiB per float32 temporary)
 
 
@@ -50,6 +50,29 @@ def relative_error(x: torch.Tensor, y: torch.Tensor) -> float:
     den = torch.linalg.vector_norm(x).item()
     num = torch.linalg.vector_norm(x - y).item()
     return 0.0 if den == 0 else num / den
+
+
+def largest(errors: list[float]) -> float | None:
+    """The largest error; NaN if any is (Python's ``max`` would depend on the order); None for
+    none."""
+    if not errors:
+        return None
+    return math.nan if any(math.isnan(e) for e in errors) else max(errors)
+
+
+def sampled_error(flat: FlatStates, name: str, signed: bool, value: torch.Tensor) -> float:
+    """The largest relative quantization error of ``value`` (a moment, flat over the group) as
+    its codes now stand, over the first ``ERROR_SAMPLE`` values of every parameter."""
+    codes, absmax, block = flat.tensors[f"{name}_codes"], flat.tensors[f"{name}_absmax"], flat.block
+    errors, start = [], 0
+    for size, padded in zip(flat.sizes, flat.padded, strict=True):
+        k = min(ERROR_SAMPLE, size)
+        nblocks = -(-k // block)
+        back = decode_blocks(codes[start:start + nblocks * block],
+                             absmax[start // block:start // block + nblocks], block, signed)[:k]
+        errors.append(relative_error(value[start:start + k], back))
+        start += padded
+    return largest(errors)
 
 
 @dataclass
@@ -159,9 +182,9 @@ def _step_torch(flat: FlatStates, group: dict, step: int, measure_error: bool) -
         part = FlatStates(flat.params[first:end], flat.sizes[first:end], flat.padded[first:end], flat.block,
                           {key: t[lo // _per_value(key, flat.block): hi // _per_value(key, flat.block)]
                            for key, t in flat.tensors.items()}, flat.block_param, flat.block_offset)
-        part_seconds, part_error = _step_torch_whole(part, group, step, measure_error and first == 0)
+        part_seconds, part_error = _step_torch_whole(part, group, step, measure_error)
         seconds += part_seconds
-        error = part_error if first == 0 else error
+        error = largest([e for e in (error, part_error) if e is not None])
     return seconds, error
 
 
@@ -194,12 +217,9 @@ def _step_torch_whole(flat: FlatStates, group: dict, step: int, measure_error: b
         flat.tensors[f"{name}_codes"].copy_(codes)
         flat.tensors[f"{name}_absmax"].copy_(absmax)
         if measure_error:
-            k = min(ERROR_SAMPLE, flat.sizes[0])
-            nblocks = -(-k // block)
-            back = decode_blocks(codes[: nblocks * block], absmax[:nblocks], block, signed)[:k]
-            errors.append(relative_error(value[:k], back))
+            errors.append(sampled_error(flat, name, signed, value))
     seconds = (middle - start) + (clock(device) - end)
-    return seconds, (max(errors) if errors else None)
+    return seconds, largest(errors)
 
 
 _ARGS = [ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
@@ -221,8 +241,8 @@ def _step_native(flat: FlatStates, group: dict, step: int, measure_error: bool) 
     params = pointers(*[p.data_ptr() for p in flat.params])
     grads = pointers(*[p.grad.data_ptr() for p in flat.params])
     sizes = torch.tensor(flat.sizes, dtype=torch.int64)
-    sample_values = min(ERROR_SAMPLE, flat.sizes[0]) if measure_error else 0
-    sample = torch.zeros(4 * max(1, -(-sample_values // flat.block)), dtype=torch.float64)
+    sample_values = ERROR_SAMPLE if measure_error else 0
+    sample = torch.zeros(4 * len(flat.params), dtype=torch.float64)  # per parameter
     t = flat.tensors
     start = time.perf_counter()
     failed = fn(flat.block_param.numel(), flat.block, flat.block_param.data_ptr(), flat.block_offset.data_ptr(),
@@ -238,7 +258,7 @@ def _step_native(flat: FlatStates, group: dict, step: int, measure_error: bool) 
         raise MemoryError("the native AdamW8bit step could not allocate its block buffers")
     if not measure_error:
         return seconds, None
-    parts = sample.view(-1, 4).sum(0).tolist()
-    errors = [math.nan if not math.isfinite(parts[i] + parts[i + 1]) else
-              math.sqrt(parts[i] / parts[i + 1]) if parts[i + 1] > 0 else 0.0 for i in (0, 2)]
-    return seconds, max(errors)
+    errors = [math.nan if not math.isfinite(row[i] + row[i + 1]) else
+              math.sqrt(row[i] / row[i + 1]) if row[i + 1] > 0 else 0.0
+              for row in sample.view(-1, 4).tolist() for i in (0, 2)]
+    return seconds, largest(errors)

@@ -267,3 +267,39 @@ def test_the_torch_path_in_chunks_equals_it_whole(monkeypatch):
     for a, b in zip(whole.parameters(), chunked.parameters(), strict=True):
         assert torch.equal(a, b)
     assert chunked_opt.last_state_error == whole_opt.last_state_error
+
+
+def _state_error(params_and_grads, native: str, monkeypatch) -> float:
+    import ryot.native
+
+    monkeypatch.setenv("RYOT_NATIVE", native)
+    ryot.native.library.cache_clear()
+    params = [torch.nn.Parameter(torch.zeros(g.numel())) for g in params_and_grads]
+    opt = AdamW8bit(params, block_size=256)
+    for p, g in zip(params, params_and_grads, strict=True):
+        p.grad = g.clone()
+    opt.step()
+    ryot.native.library.cache_clear()
+    return opt.last_state_error
+
+
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_the_state_error_is_the_largest_over_every_parameter(monkeypatch, native):
+    """The gate's figure samples every 8-bit parameter: a later parameter whose states quantize
+    worse sets it, whatever the order (it once sampled the first parameter only)."""
+    gen = torch.Generator().manual_seed(0)
+    smooth = torch.full((8192,), 0.5)  # constant blocks: every value is its block's absmax
+    rough = torch.randn(8192, generator=gen) * torch.exp(3 * torch.randn(8192, generator=gen))
+    alone = [_state_error([g], native, monkeypatch) for g in (smooth, rough)]  # per-parameter path
+    assert alone[0] < 1e-6 < 1e-3 < alone[1]
+    for order in ([smooth, rough], [rough, smooth]):  # two parameters: the flat path
+        assert _state_error(order, native, monkeypatch) == pytest.approx(alone[1], rel=1e-5)
+
+
+def test_largest_error_is_nan_whenever_one_is():
+    import math
+
+    from ryot.optim8bit_flat import largest
+
+    assert math.isnan(largest([0.1, math.nan])) and math.isnan(largest([math.nan, 0.1]))
+    assert largest([0.1, 0.3, 0.2]) == 0.3 and largest([]) is None

@@ -10,8 +10,9 @@
  *            ATen's lerp, addcmul and addcdiv formulas; the caller computes the scalars)
  *   encode   absmax = max|x|; n = x / absmax (clamped); code = low[n>>16] + (n > above[n>>16])
  * Values past the end of a parameter (block padding) have gradient 0 and update no parameter.
- * Blocks below sample_blocks add their squared quantization error and squared values to
- * sample[4*b .. 4*b+3] (exp_avg error, exp_avg norm, exp_avg_sq error, exp_avg_sq norm).
+ * The first sample_values values of every parameter add their squared quantization error and
+ * squared values to sample[4*p .. 4*p+3] of their parameter p (exp_avg error, exp_avg norm,
+ * exp_avg_sq error, exp_avg_sq norm).
  */
 #include <math.h>
 #include <stdint.h>
@@ -102,12 +103,14 @@ int ryot_adamw8bit_step(int64_t nblocks, int64_t block, const int32_t *block_par
             float denom = sqrtf(v[i]) / bias2_sqrt + eps;
             p[i] = p[i] + step * m[i] / denom;
         }
-        int64_t count = sample_values - b * block;
+        const int64_t sampled = sample_values < size ? sample_values : size;
+        int64_t count = sampled - off;
         count = count < 0 ? 0 : (count > block ? block : count);
         double err[4] = {0.0, 0.0, 0.0, 0.0};
         encode_block(&signed_code, m, block, mc, &m_absmax[b], count, err);
         encode_block(&unsigned_code, v, block, vc, &v_absmax[b], count, err + 2);
-        if (count > 0) memcpy(sample + 4 * b, err, sizeof err);
+        if (count > 0)
+            for (int k = 0; k < 4; k++) sample[4 * (int64_t)pi + k] += err[k];
     }
     free(m);
     free(v);
