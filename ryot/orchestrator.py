@@ -163,8 +163,8 @@ class OptimizationOrchestrator:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"plan_activation_checkpointing: {name} must be an int >= 0, got {value!r}")
         on = saved_bytes > budget_bytes
-        self.set_activation_checkpointing(on, f"activations saved for backward {saved_bytes / 2**20:.1f} "
-                                              f"MiB {'>' if on else '<='} budget {budget_bytes / 2**20:.1f} MiB")
+        self.set_activation_checkpointing(on, f"activations saved for backward {saved_bytes / 2**20:.3g} "
+                                              f"MiB {'>' if on else '<='} budget {budget_bytes / 2**20:.3g} MiB")
         return on
 
     def set_activation_checkpointing(self, on: bool, reason: str) -> None:

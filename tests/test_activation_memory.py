@@ -69,12 +69,12 @@ def test_the_orchestrator_decides_and_records_why():
     assert orch.plan_activation_checkpointing(41 * MiB, 32 * MiB) is True
     record = orch.history[-1]
     assert (record.param, record.old, record.new) == ("activation_checkpointing", False, True)
-    assert record.reason == "activations saved for backward 41.0 MiB > budget 32.0 MiB"
+    assert record.reason == "activations saved for backward 41 MiB > budget 32 MiB"
     assert orch.plan_activation_checkpointing(41 * MiB, 32 * MiB) is True and len(orch.history) == 1
     restored = OptimizationOrchestrator.from_checkpoint_metadata(orch.get_checkpoint_metadata())
     assert restored.activation_checkpointing is True
     assert restored.plan_activation_checkpointing(41 * MiB, 64 * MiB) is False
-    assert restored.history[-1].reason == "activations saved for backward 41.0 MiB <= budget 64.0 MiB"
+    assert restored.history[-1].reason == "activations saved for backward 41 MiB <= budget 64 MiB"
     with pytest.raises(ValueError, match="saved_bytes must be an int >= 0"):
         orch.plan_activation_checkpointing(-1, 0)
     with pytest.raises(ValueError, match="budget_bytes must be an int >= 0"):

@@ -3,6 +3,8 @@ codes of the reference path; compiling is per model and shape, off with a switch
 falls back to the eager pass with a warning. Numerics only: timings live in
 ``ryot bench inference`` (docs/inference.md)."""
 
+import shutil
+
 import pytest
 import torch
 
@@ -14,6 +16,8 @@ from ryot.training.generate import generate
 from ryot.training.model import GPT, GPTConfig
 
 CPU = torch.device("cpu")
+needs_cxx = pytest.mark.skipif(shutil.which("g++") is None,
+                               reason="inductor compiles C++ with g++; none on PATH")
 
 
 def _model(seed=0):
@@ -66,6 +70,7 @@ def test_eager_prompt_pass_fills_the_cache_exactly_as_the_reference():
     assert cache.length(0, 1) == 40 and cache._layers[1].page_table == [[0]]
 
 
+@needs_cxx
 def test_quantize_prompt_compiled_gives_the_same_codes():
     g = torch.Generator().manual_seed(2)
     ks, vs = torch.randn(2, 1, 2, 40, 16, generator=g) * 3, torch.randn(2, 1, 2, 40, 16, generator=g)
@@ -78,6 +83,7 @@ def test_quantize_prompt_compiled_gives_the_same_codes():
         assert torch.equal(eager[name], compiled[name]), name
 
 
+@needs_cxx
 def test_compiled_prompt_pass_matches_the_eager_one(monkeypatch):
     monkeypatch.setenv(pf.SWITCH, "1")
     model, tokens = _model(), _tokens()
