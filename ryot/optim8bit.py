@@ -28,17 +28,16 @@ from collections.abc import Iterable
 import torch
 
 from .dynamic_code import check_block_size, decode_blocks, encode_blocks, zero_code
+from .optim8bit_flat import MOMENTS as _MOMENTS
+from .optim8bit_flat import STATE_KEYS as _8BIT_KEYS
 from .optim8bit_flat import (
-    ERROR_SAMPLE,
     FlatStates,
     adamw_update,
     clock,
     flat_step,
     largest,
-    relative_error,
+    sample_error,
 )
-from .optim8bit_flat import MOMENTS as _MOMENTS
-from .optim8bit_flat import STATE_KEYS as _8BIT_KEYS
 
 MIN_8BIT_SIZE = 4096
 CHUNK = 1 << 15  # values per chunk of the 8-bit update (a multiple of the block size)
@@ -208,17 +207,10 @@ class AdamW8bit(torch.optim.Optimizer):
                 state[f"{name}_codes"][padded].copy_(codes)
                 state[f"{name}_absmax"][blocks].copy_(absmax)
                 if self._sample_error and lo == 0:  # the sample: this parameter's first values
-                    self._measure_error(value, codes, absmax, block, signed)
+                    self._errors.append(sample_error(value, codes, absmax, block, signed))
             self.last_codec_seconds += (middle - start) + (self._clock(grad) - end)
         if flat.data_ptr() != p.data_ptr():
             p.copy_(flat.view_as(p))
-
-    def _measure_error(self, value: torch.Tensor, codes: torch.Tensor, absmax: torch.Tensor,
-                       block: int, signed: bool) -> None:
-        k = min(ERROR_SAMPLE, value.numel())
-        nblocks = -(-k // block)
-        back = decode_blocks(codes[: nblocks * block], absmax[:nblocks], block, signed)[:k]
-        self._errors.append(relative_error(value[:k], back))
 
     def state_nbytes(self) -> int:
         """Every byte of tensor state the optimizer keeps between steps."""

@@ -60,17 +60,24 @@ def largest(errors: list[float]) -> float | None:
     return math.nan if any(math.isnan(e) for e in errors) else max(errors)
 
 
+def sample_error(value: torch.Tensor, codes: torch.Tensor, absmax: torch.Tensor, block: int,
+                 signed: bool) -> float:
+    """The relative quantization error of one parameter's moment over its first
+    ``ERROR_SAMPLE`` values (``codes`` and ``absmax`` start where ``value`` does)."""
+    k = min(ERROR_SAMPLE, value.numel())
+    nblocks = -(-k // block)
+    back = decode_blocks(codes[: nblocks * block], absmax[:nblocks], block, signed)[:k]
+    return relative_error(value[:k], back)
+
+
 def sampled_error(flat: FlatStates, name: str, signed: bool, value: torch.Tensor) -> float:
-    """The largest relative quantization error of ``value`` (a moment, flat over the group) as
-    its codes now stand, over the first ``ERROR_SAMPLE`` values of every parameter."""
+    """The largest :func:`sample_error` of ``value`` (a moment, flat over the group) as its codes
+    now stand, over every parameter."""
     codes, absmax, block = flat.tensors[f"{name}_codes"], flat.tensors[f"{name}_absmax"], flat.block
     errors, start = [], 0
     for size, padded in zip(flat.sizes, flat.padded, strict=True):
-        k = min(ERROR_SAMPLE, size)
-        nblocks = -(-k // block)
-        back = decode_blocks(codes[start:start + nblocks * block],
-                             absmax[start // block:start // block + nblocks], block, signed)[:k]
-        errors.append(relative_error(value[start:start + k], back))
+        errors.append(sample_error(value[start:start + size], codes[start:], absmax[start // block:],
+                                   block, signed))
         start += padded
     return largest(errors)
 
@@ -177,15 +184,15 @@ def _chunks(flat: FlatStates) -> list[tuple[int, int, int, int]]:
 
 
 def _step_torch(flat: FlatStates, group: dict, step: int, measure_error: bool) -> tuple[float, float | None]:
-    seconds, error = 0.0, None
+    seconds, errors = 0.0, []
     for first, end, lo, hi in _chunks(flat):
         part = FlatStates(flat.params[first:end], flat.sizes[first:end], flat.padded[first:end], flat.block,
                           {key: t[lo // _per_value(key, flat.block): hi // _per_value(key, flat.block)]
                            for key, t in flat.tensors.items()}, flat.block_param, flat.block_offset)
         part_seconds, part_error = _step_torch_whole(part, group, step, measure_error)
         seconds += part_seconds
-        error = largest([e for e in (error, part_error) if e is not None])
-    return seconds, error
+        errors += [] if part_error is None else [part_error]
+    return seconds, largest(errors)
 
 
 def _per_value(key: str, block: int) -> int:

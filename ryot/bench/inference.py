@@ -34,6 +34,7 @@ from ..training.inference_weights import CPU_BF16_MIN_POSITIONS, inference_copy,
 from ..training.model import GPT
 from ..training.prefill import (
     DensePrefill,
+    codes_of,
     new_cache,
     prefill,
     prepare,
@@ -72,7 +73,7 @@ def _ttft_arms(base: GPT, model: GPT, tokens: torch.Tensor) -> dict:
     eager, bf16 = weights_for(model, c, device), inference_copy(model)
     other = model if eager is bf16 else bf16
     probe = new_cache(model.config, device)
-    codes = (probe.group, probe.value_group, probe.bits, probe.dtype)
+    codes = codes_of(probe)
     release_cache(probe)
 
     def first_token(net: GPT, run=prompt_pass) -> None:  # what generate times

@@ -106,11 +106,16 @@ def release_cache(cache) -> None:
         free.append(cache)
 
 
+def codes_of(cache) -> tuple:
+    """The cache's code parameters, as :func:`prompt_pass` takes them after the tokens."""
+    return cache.group, cache.value_group, cache.bits, cache.dtype
+
+
 def prefill(net: GPT, tokens: torch.Tensor, device: torch.device, run: Callable = prompt_pass):
     """The optimized first pass: logits of the last position and the filled quantized cache.
     ``run``: :func:`prompt_pass` or its compiled form from :func:`prepare`."""
     cache = new_cache(net.config, device)
-    logits, parts = run(net, tokens, cache.group, cache.value_group, cache.bits, cache.dtype)
+    logits, parts = run(net, tokens, *codes_of(cache))
     cache.fill_quantized(parts)
     return logits, cache
 
