@@ -21,7 +21,7 @@ settings.register_profile(
 settings.load_profile("ci")
 
 # Without a GPU, Triton kernels run under the interpreter. The variable must be set before any
-# kernel is decorated, i.e. before ryot.kernels is imported.
+# kernel is decorated, i.e. before ryot.core.kernels is imported.
 import os  # noqa: E402
 
 import torch  # noqa: E402

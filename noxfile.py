@@ -90,7 +90,7 @@ def mutation(session: nox.Session) -> None:
     The statistics, verdicts, runner, verify, gates, precedence and the quantizer's torch
     reference: about 20 minutes on 2 cores. Each module is mutated in its own copy of the tree
     (build/mutation/); scores and every surviving mutant's diff go to results/mutation/
-    (summary.md, results.json). One module or group: ``nox -s mutation -- ryot/gates.py`` or
+    (summary.md, results.json). One module or group: ``nox -s mutation -- ryot/core/orchestration/gates.py`` or
     ``nox -s mutation -- statistics``.
     """
     install(session)

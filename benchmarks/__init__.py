@@ -2,9 +2,9 @@
 
 This folder's job is regression tracking; ``ryot bench`` (:mod:`ryot.bench`) has the other job,
 figures for people with their raw samples. Both call the same measurement functions
-(:mod:`ryot.measurements`), so they measure the same thing.
+(:mod:`ryot.metrics.measurements`), so they measure the same thing.
 
 asv runs this folder's current code against every commit it measures: a name older commits
-lack (such as ``ryot.measurements``) is imported inside the benchmark that needs it, so one
+lack (such as ``ryot.metrics.measurements``) is imported inside the benchmark that needs it, so one
 missing name costs that benchmark on those commits, not the whole module.
 """

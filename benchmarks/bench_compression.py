@@ -4,7 +4,7 @@ import statistics
 
 import torch
 
-from ryot.config import CompressionConfig
+from ryot.core.config import CompressionConfig
 from ryot.semantic_compression import decode, encode
 
 from .common import DEVICE, sync
@@ -49,7 +49,7 @@ class TrackCompression:
         decode(encode(self.x, self.cfg))
 
     def track_reconstruction_error(self, bits):
-        from ryot.measurements import compression_relative_error  # inside: see __init__.py
+        from ryot.metrics.measurements import compression_relative_error  # inside: see __init__.py
 
         return compression_relative_error(self.x, self.cfg)
 
@@ -57,7 +57,7 @@ class TrackCompression:
 
     def track_roundtrip_vs_clone(self, bits):
         """Median over 9 interleaved rounds of (encode+decode time) ÷ (clone time)."""
-        from ryot.measurements import compression_roundtrip_vs_clone
+        from ryot.metrics.measurements import compression_roundtrip_vs_clone
 
         times = compression_roundtrip_vs_clone(self.x, self.cfg, rounds=9)
         return statistics.median(a / b for a, b in zip(times["roundtrip"], times["clone"], strict=True))

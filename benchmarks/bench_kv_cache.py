@@ -2,7 +2,7 @@
 
 import torch
 
-from ryot.config import CompressionConfig, RLVRConfig
+from ryot.core.config import CompressionConfig, RLVRConfig
 from ryot.inference_scaling import optimize_kv_cache
 
 from .common import DEVICE, sync
@@ -11,7 +11,7 @@ HEADS, DIM = 8, 64
 
 
 def _filled(tokens, bits):
-    from ryot.measurements import filled_kv_cache, random_kv  # inside: see __init__.py
+    from ryot.metrics.measurements import filled_kv_cache, random_kv  # inside: see __init__.py
 
     return filled_kv_cache(*random_kv(tokens, HEADS, DIM, torch.bfloat16, device=DEVICE), bits)
 
@@ -43,7 +43,7 @@ class TrackKVCache:
     param_names = ["bits"]
 
     def track_memory_saved_1k(self, bits):
-        from ryot.measurements import kv_memory_saved
+        from ryot.metrics.measurements import kv_memory_saved
 
         return kv_memory_saved(_filled(1024, bits))
 

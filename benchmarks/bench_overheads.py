@@ -7,8 +7,8 @@ import tempfile
 import numpy as np
 import torch
 
-from ryot import kernel_optimizer
-from ryot.stats import bootstrap_ratio_of_medians
+from ryot.core import tuning as kernel_optimizer
+from ryot.stats.intervals import bootstrap_ratio_of_medians
 from ryot.verification.criteria import Criterion
 from ryot.verification.verdicts import decide
 
@@ -29,7 +29,7 @@ class TimeDetectAndTune:
 
 class TimeOrchestrator:
     def setup(self):
-        from ryot.measurements import STEP, orchestrator_calls  # inside: see __init__.py
+        from ryot.metrics.measurements import STEP, orchestrator_calls  # inside: see __init__.py
 
         self.calls = orchestrator_calls()
         self.step = self.calls[STEP]
@@ -43,7 +43,7 @@ class TimeOrchestrator:
 
 class TimeStatistics:
     def setup(self):
-        from ryot.samples import Samples  # inside: see __init__.py
+        from ryot.measure.samples import Samples  # inside: see __init__.py
 
         rng = np.random.default_rng(0)
         self.a = (3.0 * rng.lognormal(0, 0.1, 80)).tolist()

@@ -2,7 +2,7 @@
 
 import torch
 
-from ryot.timing import synchronize
+from ryot.measure.timing import synchronize
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 

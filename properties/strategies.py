@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ryot.orchestrator import CompressionConfig, KernelConfig, RLVRConfig
+from ryot.core.orchestration.coordinator import CompressionConfig, KernelConfig, RLVRConfig
 
 powers_of_two = st.integers(0, 9).map(lambda e: 1 << e)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ryot.infra.errors import CriteriaError
 from ryot.verification.criteria import parse_criteria
-from ryot.verification.errors import CriteriaError
 
 from .strategies import json_paths, json_values, mutated
 

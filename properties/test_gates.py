@@ -10,7 +10,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ryot.orchestrator import (
+from ryot.core.orchestration.coordinator import (
     CompressionConfig,
     KernelConfig,
     OptimizationOrchestrator,

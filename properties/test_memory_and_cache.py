@@ -12,10 +12,10 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ryot.config import CompressionConfig, RLVRConfig
+from ryot.core.config import CompressionConfig, RLVRConfig
 from ryot.inference_scaling import optimize_kv_cache
-from ryot.training.activation_memory import measure_saved_bytes, saved_activation_bytes
-from ryot.training.model import GPT, GPTConfig
+from ryot.workload.model import GPT, GPTConfig
+from ryot.workload.train.activation_memory import measure_saved_bytes, saved_activation_bytes
 
 
 @st.composite

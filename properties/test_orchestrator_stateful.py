@@ -13,9 +13,9 @@ from pathlib import Path
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from ryot import checkpoint_metadata
-from ryot.orchestrator import IncompatibleConfigError, OptimizationOrchestrator
-from ryot.schemas import first_error
+from ryot.core.orchestration import metadata as checkpoint_metadata
+from ryot.core.orchestration.coordinator import IncompatibleConfigError, OptimizationOrchestrator
+from ryot.infra.schemas import first_error
 
 from .strategies import compatible_configs, gate_values, kernels
 

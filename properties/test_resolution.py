@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ryot.orchestrator import IncompatibleConfigError, ParameterPrecedenceResolver
+from ryot.core.orchestration.coordinator import IncompatibleConfigError, ParameterPrecedenceResolver
 
 from .strategies import compressions, kernels, rlvrs
 

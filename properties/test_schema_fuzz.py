@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ryot import checkpoint_metadata
-from ryot.orchestrator import (
+from ryot.core.orchestration import metadata as checkpoint_metadata
+from ryot.core.orchestration.coordinator import (
     CheckpointMetadataError,
     CompressionConfig,
     KernelConfig,

@@ -2,7 +2,7 @@
 
 Named for what they protect. The engine's interval depends on the *order* of trials on purpose
 (drift and autocorrelation are read from it), so the permutation property is stated for the
-order-free interval functions of :mod:`ryot.stats`.
+order-free interval functions of :mod:`ryot.stats.intervals`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ import numpy as np
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ryot import stats
-from ryot.samples import Samples
+from ryot.measure.metric import Metric
+from ryot.measure.samples import Samples
+from ryot.stats import intervals as stats
 from ryot.verification import report as report_module
 from ryot.verification.criteria import CriteriaFile, Criterion
-from ryot.verification.metrics import Metric, Registry
+from ryot.verification.registry import Registry
 from ryot.verification.runner import measure
-from ryot.verification.verdicts import FAIL, PASS, compute_statistics, decide
+from ryot.verification.statuses import FAIL, PASS
+from ryot.verification.verdicts import compute_statistics, decide
 from ryot.verification.verify import verify_report
 
 positive = st.floats(1e-3, 1e3, allow_nan=False, allow_infinity=False)

@@ -1,13 +1,19 @@
 """Public facade (the origin's name, kept by the contract): inference-time scaling.
 
-* :mod:`ryot.kv_cache` — the paged, block-quantized KV cache (``optimize_kv_cache`` builds one);
-* :mod:`ryot.path_selection` — RLVR path selection (``select_paths``).
+* :mod:`ryot.core.kv.cache` — the paged, block-quantized KV cache (``optimize_kv_cache`` builds
+  one);
+* :mod:`ryot.core.path_selection` — RLVR path selection (``select_paths``).
+
+Re-exports only; nothing inside ryot imports this module.
 """
 
-from .kv_cache import (  # noqa: F401 - the public names of ../shared/CONTRACT.md
+from ryot.core.kv.cache import (
     COMPILE_MIN_TOKENS,
     QuantizedKVCache,
     SequenceView,
     optimize_kv_cache,
 )
-from .path_selection import PathResult, select_paths  # noqa: F401
+from ryot.core.path_selection import PathResult, select_paths
+
+__all__ = ["COMPILE_MIN_TOKENS", "PathResult", "QuantizedKVCache", "SequenceView",
+           "optimize_kv_cache", "select_paths"]

@@ -64,10 +64,10 @@ class _Progress:
 
 def _engine():
     """The engine, imported only when the plugin is used (pytest loads this module always)."""
-    from .verification import engine, evaluate, outdir
-    from .verification.criteria import load_criteria
-    from .verification.errors import CriteriaError, OutputError
-    from .verification.writers import write_all
+    from ryot.infra.errors import CriteriaError, OutputError
+    from ryot.verification import engine, evaluate, outdir
+    from ryot.verification.criteria import load_criteria
+    from ryot.verification.writers import write_all
 
     return engine, evaluate, outdir, load_criteria, CriteriaError, OutputError, write_all
 
@@ -106,7 +106,7 @@ class RyotSession:
         *_, write_all = _engine()
         try:
             if self.run.results:
-                from .verification.engine import append_step_summary
+                from ryot.verification.engine import append_step_summary
 
                 written = append_step_summary(write_all(self.run.report(), self.out))
                 reporter = self.config.pluginmanager.get_plugin("terminalreporter")

@@ -1,10 +1,10 @@
 """Public facade (the origin's name, kept by the contract): block-wise absmax quantization.
 
-The implementation lives in :mod:`ryot.quantization`; see its docstring for the formats and
-backends.
+The implementation lives in :mod:`ryot.core.quant.blockwise`; see its docstring for the formats
+and backends. Re-exports only; nothing inside ryot imports this module.
 """
 
-from .quantization import (  # noqa: F401 - the public names of ../shared/CONTRACT.md
+from ryot.core.quant.blockwise import (
     COMPILE_MIN_NUMEL,
     SUPPORTED_DTYPES,
     CompressedTensor,
@@ -12,3 +12,6 @@ from .quantization import (  # noqa: F401 - the public names of ../shared/CONTRA
     encode,
     reconstruction_error,
 )
+
+__all__ = ["COMPILE_MIN_NUMEL", "SUPPORTED_DTYPES", "CompressedTensor", "decode", "encode",
+           "reconstruction_error"]

@@ -22,16 +22,16 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ryot import kernel_optimizer as ko  # noqa: E402
-from ryot.atomic import write_json_atomic  # noqa: E402
 from ryot.bench.rows import ratio_row  # noqa: E402
-from ryot.config import CompressionConfig, KernelConfig, RLVRConfig  # noqa: E402
+from ryot.core import tuning as ko  # noqa: E402
+from ryot.core.config import CompressionConfig, KernelConfig, RLVRConfig  # noqa: E402
+from ryot.core.kernels.decode_attention import attention_reference  # noqa: E402
+from ryot.core.kernels.matmul import matmul_reference, matmul_triton  # noqa: E402
+from ryot.core.quant.blockwise import _encode_torch, decode, encode, reconstruction_error  # noqa: E402
 from ryot.inference_scaling import optimize_kv_cache  # noqa: E402
-from ryot.kernels.decode_attention import attention_reference  # noqa: E402
-from ryot.kernels.matmul import matmul_reference, matmul_triton  # noqa: E402
-from ryot.provenance import fingerprint  # noqa: E402
-from ryot.quantization import _encode_torch, decode, encode, reconstruction_error  # noqa: E402
-from ryot.timing import interleaved  # noqa: E402
+from ryot.infra.atomic import write_json_atomic  # noqa: E402
+from ryot.infra.provenance import fingerprint  # noqa: E402
+from ryot.measure.timing import interleaved  # noqa: E402
 
 
 def rel(a: torch.Tensor, ref: torch.Tensor) -> float:

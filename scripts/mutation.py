@@ -1,15 +1,15 @@
 """Mutation testing of the verification core and the orchestrator (issue #13), with mutmut.
 
     python scripts/mutation.py                       # every module below (~20 min on 2 cores)
-    python scripts/mutation.py ryot/gates.py         # one module (or a group: statistics, ...)
+    python scripts/mutation.py ryot/core/orchestration/gates.py         # one module (or a group: statistics, ...)
     python scripts/mutation.py --reuse statistics    # re-read build/mutation/ (no new run)
-    nox -s mutation -- ryot/gates.py                 # the same in a fresh nox environment
+    nox -s mutation -- ryot/core/orchestration/gates.py                 # the same in a fresh nox environment
 
 mutmut writes ``mutants/`` beside the code it mutates, so each module is run in its own copy of
 the working tree under ``build/mutation/<module>/`` (git-ignored; kept afterwards, so
 ``cd build/mutation/ryot_gates && mutmut show NAME`` works). Each module runs only the tests
 that exercise it, at a derandomized Hypothesis profile (``mutation``), so a rerun gives the same
-result. Of ``ryot/kernels/quantize.py`` only the torch reference counts: mutmut skips the
+result. Of ``ryot/core/kernels/quantize.py`` only the torch reference counts: mutmut skips the
 ``@triton.jit`` kernels by itself (it never mutates decorated functions), and the mutants it
 makes of the Triton launchers (``quantize_triton``, ...) are neither run nor counted, because
 only the reference functions are named to ``mutmut run``.
@@ -61,9 +61,9 @@ class Target:
 
 
 MODULES: dict[str, Target] = {
-    "ryot/stats.py": Target(STATISTICS_TESTS),
-    "ryot/sequential.py": Target(STATISTICS_TESTS),
-    "ryot/stationarity.py": Target(STATISTICS_TESTS),
+    "ryot/stats/intervals.py": Target(STATISTICS_TESTS),
+    "ryot/stats/sequential.py": Target(STATISTICS_TESTS),
+    "ryot/stats/stationarity.py": Target(STATISTICS_TESTS),
     "ryot/verification/verdicts.py": Target(VERDICT_TESTS),
     "ryot/verification/runner.py": Target((
         *VERDICT_TESTS, "tests/verification/test_evaluate.py",
@@ -71,23 +71,23 @@ MODULES: dict[str, Target] = {
     "ryot/verification/verify.py": Target((
         "tests/verification/test_verify_forgeries.py", "tests/verification/test_faults_accept.py",
         "tests/verification/test_mutation_kills_verify.py", "properties/test_statistics.py")),
-    "ryot/gates.py": Target(("tests/test_gates.py", "tests/test_mutation_kills.py",
+    "ryot/core/orchestration/gates.py": Target(("tests/test_gates.py", "tests/test_mutation_kills.py",
                              "properties/test_gates.py")),
-    "ryot/precedence.py": Target(("tests/test_precedence.py", "tests/test_mutation_kills.py",
+    "ryot/core/orchestration/precedence.py": Target(("tests/test_precedence.py", "tests/test_mutation_kills.py",
                                   "properties/test_resolution.py")),
-    "ryot/kernels/quantize.py": Target(
+    "ryot/core/kernels/quantize.py": Target(
         ("tests/test_semantic_compression.py", "tests/kernels/test_quantize_kernel.py",
          "tests/test_mutation_kills.py"),
         functions=("qmax", "quantize_blocks", "dequantize_blocks", "pack_int4", "unpack_int4")),
 }
 GROUPS = {
-    "statistics": ("ryot/stats.py", "ryot/sequential.py", "ryot/stationarity.py"),
+    "statistics": ("ryot/stats/intervals.py", "ryot/stats/sequential.py", "ryot/stats/stationarity.py"),
     "verdicts": ("ryot/verification/verdicts.py",),
-    "gates": ("ryot/gates.py",),
-    "precedence": ("ryot/precedence.py",),
+    "gates": ("ryot/core/orchestration/gates.py",),
+    "precedence": ("ryot/core/orchestration/precedence.py",),
     "runner": ("ryot/verification/runner.py",),
     "verify": ("ryot/verification/verify.py",),
-    "quantizer reference": ("ryot/kernels/quantize.py",),
+    "quantizer reference": ("ryot/core/kernels/quantize.py",),
 }
 GOAL = {"statistics": 0.90, "verdicts": 0.90, "gates": 0.90, "precedence": 0.90}
 
@@ -151,7 +151,7 @@ def mutmut(scratch: Path, *args: str, log: Path | None = None) -> str:
 
 
 def function_of(name: str, module: str) -> str | None:
-    """``ryot.gates.x_check_gate__mutmut_3`` -> ``check_gate``; methods (mutmut writes
+    """``ryot.core.orchestration.gates.x_check_gate__mutmut_3`` -> ``check_gate``; methods (mutmut writes
     ``xǁClassǁmethod``) -> ``Class.method``; None for another module's mutant."""
     head = dotted(module) + ".x"
     if not name.startswith(head):
@@ -292,7 +292,7 @@ def cpu_name() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("modules", nargs="*", help="modules (ryot/gates.py) or groups (statistics); default: all")
+    parser.add_argument("modules", nargs="*", help="modules (ryot/core/orchestration/gates.py) or groups (statistics); default: all")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "mutation")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "mutation")

@@ -1,4 +1,4 @@
-"""Module-level functions for tests of ryot.isolation (spawned processes import them)."""
+"""Module-level functions for tests of ryot.infra.isolation (spawned processes import them)."""
 
 
 def allocate(megabytes: int) -> int:

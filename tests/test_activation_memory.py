@@ -5,12 +5,12 @@ on resume)."""
 import pytest
 import torch
 
-from ryot import checkpoint_metadata
-from ryot.config import CompressionConfig, KernelConfig, RLVRConfig
-from ryot.orchestrator import OptimizationOrchestrator
-from ryot.training import TrainConfig, Trainer
-from ryot.training.activation_memory import measure_saved_bytes, saved_activation_bytes
-from ryot.training.model import GPT, GPTConfig
+from ryot.core.config import CompressionConfig, KernelConfig, RLVRConfig
+from ryot.core.orchestration import metadata as checkpoint_metadata
+from ryot.core.orchestration.coordinator import OptimizationOrchestrator
+from ryot.workload.model import GPT, GPTConfig
+from ryot.workload.train import TrainConfig, Trainer
+from ryot.workload.train.activation_memory import measure_saved_bytes, saved_activation_bytes
 
 MiB = 2**20
 

@@ -1,10 +1,10 @@
-"""One test per adaptation rule (documented in ryot/adaptation.py), plus determinism."""
+"""One test per adaptation rule (documented in ryot/core/orchestration/adaptation.py), plus determinism."""
 
 import math
 
 import pytest
 
-from ryot.orchestrator import (
+from ryot.core.orchestration.coordinator import (
     MAX_PATHS,
     CompressionConfig,
     KernelConfig,

@@ -5,11 +5,12 @@ from dataclasses import replace
 import pytest
 import torch
 
-from ryot.config import RLVRConfig
-from ryot.metrics import rlvr, workload
-from ryot.training import arithmetic as ar
-from ryot.training.generate import solve
-from ryot.training.model import GPT, GPTConfig
+from ryot.core.config import RLVRConfig
+from ryot.metrics import rlvr
+from ryot.workload import arithmetic as ar
+from ryot.workload import presets as workload
+from ryot.workload.infer.generate import solve
+from ryot.workload.model import GPT, GPTConfig
 
 
 def test_reward_checks_answers_exactly():

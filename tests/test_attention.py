@@ -4,9 +4,9 @@ checkpointing changes memory, not results; the optimized model picks its attenti
 import pytest
 import torch
 
-from ryot.training import TrainConfig
-from ryot.training.attention import MODES, causal_attention, plain_attention
-from ryot.training.model import GPT, GPTConfig
+from ryot.workload.attention import MODES, causal_attention, plain_attention
+from ryot.workload.model import GPT, GPTConfig
+from ryot.workload.train import TrainConfig
 
 
 def qkv(dtype, T=24, S=None, seed=0):

@@ -4,7 +4,7 @@ timing claims)."""
 from dataclasses import replace
 
 from ryot.bench import NAMES, format_rows, training
-from ryot.metrics.workload import QUICK
+from ryot.workload.presets import QUICK
 
 
 def test_training_bench_rows_carry_their_samples():

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from ryot import checkpoint_metadata
-from ryot.orchestrator import (
+from ryot.core.orchestration import metadata as checkpoint_metadata
+from ryot.core.orchestration.coordinator import (
     CheckpointMetadataError,
     CompressionConfig,
     KernelConfig,

@@ -3,7 +3,12 @@ import math
 
 import pytest
 
-from ryot.orchestrator import CompressionConfig, KernelConfig, OptimizationState, RLVRConfig
+from ryot.core.orchestration.coordinator import (
+    CompressionConfig,
+    KernelConfig,
+    OptimizationState,
+    RLVRConfig,
+)
 
 
 @pytest.mark.parametrize("make, field", [

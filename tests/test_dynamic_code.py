@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from ryot.dynamic_code import (
+from ryot.core.orchestration.coordinator import CompressionConfig
+from ryot.core.quant.blockwise import decode, encode
+from ryot.core.quant.dynamic_code import (
     DynamicQuantized,
     blockwise_errors,
     dequantize_blockwise,
     dynamic_map,
     quantize_blockwise,
 )
-from ryot.orchestrator import CompressionConfig
-from ryot.quantization import decode, encode
 
 BLOCKS = [64, 128, 256, 512, 1024, 2048, 4096]
 
@@ -152,7 +152,7 @@ def test_relative_error_is_bitsandbytes_definition():
 def test_table_lookup_gives_the_binary_search_codes_bit_for_bit(signed):
     """The fast path must agree with bucketize everywhere, including on the midpoints themselves
     (ties go down), one float step either side of them, ±0, ±1 and tiny values."""
-    from ryot.dynamic_code import _tables, nearest_codes, nearest_codes_reference
+    from ryot.core.quant.dynamic_code import _tables, nearest_codes, nearest_codes_reference
 
     levels, midpoints = _tables(signed, torch.device("cpu"))
     gen = torch.Generator().manual_seed(3)

@@ -24,18 +24,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from ryot import checkpoint_metadata
-from ryot import kernel_optimizer as ko
-from ryot.atomic import write_json_atomic
-from ryot.orchestrator import (
+from ryot.core import tuning as ko
+from ryot.core.orchestration import metadata as checkpoint_metadata
+from ryot.core.orchestration.coordinator import (
     CheckpointMetadataError,
     CompressionConfig,
     KernelConfig,
     OptimizationOrchestrator,
     RLVRConfig,
 )
-from ryot.training import RunDirError, TrainConfig, TrainingStopped, train
-from ryot.training import checkpoints as ckpt
+from ryot.infra.atomic import write_json_atomic
+from ryot.workload.train import RunDirError, TrainConfig, TrainingStopped, train
+from ryot.workload.train import checkpoints as ckpt
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = dict(batch_size=4, n_layer=1, n_head=2, n_embd=32, block_size=32)
@@ -511,7 +511,7 @@ def test_item2_nan_under_torchrun_is_gated_on_every_rank_and_rolled_back(tmp_pat
 
 DDP_ROLLBACK = """
 import json, sys, torch, torch.distributed as dist
-from ryot.training import TrainConfig, Trainer
+from ryot.workload.train import TrainConfig, Trainer
 t = Trainer(TrainConfig(mode="optimized", steps=6, checkpoint_every=2, inject_nan_at=(3,),
                         batch_size=2, n_layer=1, n_head=2, n_embd=32, block_size=16), run_dir=sys.argv[1])
 t.run()
@@ -543,7 +543,7 @@ def test_item3_ddp_rollback_restores_each_ranks_own_data_position(tmp_path):
 def test_a_tripped_compression_gate_recovers_at_the_orchestrators_smaller_block():
     """One state-error spike above the gate: that step is rejected, the orchestrator halves the
     block, the optimizer re-blocks at once and the stale error no longer rejects later steps."""
-    from ryot.training import Trainer
+    from ryot.workload.train import Trainer
 
     trainer = Trainer(TrainConfig(**TINY, mode="optimized", steps=6))
     step, spiked = trainer.optimizer.step, []

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ryot.orchestrator import (
+from ryot.core.orchestration.coordinator import (
     CompressionConfig,
     KernelConfig,
     OptimizationOrchestrator,

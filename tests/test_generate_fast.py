@@ -5,21 +5,14 @@ in ``ryot bench inference`` (docs/inference.md)."""
 import pytest
 import torch
 
-from ryot.config import CompressionConfig, RLVRConfig
+from ryot.core.config import CompressionConfig, RLVRConfig
+from ryot.core.kernels import quantize as qk
+from ryot.core.kv.codes import quantize_groups
 from ryot.inference_scaling import optimize_kv_cache
-from ryot.kernels import quantize as qk
-from ryot.kv_codes import quantize_groups
-from ryot.training.generate import (
-    CPU_BF16_MIN_POSITIONS,
-    DensePrefill,
-    generate,
-    inference_copy,
-    new_cache,
-    prefill,
-    release_cache,
-    weights_for,
-)
-from ryot.training.model import GPT, GPTConfig
+from ryot.workload.infer.generate import generate
+from ryot.workload.infer.prefill import DensePrefill, new_cache, prefill, release_cache
+from ryot.workload.infer.weights import CPU_BF16_MIN_POSITIONS, inference_copy, weights_for
+from ryot.workload.model import GPT, GPTConfig
 
 CPU = torch.device("cpu")
 

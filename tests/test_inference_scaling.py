@@ -1,9 +1,9 @@
 import pytest
 import torch
 
+from ryot.core.kernels.decode_attention import attention_reference
+from ryot.core.orchestration.coordinator import CompressionConfig, RLVRConfig
 from ryot.inference_scaling import optimize_kv_cache, select_paths
-from ryot.kernels.decode_attention import attention_reference
-from ryot.orchestrator import CompressionConfig, RLVRConfig
 
 
 def cache_with(bits, tokens, dtype=torch.bfloat16, batch=1, heads=4, dim=64, layers=2):

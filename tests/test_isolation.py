@@ -1,6 +1,6 @@
 import pytest
 
-from ryot.isolation import peak_rss_bytes, run_isolated
+from ryot.infra.isolation import peak_rss_bytes, run_isolated
 from tests.isolated_workloads import allocate, explode
 
 

@@ -3,8 +3,8 @@ import json
 import pytest
 import torch
 
-from ryot import kernel_optimizer as ko
-from ryot.orchestrator import KernelConfig
+from ryot.core import tuning as ko
+from ryot.core.orchestration.coordinator import KernelConfig
 
 SHAPE = (96, 80, 64)
 

@@ -1,13 +1,13 @@
-"""One implementation per measurement: what ryot/measurements.py returns (no timed assertions)."""
+"""One implementation per measurement: what ryot/metrics/measurements.py returns (no timed assertions)."""
 
 import os
 
 import pytest
 import torch
 
-from ryot import measurements as m
-from ryot.config import CompressionConfig
+from ryot.core.config import CompressionConfig
 from ryot.metrics import core
+from ryot.metrics import measurements as m
 
 
 def test_the_orchestrator_step_is_gates_adapt_snapshot_on_one_orchestrator():

@@ -6,11 +6,12 @@ import math
 import pytest
 
 from ryot.cli import main
-from ryot.metrics import origin, overhead, workload
-from ryot.provider import InvalidMeasurement
-from ryot.schemas import validator
-from ryot.training import TrainConfig
-from ryot.training.data import corpus_bytes, decode_tokens, encode_text, splits
+from ryot.infra.schemas import validator
+from ryot.measure.metric import InvalidMeasurement
+from ryot.metrics import origin, overhead
+from ryot.workload import presets as workload
+from ryot.workload.data import corpus_bytes, decode_tokens, encode_text, splits
+from ryot.workload.train import TrainConfig
 
 Q = {"preset": "quick", "_offset": 0}
 

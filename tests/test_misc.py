@@ -3,10 +3,10 @@ import doctest
 import numpy as np
 import pytest
 
-import ryot.orchestrator
-from ryot import stats
-from ryot.hardware import HardwareProfile, detect
-from ryot.timing import time_callable
+import ryot.core.orchestration.coordinator
+from ryot.infra.machine import HardwareProfile, detect
+from ryot.measure.timing import time_callable
+from ryot.stats import intervals as stats
 
 
 def test_orchestrator_doctest():

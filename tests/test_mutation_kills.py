@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 import torch
 
-from ryot.gates import SafetyBounds, as_float, check_gate, check_gates
-from ryot.orchestrator import (
+from ryot.core.orchestration.coordinator import (
     CompressionConfig,
     KernelConfig,
     ParameterPrecedenceResolver,
     RLVRConfig,
 )
-from ryot.precedence import Adjustment
+from ryot.core.orchestration.gates import SafetyBounds, as_float, check_gate, check_gates
+from ryot.core.orchestration.precedence import Adjustment
 
 BOUND = (1e-8, 10.0)
 

@@ -1,7 +1,7 @@
-"""ryot.native: compiled once into the cache, switchable off, and a missing or failing compiler
+"""ryot.core.native: compiled once into the cache, switchable off, and a missing or failing compiler
 means the torch path with the reason said — never an error."""
 
-import ryot.native as native
+import ryot.core.native as native
 
 
 def fresh(monkeypatch, tmp_path, **env):
@@ -33,7 +33,7 @@ def test_a_damaged_cached_library_is_rebuilt_not_loaded(monkeypatch, tmp_path):
     whole = built.read_bytes()
     native.library.cache_clear()
     built.write_bytes(whole[: len(whole) // 2])
-    script = ("import ryot.native as n, sys; lib = n.library('adamw8bit'); "
+    script = ("import ryot.core.native as n, sys; lib = n.library('adamw8bit'); "
               "sys.exit(0 if lib is not None else 1)")
     import subprocess
     import sys

@@ -8,8 +8,8 @@ import io
 import pytest
 import torch
 
-from ryot.optim8bit import MIN_8BIT_SIZE, AdamW8bit
-from ryot.training.model import GPT, GPTConfig
+from ryot.core.optim.adamw8bit import MIN_8BIT_SIZE, AdamW8bit
+from ryot.workload.model import GPT, GPTConfig
 
 
 def _tiny_gpt(seed: int = 0) -> GPT:
@@ -136,7 +136,7 @@ def test_bad_hyperparameters_name_the_argument(kwargs, name):
 
 
 def test_set_block_size_reblocks_the_states_and_keeps_their_values():
-    from ryot.optim8bit import AdamW8bit
+    from ryot.core.optim.adamw8bit import AdamW8bit
 
     torch.manual_seed(0)
     p = torch.nn.Parameter(torch.randn(8192))
@@ -144,7 +144,7 @@ def test_set_block_size_reblocks_the_states_and_keeps_their_values():
     for _ in range(3):
         p.grad = torch.randn(8192)
         opt.step()
-    from ryot.dynamic_code import decode_blocks
+    from ryot.core.quant.dynamic_code import decode_blocks
 
     def moments():
         state = opt.state[p]
@@ -166,10 +166,10 @@ def test_set_block_size_reblocks_the_states_and_keeps_their_values():
 
 
 def _flat_training(native: str, monkeypatch, weight_decay: float = 0.1):
-    import ryot.native
+    import ryot.core.native
 
     monkeypatch.setenv("RYOT_NATIVE", native)
-    ryot.native.library.cache_clear()
+    ryot.core.native.library.cache_clear()
     torch.manual_seed(0)
     model = GPT(GPTConfig(block_size=16, n_layer=1, n_head=2, n_embd=64))
     opt = AdamW8bit(model.parameters(), weight_decay=weight_decay, block_size=64)
@@ -180,7 +180,7 @@ def _flat_training(native: str, monkeypatch, weight_decay: float = 0.1):
             p.grad = torch.randn(p.shape, generator=gen)
         opt.step()
         errors.append(opt.last_state_error)
-    ryot.native.library.cache_clear()
+    ryot.core.native.library.cache_clear()
     return model, opt, errors
 
 
@@ -188,11 +188,11 @@ def _flat_training(native: str, monkeypatch, weight_decay: float = 0.1):
 def test_native_fused_step_matches_the_torch_reference(monkeypatch, weight_decay):
     """The C loop against the torch path it fuses: the same codes (up to rare one-ulp flips at a
     midpoint), parameters and scales within float32 rounding, the same state error."""
-    import ryot.native
+    import ryot.core.native
 
-    if ryot.native.library("adamw8bit") is None:
-        pytest.skip(ryot.native.status("adamw8bit"))
-    import ryot.optim8bit_flat as flat
+    if ryot.core.native.library("adamw8bit") is None:
+        pytest.skip(ryot.core.native.status("adamw8bit"))
+    import ryot.core.optim.adamw8bit_flat as flat
 
     ref_model, ref_opt, ref_errors = _flat_training("0", monkeypatch, weight_decay)
 
@@ -246,7 +246,7 @@ def test_flat_states_survive_a_state_dict_round_trip_and_keep_stepping():
 def test_the_torch_path_in_chunks_equals_it_whole(monkeypatch):
     """The torch reference bounds its float32 temporaries by updating runs of parameters; the
     result is the same as one whole-group update, bit for bit."""
-    import ryot.optim8bit_flat as flat
+    import ryot.core.optim.adamw8bit_flat as flat
 
     def trained(chunk):
         monkeypatch.setattr(flat, "TORCH_CHUNK", chunk)
@@ -270,16 +270,16 @@ def test_the_torch_path_in_chunks_equals_it_whole(monkeypatch):
 
 
 def _state_error(params_and_grads, native: str, monkeypatch) -> float:
-    import ryot.native
+    import ryot.core.native
 
     monkeypatch.setenv("RYOT_NATIVE", native)
-    ryot.native.library.cache_clear()
+    ryot.core.native.library.cache_clear()
     params = [torch.nn.Parameter(torch.zeros(g.numel())) for g in params_and_grads]
     opt = AdamW8bit(params, block_size=256)
     for p, g in zip(params, params_and_grads, strict=True):
         p.grad = g.clone()
     opt.step()
-    ryot.native.library.cache_clear()
+    ryot.core.native.library.cache_clear()
     return opt.last_state_error
 
 
@@ -299,7 +299,7 @@ def test_the_state_error_is_the_largest_over_every_parameter(monkeypatch, native
 def test_largest_error_is_nan_whenever_one_is():
     import math
 
-    from ryot.optim8bit_flat import largest
+    from ryot.core.optim.adamw8bit_flat import largest
 
     assert math.isnan(largest([0.1, math.nan])) and math.isnan(largest([math.nan, 0.1]))
     assert largest([0.1, 0.3, 0.2]) == 0.3 and largest([]) is None

@@ -1,6 +1,6 @@
 import pytest
 
-from ryot.orchestrator import (
+from ryot.core.orchestration.coordinator import (
     CompressionConfig,
     IncompatibleConfigError,
     KernelConfig,

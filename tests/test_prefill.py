@@ -8,12 +8,12 @@ import shutil
 import pytest
 import torch
 
-from ryot.config import CompressionConfig, RLVRConfig
+from ryot.core.config import CompressionConfig, RLVRConfig
+from ryot.core.kv.codes import quantize_prompt
 from ryot.inference_scaling import optimize_kv_cache
-from ryot.kv_codes import quantize_prompt
-from ryot.training import prefill as pf
-from ryot.training.generate import generate
-from ryot.training.model import GPT, GPTConfig
+from ryot.workload.infer import prefill as pf
+from ryot.workload.infer.generate import generate
+from ryot.workload.model import GPT, GPTConfig
 
 CPU = torch.device("cpu")
 needs_cxx = pytest.mark.skipif(shutil.which("g++") is None,

@@ -27,10 +27,10 @@ def test_contract_names_are_importable(module, names):
 
 
 @pytest.mark.parametrize("facade, implementation, names", [
-    ("ryot.semantic_compression", "ryot.quantization", ["encode", "decode", "reconstruction_error",
+    ("ryot.semantic_compression", "ryot.core.quant.blockwise", ["encode", "decode", "reconstruction_error",
                                                         "CompressedTensor"]),
-    ("ryot.inference_scaling", "ryot.kv_cache", ["optimize_kv_cache", "QuantizedKVCache"]),
-    ("ryot.inference_scaling", "ryot.path_selection", ["select_paths", "PathResult"]),
+    ("ryot.inference_scaling", "ryot.core.kv.cache", ["optimize_kv_cache", "QuantizedKVCache"]),
+    ("ryot.inference_scaling", "ryot.core.path_selection", ["select_paths", "PathResult"]),
 ])
 def test_facades_re_export_the_implementation(facade, implementation, names):
     f, i = importlib.import_module(facade), importlib.import_module(implementation)

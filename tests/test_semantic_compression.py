@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from ryot.orchestrator import CompressionConfig
+from ryot.core.orchestration.coordinator import CompressionConfig
 from ryot.semantic_compression import (
     COMPILE_MIN_NUMEL,
     CompressedTensor,

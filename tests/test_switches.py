@@ -2,7 +2,7 @@
 
 import pytest
 
-from ryot.switches import env_flag
+from ryot.infra.switches import env_flag
 
 
 @pytest.mark.parametrize("value, expected", [("1", True), ("TRUE", True), (" on ", True), ("yes", True),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ryot.training import TrainConfig, TrainingStopped, train
+from ryot.workload.train import TrainConfig, TrainingStopped, train
 
 TINY = dict(steps=6, batch_size=4, n_layer=1, n_head=2, n_embd=32, block_size=32)
 
@@ -25,8 +25,8 @@ def test_both_modes_train_and_the_loss_falls():
 
 
 def test_optimized_mode_keeps_8bit_optimizer_states_and_gates_their_error():
-    from ryot.optim8bit import AdamW8bit
-    from ryot.training import Trainer
+    from ryot.core.optim.adamw8bit import AdamW8bit
+    from ryot.workload.train import Trainer
 
     trainer = Trainer(TrainConfig(mode="optimized", **TINY))
     result = trainer.run()
@@ -45,7 +45,7 @@ def test_optimized_mode_keeps_8bit_optimizer_states_and_gates_their_error():
 def test_a_single_process_leaves_its_gradients_uncompressed():
     """Nothing is sent, so nothing is compressed: the optimized step's gradients are the exact
     autograd gradients (same model, same batch, compared before the optimizer step)."""
-    from ryot.training import Trainer
+    from ryot.workload.train import Trainer
 
     trainer = Trainer(TrainConfig(mode="optimized", **TINY))
     seen = {}
@@ -155,7 +155,7 @@ def test_two_process_ddp_ranks_agree(tmp_path, mode):
     script = tmp_path / "ddp_check.py"
     script.write_text(
         "import json, os, sys, torch, torch.distributed as dist\n"
-        "from ryot.training import TrainConfig, Trainer\n"
+        "from ryot.workload.train import TrainConfig, Trainer\n"
         f"t = Trainer(TrainConfig(mode={mode!r}, steps=3, batch_size=2, n_layer=1, n_head=2, n_embd=32, block_size=16))\n"
         "t.run()\n"
         "flat = torch.cat([p.detach().flatten() for p in t.raw_model.parameters()])\n"
@@ -184,7 +184,7 @@ def test_an_exploding_gradient_halves_the_learning_rate():
 
 
 def test_cli_bad_keep_checkpoints_and_run_dir_are_exit_2(tmp_path, capsys):
-    from ryot.training.cli import main
+    from ryot.cli.train import main
 
     with pytest.raises(SystemExit) as info:
         main(["--keep-checkpoints", "-1"])
@@ -204,7 +204,7 @@ def test_a_completed_run_logs_its_status_and_the_orchestrator(tmp_path):
 
 
 def test_prune_removes_what_a_killed_write_left(tmp_path):
-    from ryot.training import checkpoints
+    from ryot.workload.train import checkpoints
 
     leftover = tmp_path / ".step-000010.json.0123abcd.tmp"
     leftover.write_text('{"half": ')
@@ -216,7 +216,7 @@ def test_prune_removes_what_a_killed_write_left(tmp_path):
 
 @pytest.mark.slow
 def test_ryot_compile_model_1_compiles_the_optimized_model_only(monkeypatch):
-    from ryot.training import Trainer
+    from ryot.workload.train import Trainer
 
     monkeypatch.setenv("RYOT_COMPILE_MODEL", "1")
     optimized = Trainer(TrainConfig(mode="optimized", **{**TINY, "steps": 2}))

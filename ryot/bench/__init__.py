@@ -2,7 +2,7 @@
 
 Its job: figures for people (docs/benchmarks.md), one JSON file of raw samples per run. The
 asv suite in ``benchmarks/`` has the other job, tracking regressions commit by commit; both call
-the same measurement functions (:mod:`ryot.measurements`), so they measure the same thing.
+the same measurement functions (:mod:`ryot.metrics.measurements`), so they measure the same thing.
 
 Each benchmark returns ``{"benchmark": ..., <provenance>, "rows": [...]}``; a row holds a label,
 unit, median, 95% bootstrap interval and every raw sample. Ratios come from A/B trials run
@@ -14,11 +14,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..atomic import write_json_atomic
+from ryot.infra.atomic import write_json_atomic
 
 
 def _registry():
-    from . import compression, decisions, inference, kv_cache, orchestrator, training, tuning
+    from ryot.bench import compression, decisions, inference, training
+    from ryot.bench import kv as kv_cache
+    from ryot.bench import orchestrator_step as orchestrator
+    from ryot.bench import tune as tuning
 
     return {
         "orchestrator": orchestrator.run,
@@ -42,11 +45,11 @@ def run(name: str, out_dir: str | os.PathLike[str] = "results/bench", **options)
 
 def format_rows(result: dict) -> str:
     if result["benchmark"] == "decisions":
-        from .decisions import format_table
+        from ryot.bench.decisions import format_table
 
         return format_table(result)
     if result["benchmark"] == "inference":
-        from .inference import format_table
+        from ryot.bench.inference import format_table
 
         return format_table(result)
     lines = [f"{'what':<46} {'median':>12} {'95% CI':>26}  unit"]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from ..config import CompressionConfig
-from ..measurements import compression_relative_error, compression_roundtrip_vs_clone, normal_tensor
-from ..provenance import fingerprint
-from ..semantic_compression import decode, encode, reconstruction_error
-from ..timing import steady_allocator as timing_steady_allocator
-from .rows import ratio_row, sample_row
+from ryot.bench.rows import ratio_row, sample_row
+from ryot.core.config import CompressionConfig
+from ryot.core.quant.blockwise import decode, encode, reconstruction_error
+from ryot.infra.provenance import fingerprint
+from ryot.measure.timing import steady_allocator as timing_steady_allocator
+from ryot.metrics.measurements import (
+    compression_relative_error,
+    compression_roundtrip_vs_clone,
+    normal_tensor,
+)
 
 
 def _bitsandbytes():

@@ -22,12 +22,12 @@ import math
 
 import numpy as np
 
-from ..provenance import fingerprint
-from ..provider import Metric
-from ..samples import Samples
-from ..verification.criteria import BUILTIN_DEFAULTS, Criterion
-from ..verification.metrics import Registry
-from ..verification.runner import measure
+from ryot.infra.provenance import fingerprint
+from ryot.measure.metric import Metric
+from ryot.measure.samples import Samples
+from ryot.verification.criteria import BUILTIN_DEFAULTS, Criterion
+from ryot.verification.registry import Registry
+from ryot.verification.runner import measure
 
 THRESHOLD = 3.0
 TRUTH_OFFSETS = (-0.05, -0.02, -0.01, 0.0, 0.01, 0.02, 0.05)
@@ -94,7 +94,7 @@ def criterion(truth: float, seed: int, scenario: dict, **budget) -> Criterion:
 
 
 def wilson(successes: int, trials: int) -> tuple[float, float]:
-    from ..stats import wilson_interval
+    from ryot.stats.intervals import wilson_interval
 
     if trials == 0:
         return (0.0, 1.0)

@@ -5,9 +5,9 @@ TTFT arms interleaved with each other and the decode arms with each other (one c
 round, the order rotated):
 
 * time to first token over a ``c``-token prompt: the baseline (float32, plain attention), the
-  optimized prompt pass as :func:`ryot.training.generate.generate` runs it (on CPU compiled,
+  optimized prompt pass as :func:`ryot.workload.infer.generate.generate` runs it (on CPU compiled,
   once per shape and thread count before timing: the compile seconds are stored), the eager
-  prompt pass with the weights :func:`~ryot.training.generate.weights_for` picks and with the
+  prompt pass with the weights :func:`~ryot.workload.infer.generate.weights_for` picks and with the
   other dtype, and the optimized pass without storing its codes in the cache (what storing
   costs);
 * per-token decode latency up to context ``c``: each call decodes the last ``DECODE_STEPS``
@@ -26,13 +26,11 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 
-from ..provenance import fingerprint
-from ..timing import interleaved
-from ..training import TrainConfig
-from ..training import prefill as prefill_module
-from ..training.inference_weights import CPU_BF16_MIN_POSITIONS, inference_copy, weights_for
-from ..training.model import GPT
-from ..training.prefill import (
+from ryot.bench.rows import ratio_row, sample_row
+from ryot.infra.provenance import fingerprint
+from ryot.measure.timing import interleaved
+from ryot.workload.infer import prefill as prefill_module
+from ryot.workload.infer.prefill import (
     DensePrefill,
     codes_of,
     new_cache,
@@ -41,7 +39,9 @@ from ..training.prefill import (
     prompt_pass,
     release_cache,
 )
-from .rows import ratio_row, sample_row
+from ryot.workload.infer.weights import CPU_BF16_MIN_POSITIONS, inference_copy, weights_for
+from ryot.workload.model import GPT
+from ryot.workload.train.run_config import TrainConfig
 
 DECODE_STEPS = 16  # decode latency: the mean over one key group's steps (one of them quantizes it)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..stats import bootstrap_median, bootstrap_ratio_of_medians, relative_spread
+from ryot.stats.intervals import bootstrap_median, bootstrap_ratio_of_medians, relative_spread
 
 
 def sample_row(label: str, unit: str, samples: Sequence[float], **extra) -> dict:

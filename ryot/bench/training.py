@@ -15,7 +15,7 @@ backward, gradient clipping, optimizer step):
 
 Step times are interleaved (one round = ``steps_per_round`` steps of every arm, order rotated)
 after ``warmup`` steps each. Peak memory: each arm trains ``memory_steps`` steps in a fresh
-process (:func:`ryot.isolation.run_isolated`); the figure is the peak resident memory added above
+process (:func:`ryot.infra.isolation.run_isolated`); the figure is the peak resident memory added above
 the process's memory right after its imports (the same imports for every arm, torch.optim and
 its lazily imported torch._dynamo included, so only training's own memory is compared).
 """
@@ -28,14 +28,15 @@ from dataclasses import replace
 
 import torch
 
-from ..isolation import run_isolated
-from ..measurements import rss_before_training
-from ..metrics.workload import FULL, Preset
-from ..provenance import fingerprint
-from ..training import TrainConfig, Trainer
-from ..training.data import BatchSampler, dataset_splits
-from ..training.model import GPT
-from .rows import ratio_row, sample_row
+from ryot.bench.rows import ratio_row, sample_row
+from ryot.infra.isolation import run_isolated
+from ryot.infra.provenance import fingerprint
+from ryot.metrics.measurements import rss_before_training
+from ryot.workload.data import BatchSampler, dataset_splits
+from ryot.workload.model import GPT
+from ryot.workload.presets import FULL, Preset
+from ryot.workload.train.loop import Trainer
+from ryot.workload.train.run_config import TrainConfig
 
 ARMS = ("baseline", "stock eager", "stock compiled", "ryot", "ryot + checkpointing", "ryot compiled")
 
@@ -80,7 +81,7 @@ def _peak_added_bytes(name: str, train: TrainConfig, steps: int) -> int:
     step = _arm(name, train)
     for _ in range(steps):
         step()
-    from ..isolation import peak_rss_bytes
+    from ryot.infra.isolation import peak_rss_bytes
 
     return peak_rss_bytes() - before
 
@@ -89,9 +90,9 @@ def _optimizer_steps(model: GPT, rounds: int) -> dict[str, list[float]]:
     """Seconds per ``optimizer.step()`` over ``model``'s parameters (fixed random gradients),
     interleaved: torch's fused and foreach AdamW, AdamW8bit with the C loop and with its torch
     reference (``RYOT_NATIVE=0``)."""
-    from .. import native
-    from ..optim8bit import AdamW8bit
-    from ..timing import interleaved
+    from ryot.core import native
+    from ryot.core.optim.adamw8bit import AdamW8bit
+    from ryot.measure.timing import interleaved
 
     gen = torch.Generator().manual_seed(0)
     for p in model.parameters():

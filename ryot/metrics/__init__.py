@@ -1,4 +1,4 @@
-"""Every metric ryot ships, each declared (a :class:`ryot.provider.Metric`) beside its sampler.
+"""Every metric ryot ships, each declared (a :class:`ryot.measure.metric.Metric`) beside its sampler.
 
 | module | metrics |
 |---|---|
@@ -14,11 +14,11 @@ which loads this list and never the reverse: nothing here imports the engine).
 
 from __future__ import annotations
 
-from ..provider import Metric
+from ryot.measure.metric import Metric
 
 
 def builtin_metrics() -> list[Metric]:
     """Every built-in metric. Imports the provider modules (and torch with them) on first call."""
-    from . import core, origin, overhead, rlvr, synthetic
+    from ryot.metrics import core, origin, overhead, rlvr, synthetic
 
     return [*synthetic.METRICS, *core.METRICS, *origin.METRICS, *overhead.METRICS, *rlvr.METRICS]

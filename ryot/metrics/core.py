@@ -1,6 +1,6 @@
 """Cheap real measurements of ryot's optimizer core (seconds, not minutes).
 
-Each sampler turns one function of :mod:`ryot.measurements` into samples; ``ryot bench`` and
+Each sampler turns one function of :mod:`ryot.metrics.measurements` into samples; ``ryot bench`` and
 the asv benchmarks call the same functions.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from .. import measurements
-from ..config import CompressionConfig
-from ..provider import Metric
-from ..samples import Samples
+from ryot.core.config import CompressionConfig
+from ryot.measure.metric import Metric
+from ryot.measure.samples import Samples
+from ryot.metrics import measurements
 
 
 def orchestrator_step_us(n: int, params: dict) -> Samples:

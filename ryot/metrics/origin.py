@@ -20,14 +20,15 @@ from pathlib import Path
 
 import torch
 
-from ..isolation import run_isolated
-from ..measurements import rss_before_training
-from ..provider import Metric, NotApplicable
-from ..samples import Samples, paired_proportions_from_items, proportion
-from ..training import TrainConfig, Trainer
-from ..training.data import dataset_splits, eval_batches
-from ..training.generate import generate
-from .workload import Preset, preset, trained, value_key
+from ryot.infra.isolation import run_isolated
+from ryot.measure.metric import Metric, NotApplicable
+from ryot.measure.samples import Samples, paired_proportions_from_items, proportion
+from ryot.metrics.measurements import rss_before_training
+from ryot.workload.data import dataset_splits, eval_batches
+from ryot.workload.infer.generate import generate
+from ryot.workload.presets import Preset, preset, trained, value_key
+from ryot.workload.train.loop import Trainer
+from ryot.workload.train.run_config import TrainConfig
 
 
 # -- training ----------------------------------------------------------------------------------
@@ -193,7 +194,7 @@ def decode_throughput(n: int, params: dict) -> Samples:
 
 # -- memory (each run in its own process) ----------------------------------------------------
 def _train_for_memory(config: TrainConfig) -> dict:
-    """In a fresh process: memory before training (:func:`ryot.measurements.rss_before_training`)
+    """In a fresh process: memory before training (:func:`ryot.metrics.measurements.rss_before_training`)
     and after each step."""
     before = rss_before_training()
     trainer = Trainer(config)

@@ -15,12 +15,12 @@ import time
 
 import torch
 
-from ..config import CompressionConfig, RLVRConfig
-from ..inference_scaling import optimize_kv_cache
-from ..measurements import cold_tune_seconds
-from ..provider import InvalidMeasurement, Metric
-from ..samples import Samples
-from .workload import Preset, preset, trained
+from ryot.core.config import CompressionConfig, RLVRConfig
+from ryot.core.kv.cache import optimize_kv_cache
+from ryot.measure.metric import InvalidMeasurement, Metric
+from ryot.measure.samples import Samples
+from ryot.metrics.measurements import cold_tune_seconds
+from ryot.workload.presets import Preset, preset, trained
 
 SCHEMA = "overhead_analysis"
 

@@ -1,5 +1,5 @@
-"""The RLVR metrics: a small GPT learns two-digit addition (:mod:`ryot.training.arithmetic`),
-then :func:`ryot.training.generate.solve` answers held-out problems, greedy alone and with
+"""The RLVR metrics: a small GPT learns two-digit addition (:mod:`ryot.workload.arithmetic`),
+then :func:`ryot.workload.infer.generate.solve` answers held-out problems, greedy alone and with
 verified path selection over up to ``num_paths`` sampled answers.
 """
 
@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 from types import MappingProxyType
 
-from ..config import RLVRConfig
-from ..provider import Metric
-from ..samples import Samples, paired_proportions_from_items, proportion
-from ..training import TrainConfig
-from ..training.arithmetic import problem_sets
-from ..training.generate import solve
-from .workload import Preset, trained, value_key
+from ryot.core.config import RLVRConfig
+from ryot.measure.metric import Metric
+from ryot.measure.samples import Samples, paired_proportions_from_items, proportion
+from ryot.workload.arithmetic import problem_sets
+from ryot.workload.infer.generate import solve
+from ryot.workload.presets import Preset, trained, value_key
+from ryot.workload.train.run_config import TrainConfig
 
 # The gradient-norm gate is 100, not the origin's 10: on these short, rigid lines the unclipped
 # norm naturally sits between 10 and 25 (measured), and a gate of 10 stops training within 250
@@ -33,7 +33,7 @@ def train_config(params: dict) -> TrainConfig:
         if not isinstance(user, Preset) or user.train.dataset != "arithmetic":
             got = user.train.dataset if isinstance(user, Preset) else type(user).__name__
             raise ValueError(f"the rlvr.* metrics train on the arithmetic task: the criteria file's "
-                             f"workload must be a ryot.metrics.workload.Preset whose train.dataset is "
+                             f"workload must be a ryot.workload.presets.Preset whose train.dataset is "
                              f"'arithmetic', got {got!r}")
         return user.train
     name = params.get("preset") or ("quick" if params.get("_quick") else "full")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..provider import Metric, NotApplicable
-from ..samples import Samples
+from ryot.measure.metric import Metric, NotApplicable
+from ryot.measure.samples import Samples
 
 
 def _rng(params: dict) -> np.random.Generator:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ..schemas import excerpt
-from .errors import ReportError
-from .samples import from_json_number
-from .verify import load_report, verify_report
+from ryot.infra.errors import ReportError
+from ryot.infra.schemas import excerpt
+from ryot.measure.samples import from_json_number
+from ryot.verification.verify import load_report, verify_report
 
 
 def load_checked(path: str | os.PathLike[str]) -> dict:

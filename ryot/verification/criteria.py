@@ -11,10 +11,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..jsonio import StrictJSONError, read_strict_json
-from ..schemas import describe_parts, first_error
-from .errors import CriteriaError
-from .statuses import bounds_text
+from ryot.infra.errors import CriteriaError
+from ryot.infra.jsonio import StrictJSONError, read_strict_json
+from ryot.infra.schemas import describe_parts, first_error
+from ryot.verification.statuses import bounds_text
 
 SCHEMA = "criteria"
 BUILTIN_DEFAULTS = {"confidence": 0.95, "min_samples": 12, "max_samples": 48,
@@ -64,7 +64,7 @@ class CriteriaFile:
 
 
 def read_json(path: str | os.PathLike[str], error=CriteriaError) -> tuple[Any, bytes]:
-    """Strict JSON from a UTF-8 file (see :mod:`ryot.jsonio`); errors raise ``error`` (a
+    """Strict JSON from a UTF-8 file (see :mod:`ryot.infra.jsonio`); errors raise ``error`` (a
     CriteriaError carries the file as its ``source``)."""
     try:
         return read_strict_json(path)
@@ -84,7 +84,7 @@ def load_criteria(path: str | os.PathLike[str], registry=None, *,
 
 
 def _check_reference(reference: str, source: str, pointer: str, import_references: bool) -> None:
-    from .references import load, locate
+    from ryot.verification.references import load, locate
 
     try:
         load(reference) if import_references else locate(reference)
@@ -95,7 +95,7 @@ def _check_reference(reference: str, source: str, pointer: str, import_reference
 
 def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None, *,
                    import_references: bool = True) -> CriteriaFile:
-    from .metrics import default_registry
+    from ryot.verification.registry import default_registry
 
     registry = registry if registry is not None else default_registry()
     try:

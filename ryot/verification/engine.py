@@ -15,12 +15,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from .criteria import Criterion, load_criteria
-from .evaluate import RunObserver, run
-from .outdir import claimed
-from .runner import CriterionResult
-from .statuses import TABLE, bounds_of
-from .writers import Written, write_all
+from ryot.verification.criteria import Criterion, load_criteria
+from ryot.verification.evaluate import RunObserver, run
+from ryot.verification.outdir import claimed
+from ryot.verification.runner import CriterionResult
+from ryot.verification.statuses import TABLE, bounds_of
+from ryot.verification.writers import Written, write_all
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 

@@ -17,14 +17,21 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
-from . import report as report_module
-from .criteria import CriteriaFile, Criterion, load_criteria, parse_criteria
-from .errors import CriteriaError
-from .metrics import default_registry
-from .provider_call import ProviderFailure, call, capture_output, silenced, time_limit_s
-from .references import load as load_reference
-from .runner import CriterionResult, measure, quick_budget
-from .verdicts import ERROR, Verdict
+from ryot.infra.errors import CriteriaError
+from ryot.verification import report as report_module
+from ryot.verification.criteria import CriteriaFile, Criterion, load_criteria, parse_criteria
+from ryot.verification.provider_call import (
+    ProviderFailure,
+    call,
+    capture_output,
+    silenced,
+    time_limit_s,
+)
+from ryot.verification.references import load as load_reference
+from ryot.verification.registry import default_registry
+from ryot.verification.runner import CriterionResult, measure, quick_budget
+from ryot.verification.statuses import ERROR
+from ryot.verification.verdicts import Verdict
 
 WORKLOAD_KEY = "<workload>"  # provider_output's key for what the workload factory printed
 DICT_SOURCE = "<dict>"  # criteria_file.path of criteria given as a dict
@@ -133,7 +140,7 @@ def evaluate(criteria: str | os.PathLike[str] | Mapping[str, Any], *,
     """Measure ``criteria`` (a criteria file's path or a dict in that format) and return the
     report exactly as report.json would hold it. Writes no files and prints nothing: what
     providers print is kept in the report's ``provider_output``, and what their modules print
-    on import is dropped. Bad criteria raise :class:`~ryot.verification.errors.CriteriaError`.
+    on import is dropped. Bad criteria raise :class:`~ryot.infra.errors.CriteriaError`.
 
     Running criteria runs the code their providers and workload name: only evaluate criteria
     you trust.

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..schemas import excerpt
-from .errors import CriteriaError
+from ryot.infra.errors import CriteriaError
+from ryot.infra.schemas import excerpt
 
 # legacy key -> (criterion id, metric, unit, comparator, field, description)
 LEGACY_MAP: dict[str, tuple[str, str, str, str, str, str]] = {
@@ -115,7 +115,7 @@ def migrate(doc: Any, source: str = "legacy file") -> tuple[dict, list[str]]:
 def _check(migrated: dict, source: str) -> None:
     """The result must itself be a valid criteria file (e.g. thresholds within the schema's
     range); nothing imports."""
-    from .criteria import parse_criteria
+    from ryot.verification.criteria import parse_criteria
 
     try:
         parse_criteria(migrated, f"{source} (as migrated)", import_references=False)

@@ -13,8 +13,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import OutputError
-from .writers.publish import remove_stale_staging
+from ryot.infra.errors import OutputError
+from ryot.verification.writers.publish import remove_stale_staging
 
 LOCK_NAME = ".ryot.lock"
 

@@ -22,7 +22,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from .metrics import resolve_reference
+from ryot.verification.registry import resolve_reference
 
 
 def _parts(reference: str) -> tuple[str, str]:

@@ -15,20 +15,13 @@ from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any
 
-from .. import sequential
-from ..jsonio import SEAL_FIELDS, body_of, canonical, seal, sha256_of  # noqa: F401 - re-exported
-from ..provenance import fingerprint
-from .criteria import CriteriaFile
-from .runner import CriterionResult
-from .statuses import exit_code  # noqa: F401 - re-exported
-from .verdicts import (
-    METHODS,
-    NOT_APPLICABLE,
-    PASS,
-    RESAMPLES,
-    SEED,
-    STATUSES,
-)
+from ryot.infra.jsonio import body_of, canonical, seal
+from ryot.infra.provenance import fingerprint
+from ryot.stats import sequential
+from ryot.verification.criteria import CriteriaFile
+from ryot.verification.runner import CriterionResult
+from ryot.verification.statuses import NOT_APPLICABLE, PASS, STATUSES, exit_code
+from ryot.verification.verdicts import METHODS, RESAMPLES, SEED
 
 FORMAT, FORMAT_VERSION = "ryot.report", 2
 SCHEMA = "report"

@@ -13,20 +13,21 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .. import sequential
-from .criteria import Criterion
-from .errors import InvalidMeasurement, NotApplicable
-from .metrics import Metric, Registry, resolve_reference
-from .provider_call import ProviderFailure, call, time_limit_s
-from .requirements import unmet
-from .samples import ONE_SHOT_KINDS, Samples, coerce
-from .verdicts import ERROR, INVALID, NOT_APPLICABLE, Verdict, decide
+from ryot.measure.metric import InvalidMeasurement, Metric, NotApplicable
+from ryot.measure.samples import ONE_SHOT_KINDS, Samples, coerce
+from ryot.stats import sequential
+from ryot.verification.criteria import Criterion
+from ryot.verification.provider_call import ProviderFailure, call, time_limit_s
+from ryot.verification.registry import Registry, resolve_reference
+from ryot.verification.requirements import unmet
+from ryot.verification.statuses import ERROR, INVALID, NOT_APPLICABLE
+from ryot.verification.verdicts import Verdict, decide
 
 
 @dataclass
 class CriterionResult:
     """One criterion after the runner: its verdict, the raw samples behind it and the looks
-    taken (a verdict-carrying record; ryot.timing.Measurement is the timing stage's)."""
+    taken (a verdict-carrying record; ryot.measure.timing.Measurement is the timing stage's)."""
     criterion: Criterion
     verdict: Verdict
     samples: Samples | None

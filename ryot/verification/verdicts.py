@@ -28,17 +28,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import sequential, stationarity, stats
-from .criteria import Criterion
-from .samples import Samples, to_json_number
-from .statuses import (  # noqa: F401 - re-exported: verdicts are where callers look for them
-    ERROR,
+from ryot.measure.samples import Samples, to_json_number
+from ryot.stats import intervals as stats
+from ryot.stats import sequential, stationarity
+from ryot.verification.criteria import Criterion
+from ryot.verification.statuses import (
     FAIL,
     INCONCLUSIVE,
     INVALID,
-    NOT_APPLICABLE,
     PASS,
-    STATUSES,
 )
 
 RESAMPLES = stats.RESAMPLES

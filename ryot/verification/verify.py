@@ -25,14 +25,16 @@ import math
 import os
 from dataclasses import dataclass
 
-from .. import sequential
-from ..schemas import first_error, json_pointer
-from .criteria import CriteriaFile, Criterion, read_json
-from .errors import ReportError
-from .report import FORMAT, FORMAT_VERSION, SCHEMA, body_of, exit_code, hmac_of, method, sha256_of
-from .runner import quick_budget
-from .samples import ONE_SHOT_KINDS, Samples, from_json_number
-from .verdicts import ERROR, INVALID, NOT_APPLICABLE, STATUSES, Verdict, decide
+from ryot.infra.errors import ReportError
+from ryot.infra.jsonio import body_of, sha256_of
+from ryot.infra.schemas import first_error, json_pointer
+from ryot.measure.samples import ONE_SHOT_KINDS, Samples, from_json_number
+from ryot.stats import sequential
+from ryot.verification.criteria import CriteriaFile, Criterion, read_json
+from ryot.verification.report import FORMAT, FORMAT_VERSION, SCHEMA, hmac_of, method
+from ryot.verification.runner import quick_budget
+from ryot.verification.statuses import ERROR, INVALID, NOT_APPLICABLE, STATUSES, exit_code
+from ryot.verification.verdicts import Verdict, decide
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
+from ryot.core.kernels.decode_attention import attention_reference
+from ryot.core.orchestration.coordinator import CompressionConfig, RLVRConfig
 from ryot.inference_scaling import optimize_kv_cache
-from ryot.kernels.decode_attention import attention_reference
-from ryot.orchestrator import CompressionConfig, RLVRConfig
 
 pytestmark = pytest.mark.interpreter
 

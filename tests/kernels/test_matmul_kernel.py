@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from ryot.kernels.matmul import _matmul_kernel, matmul_reference, matmul_triton
-from ryot.orchestrator import KernelConfig
+from ryot.core.kernels.matmul import _matmul_kernel, matmul_reference, matmul_triton
+from ryot.core.orchestration.coordinator import KernelConfig
 
 pytestmark = pytest.mark.interpreter
 

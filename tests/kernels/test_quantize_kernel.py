@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from ryot.kernels import quantize as qk
-from ryot.orchestrator import CompressionConfig
-from ryot.quantization import _encode_torch, decode, encode
+from ryot.core.kernels import quantize as qk
+from ryot.core.orchestration.coordinator import CompressionConfig
+from ryot.core.quant.blockwise import _encode_torch, decode, encode
 
 pytestmark = pytest.mark.interpreter
 

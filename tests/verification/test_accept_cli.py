@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from ryot.cli import main
-from ryot.schemas import validator
+from ryot.infra.schemas import validator
 from ryot.verification import report as report_module
 
 from .helpers import criterion, document, write

@@ -14,10 +14,11 @@ import math
 import numpy as np
 import pytest
 
-from ryot import stats
 from ryot.bench.decisions import SCENARIOS, THRESHOLD, criterion, scenario_sampler
-from ryot.samples import Samples
-from ryot.verification.metrics import Metric, Registry
+from ryot.measure.metric import Metric
+from ryot.measure.samples import Samples
+from ryot.stats import intervals as stats
+from ryot.verification.registry import Registry
 from ryot.verification.runner import measure
 from ryot.verification.verdicts import compute_statistics
 

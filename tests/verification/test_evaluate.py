@@ -9,8 +9,8 @@ import pytest
 
 import ryot
 from ryot.cli import main
-from ryot.schemas import validator
-from ryot.verification.errors import CriteriaError
+from ryot.infra.errors import CriteriaError
+from ryot.infra.schemas import validator
 from ryot.verification.verify import verify_report
 
 from .helpers import criterion, document, write

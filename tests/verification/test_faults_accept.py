@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ryot.cli import main
-from ryot.schemas import validator
+from ryot.infra.schemas import validator
 
 from . import fault_providers
 from .helpers import criterion, document, write

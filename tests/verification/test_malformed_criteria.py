@@ -54,8 +54,8 @@ def test_the_shipped_files_are_valid(capsys):
 ])
 def test_errors_carry_source_and_pointer_as_data(name, pointer):
     """Callers read where the problem is from attributes, not by parsing the message."""
+    from ryot.infra.errors import CriteriaError
     from ryot.verification.criteria import load_criteria
-    from ryot.verification.errors import CriteriaError
 
     path = CORPUS / name
     with pytest.raises(CriteriaError) as info:
@@ -66,8 +66,8 @@ def test_errors_carry_source_and_pointer_as_data(name, pointer):
 
 
 def test_schema_errors_carry_the_pointer():
+    from ryot.infra.errors import CriteriaError
     from ryot.verification.criteria import parse_criteria
-    from ryot.verification.errors import CriteriaError
 
     doc = {"format": "ryot.criteria", "format_version": 1,
            "criteria": [{"id": "a", "metric": "synthetic.exact", "unit": "x", "comparator": ">=",

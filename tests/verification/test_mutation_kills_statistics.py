@@ -1,4 +1,4 @@
-"""Promises of the statistics (ryot.stats, ryot.sequential, ryot.stationarity) that the mutation
+"""Promises of the statistics (ryot.stats.intervals, ryot.stats.sequential, ryot.stats.stationarity) that the mutation
 run (``nox -s mutation``, issue #13) found untested. Each test checks a number against an
 independent oracle (a closed formula, an exact distribution, or a published value); the mutants it
 kills are what a wrong implementation of that number would look like. Fixed seeds throughout."""
@@ -12,7 +12,8 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from ryot import sequential, stationarity, stats
+from ryot.stats import intervals as stats
+from ryot.stats import sequential, stationarity
 
 
 # -- independent oracles --------------------------------------------------------------------------

@@ -11,13 +11,14 @@ import math
 import numpy as np
 import pytest
 
-from ryot import sequential, stationarity, stats
+from ryot.measure.metric import InvalidMeasurement, Metric, NotApplicable
+from ryot.measure.samples import Samples, paired_proportions, proportion
+from ryot.stats import intervals as stats
+from ryot.stats import sequential, stationarity
 from ryot.verification import verdicts
 from ryot.verification.criteria import Criterion
-from ryot.verification.errors import InvalidMeasurement, NotApplicable
-from ryot.verification.metrics import Metric, Registry
+from ryot.verification.registry import Registry
 from ryot.verification.runner import measure, quick_budget
-from ryot.verification.samples import Samples, paired_proportions, proportion
 from ryot.verification.verdicts import (
     Statistics,
     classify,

@@ -10,14 +10,15 @@ import math
 
 import pytest
 
-from ryot import sequential
+from ryot.infra.errors import ReportError
+from ryot.measure.metric import Metric, NotApplicable
+from ryot.measure.samples import Samples, proportion
+from ryot.stats import sequential
 from ryot.verification import report as report_module
 from ryot.verification import verify
 from ryot.verification.criteria import CriteriaFile, Criterion
-from ryot.verification.errors import NotApplicable, ReportError
-from ryot.verification.metrics import Metric, Registry
+from ryot.verification.registry import Registry
 from ryot.verification.runner import CriterionResult, measure, quick_budget
-from ryot.verification.samples import Samples, proportion
 from ryot.verification.verdicts import decide
 from ryot.verification.verify import verify_report
 

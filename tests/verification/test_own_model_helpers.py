@@ -7,8 +7,8 @@ import time
 import pytest
 
 import ryot
+from ryot.infra.errors import CriteriaError
 from ryot.verification.criteria import parse_criteria
-from ryot.verification.errors import CriteriaError
 
 
 def test_paired_trials_rotates_the_order_and_returns_paired_samples():

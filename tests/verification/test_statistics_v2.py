@@ -8,16 +8,18 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from ryot import sequential, stationarity, stats
-from ryot.samples import (
+from ryot.measure.metric import Metric
+from ryot.measure.samples import (
     Samples,
     coerce,
     paired_proportions,
     paired_proportions_from_items,
     proportion,
 )
+from ryot.stats import intervals as stats
+from ryot.stats import sequential, stationarity
 from ryot.verification.criteria import Criterion
-from ryot.verification.metrics import Metric, Registry
+from ryot.verification.registry import Registry
 from ryot.verification.runner import measure
 from ryot.verification.verdicts import compute_statistics, decide
 

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from ryot.samples import Samples
+from ryot.measure.samples import Samples
 from ryot.verification.criteria import Criterion
-from ryot.verification.metrics import default_registry
+from ryot.verification.registry import default_registry
 from ryot.verification.runner import measure
 from ryot.verification.verdicts import decide, more_samples_hint
 
@@ -107,7 +107,7 @@ def test_error_keeps_the_providers_message():
 
 
 def test_invalid_measurement_from_a_provider_is_invalid(monkeypatch):
-    from ryot.verification.errors import InvalidMeasurement
+    from ryot.measure.metric import InvalidMeasurement
 
     def undefined(n, params):
         raise InvalidMeasurement("nothing was saved, the share is undefined")
@@ -152,7 +152,8 @@ def test_user_provider_by_module_function_reference():
 def test_metrics_from_installed_packages_via_entry_points(monkeypatch):
     from importlib import metadata
 
-    from ryot.verification.metrics import Metric, Registry
+    from ryot.measure.metric import Metric
+    from ryot.verification.registry import Registry
 
     class FakeEntryPoint:
         def __init__(self, name, value, target):

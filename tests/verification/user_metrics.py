@@ -7,8 +7,8 @@ def always_four(n, params):
 
 def tiny_workload():
     """A user's workload factory: the built-in metrics train this instead of quick/full."""
-    from ryot.metrics.workload import Preset
-    from ryot.training import TrainConfig
+    from ryot.workload.presets import Preset
+    from ryot.workload.train import TrainConfig
 
     return Preset("user-tiny", TrainConfig(steps=8, batch_size=2, n_layer=1, n_head=2, n_embd=32,
                                            block_size=32), eval_batches=2, prompt_tokens=8,

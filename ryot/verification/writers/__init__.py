@@ -8,10 +8,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .junit import render_junit
-from .markdown import render_markdown
-from .plot import render_plot
-from .publish import OUTPUTS, publish
+from ryot.verification.writers.junit import render_junit
+from ryot.verification.writers.markdown import render_markdown
+from ryot.verification.writers.plot import render_plot
+from ryot.verification.writers.publish import OUTPUTS, publish
 
 __all__ = ["OUTPUTS", "Written", "render_all", "write_all"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..statuses import TABLE, bounds_of
-from .mdtext import code, fenced, text
+from ryot.verification.statuses import TABLE, bounds_of
+from ryot.verification.writers.mdtext import code, fenced, text
 
 
 def _bounds(c: dict) -> str:

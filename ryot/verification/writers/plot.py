@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import math
 
-from ..statuses import TABLE
+from ryot.verification.statuses import TABLE
 
 
 def _colour(status: str) -> str:

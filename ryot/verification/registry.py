@@ -1,0 +1,80 @@
+"""The metric registry: named providers of raw samples.
+
+A provider is ``sampler(n, params) -> samples`` (see :mod:`ryot.measure.samples` for the accepted
+shapes): it measures ``n`` more samples each call and never decides anything. Metrics come from
+
+* ryot itself (:mod:`ryot.metrics`, loaded on first use of :func:`default_registry`);
+* other packages, through the entry-point group ``ryot.metrics`` (an entry point names a
+  :class:`Metric` or a sampler function; the entry point's name is the metric's name);
+* a criterion's ``"provider": "module:function"`` (a sampler), for one-off user metrics.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from functools import cache
+from importlib import metadata
+from typing import Any
+
+from ryot.measure.metric import Metric
+
+ENTRY_POINT_GROUP = "ryot.metrics"
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._metrics: dict[str, Metric] = {}
+
+    def register(self, metric: Metric) -> Metric:
+        if metric.name in self._metrics:
+            raise ValueError(f"metric {metric.name!r} is already registered")
+        self._metrics[metric.name] = metric
+        return metric
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._metrics
+
+    def get(self, name: str) -> Metric:
+        return self._metrics[name]
+
+    def names(self) -> list[str]:
+        return list(self._metrics)
+
+    def load_entry_points(self) -> list[str]:
+        """Register every ``ryot.metrics`` entry point; return problems as messages."""
+        problems = []
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                target = ep.load()
+                metric = target if isinstance(target, Metric) else Metric(
+                    ep.name, kind="", unit="", description=f"from {ep.value}", sampler=target)
+                if metric.name not in self:
+                    self.register(metric)
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break ryot
+                problems.append(f"entry point {ep.name} = {ep.value}: {type(exc).__name__}: {exc}")
+        return problems
+
+
+def resolve_reference(reference: str) -> Callable:
+    """``"package.module:function"`` -> the function."""
+    module_name, _, attr = reference.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"expected 'module:function', got {reference!r}")
+    target: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    if not callable(target):
+        raise ValueError(f"{reference} is not callable")
+    return target
+
+
+@cache
+def default_registry() -> Registry:
+    from ryot.metrics import builtin_metrics
+
+    registry = Registry()
+    for metric in builtin_metrics():
+        registry.register(metric)
+    registry.load_entry_points()
+    return registry

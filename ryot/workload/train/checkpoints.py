@@ -1,0 +1,210 @@
+"""Training checkpoints: tensors in ``step-<N>.pt``, everything else in ``step-<N>.json``.
+
+* ``step-<N>.pt`` holds only tensors in plain containers (model and optimizer state, RNG
+  states). It is read with ``torch.load(weights_only=True)``: a file that would need any other
+  object to unpickle is refused, so loading a checkpoint never runs code from it.
+* ``step-<N>.json`` (strict JSON) holds the rest of the state, the step, and the sha256 and size
+  of the ``.pt``. It is written after the ``.pt``, both atomically, so a checkpoint is complete
+  exactly when its JSON exists and the ``.pt`` hashes to the recorded sha256.
+
+:func:`load_latest` returns the newest intact checkpoint, warning about each newer one it had to
+skip; :func:`prune` keeps the newest ``keep``. Only names ``step-<int>.pt`` count, ordered by
+their number (``step-1000000`` is newer than ``step-999999``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import re
+import stat
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ryot.infra.atomic import write_bytes_atomic, write_json_atomic
+from ryot.infra.jsonio import read_strict_json
+
+FORMAT = "ryot.train_checkpoint"
+FORMAT_VERSION = 1
+_NAME = re.compile(r"step-(\d+)\.pt")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used (names the file and why)."""
+
+
+class CheckpointWarning(RuntimeWarning):
+    """A damaged checkpoint was skipped in favour of an earlier intact one."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    path: Path  # the .pt file
+    step: int
+    tensors: dict[str, Any]  # what save() got as ``tensors``
+    state: dict[str, Any]  # what save() got as ``state`` (JSON values)
+
+
+def path_for(directory: str | os.PathLike[str], step: int) -> Path:
+    return Path(directory) / f"step-{step:06d}.pt"
+
+
+def sidecar(path: str | os.PathLike[str]) -> Path:
+    """The JSON file that completes the checkpoint ``path``."""
+    return Path(path).with_suffix(".json")
+
+
+def save(path: str | os.PathLike[str], tensors: dict[str, Any], state: dict[str, Any]) -> Path:
+    """Write the tensors, then the JSON record that seals them. ``state`` must be strict JSON."""
+    buffer = io.BytesIO()
+    torch.save(tensors, buffer)
+    data = buffer.getvalue()
+    path = write_bytes_atomic(path, data)
+    write_json_atomic(sidecar(path), {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "step": step_of(path),
+        "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "state": state})
+    return path
+
+
+def step_of(path: str | os.PathLike[str]) -> int | None:
+    """The step in a ``step-<int>.pt`` name, else None."""
+    match = _NAME.fullmatch(Path(path).name)
+    return int(match.group(1)) if match else None
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    record_path = sidecar(path)
+    if not record_path.exists():
+        raise CheckpointError(f"{path}: incomplete checkpoint: its record {record_path.name} is "
+                              "missing (the run stopped while writing it, or an older ryot wrote "
+                              "it)")
+    record, _ = read_strict_json(record_path, CheckpointError)
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise CheckpointError(f"{record_path}: not a ryot training checkpoint record "
+                              f"(expected an object with \"format\": \"{FORMAT}\")")
+    if record.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{record_path}: unsupported format_version "
+                              f"{record.get('format_version')!r} (expected {FORMAT_VERSION})")
+    for key, kind in (("sha256", str), ("bytes", int), ("step", int), ("state", dict)):
+        if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
+            raise CheckpointError(f"{record_path}: field {key!r} must be a {kind.__name__}, "
+                                  f"got {record.get(key)!r}")
+    if record["step"] != step_of(path):
+        raise CheckpointError(f"{record_path}: records step {record['step']} but the file is "
+                              f"named {path.name}")
+    return record
+
+
+def _why(exc: Exception) -> str:
+    """The line of torch's long weights-only message that names the refused object."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    named = [line for line in lines if "unsupported" in line.lower()]
+    return (named or lines or [type(exc).__name__])[0]
+
+
+def load(path: str | os.PathLike[str]) -> Checkpoint:
+    """Verify and read one checkpoint; :class:`CheckpointError` names the file and the fault."""
+    path = Path(path)
+    if step_of(path) is None:
+        raise CheckpointError(f"{path}: not a checkpoint name (expected step-<int>.pt)")
+    record = _read_record(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read ({exc})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if len(data) != record["bytes"] or digest != record["sha256"]:
+        raise CheckpointError(
+            f"{path}: corrupted (sha256 {digest}, {len(data)} bytes; {sidecar(path).name} records "
+            f"{record['sha256']}, {record['bytes']} bytes)")
+    try:
+        tensors = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(f"{path}: refused: it holds objects other than tensors and plain "
+                              f"containers, which could run code when loaded ({_why(exc)})") from None
+    except Exception as exc:  # noqa: BLE001 - any other damage to a foreign file
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from None
+    if not isinstance(tensors, dict):
+        raise CheckpointError(f"{path}: expected a dict of tensors, got {type(tensors).__name__}")
+    return Checkpoint(path, record["step"], tensors, record["state"])
+
+
+def checkpoints(directory: str | os.PathLike[str]) -> list[Path]:
+    """The ``step-<int>.pt`` files in ``directory``, oldest step first; other names are ignored."""
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return []
+    found = []
+    for entry in entries:
+        step = step_of(entry.name)
+        if step is not None and stat.S_ISREG(entry.stat().st_mode):
+            found.append((step, Path(entry.path)))
+    return [path for _, path in sorted(found)]
+
+
+def latest(directory: str | os.PathLike[str]) -> Path | None:
+    """The checkpoint file with the highest step (not verified; see :func:`load_latest`)."""
+    found = checkpoints(directory)
+    return found[-1] if found else None
+
+
+def load_latest(directory: str | os.PathLike[str], at_most: int | None = None) -> Checkpoint | None:
+    """The newest intact checkpoint (with step <= ``at_most``), or None when there is none.
+
+    Each damaged newer one is skipped with a :class:`CheckpointWarning`; when every checkpoint
+    is damaged, :class:`CheckpointError` lists them all.
+    """
+    candidates = [p for p in checkpoints(directory) if at_most is None or step_of(p) <= at_most]
+    failures = []
+    for path in reversed(candidates):
+        try:
+            found = load(path)
+        except CheckpointError as exc:
+            failures.append(str(exc))
+            warnings.warn(f"skipping damaged checkpoint: {exc}", CheckpointWarning, stacklevel=2)
+            continue
+        if failures:
+            warnings.warn(f"using {path} (step {found.step}), the newest intact checkpoint",
+                          CheckpointWarning, stacklevel=2)
+        return found
+    if failures:
+        raise CheckpointError(f"{directory}: no intact checkpoint; " + "; ".join(failures))
+    return None
+
+
+def _delete(files) -> list[Path]:
+    """Delete ``files`` in order (a file already gone is fine); return those deleted."""
+    removed = []
+    for file in files:
+        try:
+            file.unlink()
+            removed.append(file)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def remove_stale_temporaries(directory: str | os.PathLike[str]) -> list[Path]:
+    """Delete the hidden ``.step-*.tmp`` files a killed run left mid-write (an atomic write
+    never exposes them under a checkpoint's name; they only take space)."""
+    return _delete(Path(directory).glob(".step-*.tmp"))
+
+
+def prune(directory: str | os.PathLike[str], keep: int) -> list[Path]:
+    """Delete all but the ``keep`` newest checkpoints (``keep=0``: keep all), and a killed
+    run's temporary files; return the deleted."""
+    removed = remove_stale_temporaries(directory)
+    if keep <= 0:
+        return removed
+    for path in checkpoints(directory)[:-keep]:
+        removed += _delete((sidecar(path), path))  # the record first: a half-deleted pair is incomplete
+    return removed

@@ -1,0 +1,79 @@
+"""The configuration of one training run: a plain dataclass, validated on creation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ryot.workload.model import GPTConfig
+
+
+@dataclass
+class TrainConfig:
+    """One run: mode, sizes, optimizer, checkpoints, gates; invalid values raise ValueError."""
+
+    mode: str = "baseline"  # baseline | optimized
+    steps: int = 100
+    batch_size: int = 16
+    lr: float = 1e-3
+    grad_clip: float = 1.0  # applied after the gate has seen the unclipped norm
+    seed: int = 0
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    block_size: int = 128
+    compression_bits: int = 8
+    compression_block: int = 64
+    checkpoint_every: int = 0  # 0: no checkpoints
+    keep_checkpoints: int = 3  # the newest K checkpoints are kept; 0: keep all
+    max_violations: int = 3
+    inject_nan_at: tuple[int, ...] = ()  # fault injection for tests: these steps' loss is NaN
+    dataset: str = "pydoc"  # pydoc | arithmetic
+    grad_norm_gate: float = 10.0  # upper bound of the gradient-norm gate (origin figure: 10)
+    activation_checkpointing: bool = False  # optimized mode: recompute block activations
+    # optimized mode: the orchestrator turns activation checkpointing on when one step saves more
+    # activation bytes for backward than this many MiB (measured at the start); None: no budget
+    activation_budget_mb: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("baseline", "optimized"):
+            raise ValueError(f"TrainConfig.mode must be 'baseline' or 'optimized', got {self.mode!r}")
+        for name in ("steps", "batch_size", "n_layer", "n_head", "n_embd", "block_size", "max_violations"):
+            _check_int(name, getattr(self, name), 1)
+        for name in ("checkpoint_every", "keep_checkpoints"):
+            _check_int(name, getattr(self, name), 0)
+        if self.n_embd % self.n_head:
+            raise ValueError(f"TrainConfig.n_embd={self.n_embd} must be a multiple of n_head={self.n_head}")
+        if not isinstance(self.activation_checkpointing, bool):
+            raise ValueError("TrainConfig.activation_checkpointing must be a bool, "
+                             f"got {self.activation_checkpointing!r}")
+        budget = self.activation_budget_mb
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                                   or not 0 <= budget < float("inf")):
+            raise ValueError("TrainConfig.activation_budget_mb must be None or a finite number of "
+                             f"MiB >= 0, got {budget!r}")
+        self.inject_nan_at = tuple(self.inject_nan_at)
+
+    @property
+    def optimized(self) -> bool:
+        return self.mode == "optimized"
+
+    def model_config(self, device_type: str = "cpu") -> GPTConfig:
+        """The model: plain attention for the baseline; the optimized mode's fastest attention
+        for the device (``recompute`` on CPU, fused ``sdpa`` on CUDA: see ``.attention``)."""
+        attention = "plain"
+        if self.optimized:
+            attention = "sdpa" if device_type == "cuda" else "recompute"
+        return GPTConfig(block_size=self.block_size, n_layer=self.n_layer, n_head=self.n_head,
+                         n_embd=self.n_embd, attention=attention,
+                         checkpoint_blocks=self.optimized and self.activation_checkpointing)
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields as JSON values (tuples become lists)."""
+        return json.loads(json.dumps(asdict(self), allow_nan=False))
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"TrainConfig.{name} must be an int >= {minimum}, got {value!r}")
