@@ -19,6 +19,11 @@ from pathlib import Path
 
 import pytest
 
+__all__ = [
+    "RUN_KEY", "CriteriaFileNode", "CriterionItem", "CriterionNotPassed", "RyotSession",
+    "pytest_addoption", "pytest_collect_file", "pytest_configure", "pytest_sessionfinish"
+]
+
 RUN_KEY = pytest.StashKey["RyotSession"]()
 
 

@@ -1,4 +1,5 @@
-"""The shape of ryot/, checked from its source: imports point down, files stay small.
+"""The shape of ryot/, checked from its source: a folder is a layer, imports point down, files
+stay small.
 
 :func:`import_graph` parses every module with ``ast`` (nothing is imported) and returns each
 import of one ryot module by another — module-level and function-level, relative imports
@@ -9,6 +10,7 @@ rules can reuse it.
 from __future__ import annotations
 
 import ast
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,11 +166,6 @@ def _path_through(component: list[str], graph: dict[str, set[str]]) -> list[str]
         seen.add(nxt)
 
 
-def _imports_of(package: str, forbidden: tuple[str, ...]) -> list[Import]:
-    return [i for i in import_graph() if (i.source == package or i.source.startswith(package + "."))
-            and any(i.target == f or i.target.startswith(f + ".") for f in forbidden)]
-
-
 # -- the rules -------------------------------------------------------------------------------------
 def test_the_graph_sees_relative_function_level_and_string_imports(tmp_path):
     pkg = tmp_path / "ryot"
@@ -201,33 +198,118 @@ def test_no_import_cycles_even_inside_functions():
     assert not found, "import cycles:\n" + "\n".join(" -> ".join(c) for c in found)
 
 
-@pytest.mark.parametrize("package, forbidden", [
-    ("ryot.workload.train", ("ryot.metrics", "ryot.verification")),  # training knows no metrics
-    ("ryot.metrics", ("ryot.verification",)),  # providers never import the engine
-])
-def test_lower_rooms_never_import_higher_ones(package, forbidden):
-    found = _imports_of(package, forbidden)
-    assert not found, f"{package} must not import {', '.join(forbidden)}:\n" + "\n".join(map(str, found))
+# -- layers: read from the folders ------------------------------------------------------------
+# The layers, lowest first: a module's layer is the folder under ryot/ it lives in. An import may
+# point to a lower layer or stay in its own. The entry points (cli/, pytest_plugin, train) share
+# one layer; the facades and ryot/__init__ sit on top, and nothing inside ryot imports them.
+LAYERS = ("infra", "stats", "measure", "core", "workload", "metrics", "verification", "bench",
+          "entry", "facade")
+ENTRY_POINTS = ("cli", "pytest_plugin", "train")
+FACADES = ("orchestrator", "kernel_optimizer", "semantic_compression", "inference_scaling")
+MAX_ROOT_MODULES = 8
+
+
+def layer_of(module: str) -> str:
+    """``ryot.core.kv.cache`` -> ``core``; ``ryot.cli.train`` -> ``entry``; ``ryot`` -> ``facade``."""
+    parts = module.split(".")
+    if len(parts) == 1 or parts[1] in FACADES:
+        return "facade"
+    if parts[1] in ENTRY_POINTS:
+        return "entry"
+    if parts[1] not in LAYERS:
+        raise AssertionError(f"{module}: ryot/{parts[1]} is not a layer folder; add it to LAYERS "
+                             "(and docs/architecture.md) or move it into one")
+    return parts[1]
+
+
+def upward_imports(root: Path = RYOT) -> list[Import]:
+    """Every import of a higher layer, and every import of a facade from inside ryot."""
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    for module in module_files(root):
+        layer_of(module)  # every module lives in a layer
+    found = []
+    for i in import_graph(root):
+        source, target = layer_of(i.source), layer_of(i.target)
+        if target == "facade" or rank[target] > rank[source]:
+            if not (i.source == "ryot" and not i.module_level):  # ryot.evaluate, lazily
+                found.append(i)
+    return found
+
+
+def _imports_of(package: str, forbidden: tuple[str, ...]) -> list[Import]:
+    return [i for i in import_graph() if (i.source == package or i.source.startswith(package + "."))
+            and any(i.target == f or i.target.startswith(f + ".") for f in forbidden)]
+
+
+def test_every_import_points_down_or_stays_in_its_layer():
+    found = upward_imports()
+    assert not found, ("imports of a higher layer or of a facade:\n" + "\n".join(map(str, found)))
+
+
+def test_a_planted_upward_import_is_seen(tmp_path):
+    """The rule above can fail: the optimizer core importing the engine, in a scratch copy."""
+    copy = tmp_path / "ryot"
+    shutil.copytree(RYOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    target = copy / "core" / "config.py"
+    target.write_text(target.read_text() + "\nfrom ryot.verification import runner  # planted\n")
+    planted = [i for i in upward_imports(copy) if i.source == "ryot.core.config"]
+    assert [(i.source, i.target) for i in planted] == [("ryot.core.config",
+                                                         "ryot.verification.runner")]
+    (copy / "stats" / "intervals.py").write_text("import ryot.orchestrator\n")
+    assert any(i.target == "ryot.orchestrator" for i in upward_imports(copy))
+
+
+def test_a_module_outside_every_layer_is_refused(tmp_path):
+    copy = tmp_path / "ryot"
+    copy.mkdir()
+    (copy / "__init__.py").write_text("")
+    (copy / "helpers.py").write_text("")
+    with pytest.raises(AssertionError, match="ryot/helpers is not a layer folder"):
+        upward_imports(copy)
+
+
+def test_the_root_holds_only_facades_and_entry_points():
+    modules = sorted(p.name for p in RYOT.iterdir() if p.suffix == ".py" or
+                     (p.is_dir() and (p / "__init__.py").exists() and p.name in ENTRY_POINTS))
+    assert len(modules) <= MAX_ROOT_MODULES, modules
+    allowed = {"__init__.py", *(f"{m}.py" for m in (*FACADES, *ENTRY_POINTS)), *ENTRY_POINTS}
+    assert set(modules) <= allowed, set(modules) - allowed
+
+
+@pytest.mark.parametrize("facade", FACADES)
+def test_facades_hold_re_exports_and_all_only(facade):
+    tree = ast.parse((RYOT / f"{facade}.py").read_text(encoding="utf-8"))
+    kinds = {type(node).__name__ for node in tree.body}
+    assert kinds <= {"Expr", "ImportFrom", "Assign"}, kinds  # docstring, imports, __all__
+    names = [t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets]
+    assert set(names) <= {"__all__", "__getattr__"}, names
+
+
+def test_every_public_module_declares_all():
+    missing = [name for name, path in module_files().items()
+               if not any(part.startswith("_") and part != "__init__"
+                          for part in path.relative_to(RYOT).with_suffix("").parts)
+               and "__all__" not in path.read_text(encoding="utf-8")
+               and path.name != "__main__.py"]
+    assert not missing, f"public modules without __all__: {missing}"
+
+
+def test_the_workload_imports_no_metrics_or_engine():
+    found = _imports_of("ryot.workload", ("ryot.metrics", "ryot.verification"))
+    assert not found, "\n".join(map(str, found))
+
+
+def test_the_engine_reaches_providers_only_through_the_registry():
+    """The acceptance engine judges samples; it reaches providers only through the registry,
+    which loads ``ryot.metrics`` by name when a run needs it, and never the workload or core."""
+    found = [i for i in _imports_of("ryot.verification", ("ryot.metrics", "ryot.workload",
+                                                            "ryot.core"))
+             if not (i.source == "ryot.verification.registry"
+                     and i.target.startswith("ryot.metrics") and not i.module_level)]
+    assert not found, "the engine core must not import:\n" + "\n".join(map(str, found))
 
 
 def test_no_file_over_400_lines():
     long = {str(p.relative_to(RYOT.parent)): n for p in RYOT.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"files over {MAX_LINES} lines (split them by job): {long}"
-
-
-OPTIMIZER_CORE = ("ryot.orchestrator", "ryot.core.config", "ryot.core.orchestration.precedence", "ryot.core.orchestration.gates",
-                  "ryot.core.orchestration.adaptation", "ryot.core.orchestration.metadata", "ryot.core.quant.blockwise",
-                  "ryot.core.kv.cache", "ryot.core.path_selection", "ryot.kernel_optimizer", "ryot.core.kernels",
-                  "ryot.semantic_compression", "ryot.inference_scaling", "ryot.core.fast_paths")
-
-
-def test_the_engine_core_imports_no_training_providers_or_optimizer_core():
-    """The acceptance engine judges samples; it reaches providers only through the registry,
-    which loads ``ryot.metrics`` by name when a run needs it."""
-    forbidden = ("ryot.workload.train", "ryot.metrics", "ryot.metrics.measurements", "ryot.workload",
-                 *OPTIMIZER_CORE)
-    found = [i for i in _imports_of("ryot.verification", forbidden)
-             if not (i.source == "ryot.verification.registry" and i.target.startswith("ryot.metrics")
-                     and not i.module_level)]
-    assert not found, "the engine core must not import:\n" + "\n".join(map(str, found))

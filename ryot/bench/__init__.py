@@ -16,6 +16,8 @@ from pathlib import Path
 
 from ryot.infra.atomic import write_json_atomic
 
+__all__ = ["NAMES", "format_rows", "run"]
+
 
 def _registry():
     from ryot.bench import compression, decisions, inference, training

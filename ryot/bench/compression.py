@@ -13,6 +13,8 @@ from ryot.metrics.measurements import (
     normal_tensor,
 )
 
+__all__ = ["run"]
+
 
 def _bitsandbytes():
     try:

@@ -29,6 +29,11 @@ from ryot.verification.criteria import BUILTIN_DEFAULTS, Criterion
 from ryot.verification.registry import Registry
 from ryot.verification.runner import measure
 
+__all__ = [
+    "SCENARIOS", "THRESHOLD", "TRUTH_OFFSETS", "criterion", "format_table", "run",
+    "scenario_sampler", "wilson"
+]
+
 THRESHOLD = 3.0
 TRUTH_OFFSETS = (-0.05, -0.02, -0.01, 0.0, 0.01, 0.02, 0.05)
 SCENARIOS = {

@@ -43,6 +43,8 @@ from ryot.workload.infer.weights import CPU_BF16_MIN_POSITIONS, inference_copy, 
 from ryot.workload.model import GPT
 from ryot.workload.train.run_config import TrainConfig
 
+__all__ = ["DECODE_STEPS", "format_table", "run"]
+
 DECODE_STEPS = 16  # decode latency: the mean over one key group's steps (one of them quantizes it)
 
 

@@ -10,6 +10,8 @@ from ryot.infra.provenance import fingerprint
 from ryot.measure.timing import interleaved
 from ryot.metrics.measurements import filled_kv_cache, kv_memory_saved, random_kv
 
+__all__ = ["run"]
+
 
 def run(tokens: tuple[int, ...] = (1024, 2048, 4096, 8192), heads: int = 8, head_dim: int = 64,
         bits: int = 8, dtype: str = "bfloat16", rounds: int = 15) -> dict:

@@ -6,6 +6,8 @@ from ryot.bench.rows import sample_row
 from ryot.infra.provenance import fingerprint
 from ryot.metrics.measurements import orchestrator_calls, orchestrator_seconds
 
+__all__ = ["run"]
+
 
 def run(samples: int = 31) -> dict:
     """The whole step and each of its parts (see :func:`ryot.metrics.measurements.orchestrator_calls`)."""

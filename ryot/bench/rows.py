@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from ryot.stats.intervals import bootstrap_median, bootstrap_ratio_of_medians, relative_spread
 
+__all__ = ["ratio_row", "sample_row"]
+
 
 def sample_row(label: str, unit: str, samples: Sequence[float], **extra) -> dict:
     ci = bootstrap_median(samples)

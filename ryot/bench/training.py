@@ -31,12 +31,15 @@ import torch
 from ryot.bench.rows import ratio_row, sample_row
 from ryot.infra.isolation import run_isolated
 from ryot.infra.provenance import fingerprint
+from ryot.measure.timing import interleaved
 from ryot.metrics.measurements import rss_before_training
 from ryot.workload.data import BatchSampler, dataset_splits
 from ryot.workload.model import GPT
 from ryot.workload.presets import FULL, Preset
 from ryot.workload.train.loop import Trainer
 from ryot.workload.train.run_config import TrainConfig
+
+__all__ = ["ARMS", "run"]
 
 ARMS = ("baseline", "stock eager", "stock compiled", "ryot", "ryot + checkpointing", "ryot compiled")
 
@@ -120,14 +123,7 @@ def run(rounds: int = 15, steps_per_round: int = 3, warmup: int = 6, memory_step
         for _ in range(warmup):
             step()
         compile_s[name] = time.perf_counter() - start
-    times: dict[str, list[float]] = {name: [] for name in arms}
-    order = list(arms)
-    for r in range(rounds):
-        for name in order[r % len(order):] + order[:r % len(order)]:
-            start = time.perf_counter()
-            for _ in range(steps_per_round):
-                steppers[name]()
-            times[name].append((time.perf_counter() - start) / steps_per_round)
+    times = interleaved(steppers, rounds, warmup=0, calls=steps_per_round)
     rows = [sample_row(f"{name}: seconds per training step", "s", times[name],
                        warmup_seconds=compile_s[name]) for name in arms]
     for name in arms:

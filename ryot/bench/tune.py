@@ -12,6 +12,8 @@ from ryot.infra.provenance import fingerprint
 from ryot.measure.timing import time_callable
 from ryot.metrics.measurements import cold_tune_seconds, empty_tune_cache
 
+__all__ = ["run"]
+
 
 def run(shape: tuple[int, int, int] = (512, 512, 512), cold_samples: int = 5) -> dict:
     cold = cold_tune_seconds(shape, cold_samples)

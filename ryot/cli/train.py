@@ -9,11 +9,14 @@ import sys
 import warnings
 from pathlib import Path
 
+from ryot.cli._errors import report_bug
+from ryot.infra.errors import RyotError
 from ryot.workload.train import checkpoints as ckpt
 from ryot.workload.train.loop import TrainingStopped, train
 from ryot.workload.train.records import StepRecord
 from ryot.workload.train.run_config import TrainConfig
-from ryot.workload.train.run_dir import RunDirError
+
+__all__ = ["main"]
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -24,7 +27,7 @@ def main(argv=None) -> int:
     """``ryot train`` (also ``python -m ryot.train``, e.g. under torchrun).
 
     Exit codes: 0 completed · 1 stopped on safety-gate violations · 2 bad input (arguments,
-    run directory, unusable checkpoints) · 130 interrupted (SIGINT).
+    run directory, unusable checkpoints) · 4 a ryot bug · 130 interrupted (SIGINT).
     """
     parser = argparse.ArgumentParser(
         prog="ryot train", description="Train the embedded GPT on CPython's pydoc text, baseline "
@@ -65,7 +68,7 @@ def main(argv=None) -> int:
                              inject_nan_at=tuple(args.inject_nan_at),
                              activation_checkpointing=args.activation_checkpointing,
                              activation_budget_mb=args.activation_budget_mb)
-    except ValueError as exc:
+    except RyotError as exc:
         parser.error(str(exc))
 
     first_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 reports
@@ -88,9 +91,11 @@ def main(argv=None) -> int:
         except TrainingStopped as exc:
             print(f"ryot train: {exc}{logged}", file=sys.stderr)
             return 1
-        except (RunDirError, ckpt.CheckpointError) as exc:
+        except RyotError as exc:  # the run directory, a checkpoint, a setting
             print(f"ryot train: error: {exc}", file=sys.stderr)
             return 2
+        except Exception:  # noqa: BLE001 - anything else is our bug: say so, keep the traceback
+            return report_bug("ryot train")
     final = result.losses[-1] if result.losses else float("nan")
     if first_rank:
         print(json.dumps({"steps": result.config.steps, "final_loss": final,

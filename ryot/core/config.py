@@ -11,9 +11,13 @@ import numbers
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
+from ryot.infra.errors import ConfigError
+
+__all__ = ["CompressionConfig", "KernelConfig", "OptimizationState", "RLVRConfig"]
+
 
 def _fail(owner: str, name: str, value: Any, expected: str) -> None:
-    raise ValueError(f"{owner}.{name} must be {expected}, got {value!r}")
+    raise ConfigError(f"{owner}.{name} must be {expected}, got {value!r}")
 
 
 def _check_int(owner: str, name: str, value: Any, *, minimum: int = 1, power_of_two=False) -> None:
@@ -37,14 +41,14 @@ def _check_float(owner: str, name: str, value: Any, lo: float, hi: float, *, lo_
 def _from_dict(cls, d: Any):
     """Build ``cls`` from a dict with exactly its field names; a clear ValueError otherwise."""
     if not isinstance(d, dict):
-        raise ValueError(f"{cls.__name__} expects an object, got {type(d).__name__}")
+        raise ConfigError(f"{cls.__name__} expects an object, got {type(d).__name__}")
     names = {f.name for f in fields(cls)}
     required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
     unknown, missing = set(d) - names, required - set(d)
     if unknown:
-        raise ValueError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}")
+        raise ConfigError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}")
     if missing:
-        raise ValueError(f"{cls.__name__}: missing field(s) {sorted(missing)}")
+        raise ConfigError(f"{cls.__name__}: missing field(s) {sorted(missing)}")
     return cls(**d)
 
 
@@ -151,7 +155,7 @@ class OptimizationState:
     @classmethod
     def from_dict(cls, d: dict) -> OptimizationState:
         if not isinstance(d, dict):
-            raise ValueError(f"OptimizationState expects an object, got {type(d).__name__}")
+            raise ConfigError(f"OptimizationState expects an object, got {type(d).__name__}")
         d = dict(d)
         for name, sub in (("kernel", KernelConfig), ("compression", CompressionConfig),
                           ("rlvr", RLVRConfig)):

@@ -14,6 +14,8 @@ import torch
 
 from ryot.infra.switches import env_flag
 
+__all__ = ["compile_enabled", "maybe_compiled"]
+
 _compiled: dict[Callable, Callable] = {}
 _broken = False
 

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ryot.core.config import RLVRConfig
+from ryot.infra.errors import ConfigError
+
+__all__ = ["PathResult", "select_paths"]
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,13 @@ def select_paths(generate: Callable[[object, int], object], verify: Callable[[ob
     every path reads the prompt's pages in place (see ``tests/test_inference_scaling.py``).
     """
     if not isinstance(rlvr, RLVRConfig):
-        raise ValueError(f"select_paths expects an RLVRConfig, got {type(rlvr).__name__}")
+        raise ConfigError(f"select_paths expects an RLVRConfig, got {type(rlvr).__name__}")
     paths, rewards = [], []
     for i in range(rlvr.num_paths):
         path = generate(prompt, i)
         reward = float(verify(path))
         if not math.isfinite(reward) or not 0.0 <= reward <= 1.0:
-            raise ValueError(f"select_paths: verify returned {reward!r} for path {i}; "
+            raise ConfigError(f"select_paths: verify returned {reward!r} for path {i}; "
                              "rewards must be finite and in [0, 1]")
         paths.append(path)
         rewards.append(reward)

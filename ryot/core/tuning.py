@@ -36,7 +36,9 @@ except ImportError:  # pragma: no cover - Windows: the cache is written unlocked
 from ryot.core.config import KernelConfig
 from ryot.core.kernels.matmul import matmul_reference, matmul_triton
 from ryot.infra.atomic import write_json_atomic
+from ryot.infra.errors import ConfigError
 from ryot.infra.machine import HardwareProfile, detect
+from ryot.infra.switches import cache_dir
 from ryot.infra.version import __version__
 from ryot.measure.timing import time_callable
 
@@ -55,10 +57,8 @@ _memory: dict[str, dict[str, dict]] = {}  # cache file path -> its entries
 
 
 def cache_path() -> Path:
-    root = os.environ.get("RYOT_CACHE_DIR")
-    if not root:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ryot"
-    return Path(root) / "tune.json"
+    """The tuning cache file, in ryot's cache folder (:func:`ryot.infra.switches.cache_dir`)."""
+    return cache_dir("tune.json")
 
 
 def _dtype_name(dtype: torch.dtype) -> str:
@@ -221,12 +221,12 @@ def _candidates(hw: HardwareProfile, shape: tuple[int, int, int]) -> list[Kernel
 
 def _validate(op: str, shape, dtype) -> tuple[int, int, int]:
     if op not in SUPPORTED_OPS:
-        raise ValueError(f"tune: unknown op {op!r}; supported: {', '.join(SUPPORTED_OPS)}")
+        raise ConfigError(f"tune: unknown op {op!r}; supported: {', '.join(SUPPORTED_OPS)}")
     if (not isinstance(shape, tuple) or len(shape) != 3
             or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape)):
-        raise ValueError(f"tune: shape for matmul must be (M, N, K) positive ints, got {shape!r}")
+        raise ConfigError(f"tune: shape for matmul must be (M, N, K) positive ints, got {shape!r}")
     if dtype not in TOLERANCE:
-        raise ValueError(f"tune: unsupported dtype {dtype}; supported: "
+        raise ConfigError(f"tune: unsupported dtype {dtype}; supported: "
                          + ", ".join(_dtype_name(d) for d in TOLERANCE))
     return shape
 

@@ -13,6 +13,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+__all__ = ["write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
+
 
 def _open_temp(target: Path) -> tuple[int, Path]:
     """A new file beside ``target`` created like ``open()`` would (the kernel applies the umask)."""

@@ -11,10 +11,14 @@ from __future__ import annotations
 import multiprocessing as mp
 import resource
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from queue import Empty
 from typing import Any
+
+__all__ = ["IsolatedResult", "current_rss_bytes", "peak_rss_bytes", "run_isolated"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,24 @@ def _child(fn, args, queue) -> None:
         queue.put(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}", 0))
 
 
+def _result_of(proc, queue, timeout: float) -> tuple[str, Any, int]:
+    """The child's message; a child that dies without one (a signal, ``os._exit``) is an error
+    at once, not a wait for ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return queue.get(timeout=0.5)
+        except Empty:
+            if not proc.is_alive():
+                try:  # it may have put its message just before exiting
+                    return queue.get(timeout=1.0)
+                except Empty:
+                    return "error", f"the child process exited with code {proc.exitcode} " \
+                                    "without a result", 0
+            if time.monotonic() > deadline:
+                return "error", f"no result within {timeout:g} s", 0
+
+
 def run_isolated(fn: Callable[..., Any], *args: Any, timeout: float = 3600.0) -> IsolatedResult:
     """``fn`` must be importable (a module-level function); its result must pickle."""
     ctx = mp.get_context("spawn")
@@ -66,7 +88,7 @@ def run_isolated(fn: Callable[..., Any], *args: Any, timeout: float = 3600.0) ->
     proc = ctx.Process(target=_child, args=(fn, args, queue))
     proc.start()
     try:
-        status, value, peak = queue.get(timeout=timeout)
+        status, value, peak = _result_of(proc, queue, timeout)
     finally:
         proc.join(timeout=60)
         if proc.is_alive():

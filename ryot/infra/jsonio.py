@@ -15,26 +15,33 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ryot.infra.errors import ConfigError, RyotError
+
+__all__ = [
+    "SEAL_FIELDS", "StrictJSONError", "body_of", "canonical", "no_duplicate_keys",
+    "parse_strict", "read_strict_json", "reject_constant", "seal", "sha256_of"
+]
+
 SEAL_FIELDS = ("sha256", "hmac")
 
 
-class StrictJSONError(ValueError):
-    """A file that is not strict JSON: ``path`` and ``message`` as data."""
+class StrictJSONError(RyotError):
+    """A file that is not strict JSON: ``path`` (also ``source``) and ``message`` as data."""
 
     def __init__(self, path: str, message: str) -> None:
-        self.path, self.message = path, message
-        super().__init__(f"{path}: {message}")
+        super().__init__(message, source=path)
+        self.path = path
 
 
 def reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON (use a finite number)")
+    raise ConfigError(f"{name} is not valid JSON (use a finite number)")
 
 
 def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
-            raise ValueError(f"duplicate key {key!r} in one object")
+            raise ConfigError(f"duplicate key {key!r} in one object")
         seen[key] = value
     return seen
 

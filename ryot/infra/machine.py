@@ -9,6 +9,8 @@ import platform
 from dataclasses import asdict, dataclass, field
 from functools import cache
 
+__all__ = ["HardwareProfile", "detect", "detect_cpu", "detect_cuda"]
+
 # ISA flags worth knowing for kernel choices, as /proc/cpuinfo spells them.
 _INTERESTING_CPU_FLAGS = (
     "sse4_2", "avx", "avx2", "fma", "f16c",

@@ -9,6 +9,8 @@ from pathlib import Path
 from ryot.infra.machine import detect
 from ryot.infra.version import __version__
 
+__all__ = ["fingerprint", "git_commit"]
+
 
 @cache
 def git_commit() -> str | None:

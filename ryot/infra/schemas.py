@@ -9,7 +9,12 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+__all__ = [
+    "EXCERPT_CHARS", "describe", "describe_parts", "excerpt", "first_error", "json_pointer",
+    "schema_dir", "validator"
+]
+
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]  # ryot/
 
 
 def schema_dir() -> Path:

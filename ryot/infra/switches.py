@@ -2,16 +2,29 @@
 
 Every switch ryot reads (``RYOT_COMPILE``, ``RYOT_COMPILE_MODEL``, ``RYOT_COMPILE_PREFILL``,
 ``RYOT_NATIVE``) goes through :func:`env_flag`; a value it does not recognise is not guessed at:
-a warning names the variable, the value and the default used instead.
+a warning names the variable, the value and the default used instead. ``RYOT_CACHE_DIR`` is
+read by :func:`cache_dir`, the one place that computes the cache folder.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
+
+__all__ = ["cache_dir", "env_flag"]
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
+
+
+def cache_dir(*parts: str) -> Path:
+    """ryot's cache folder (``$RYOT_CACHE_DIR``, default ``$XDG_CACHE_HOME/ryot`` or
+    ``~/.cache/ryot``), joined with ``parts``: tuning results, compiled C loops."""
+    root = os.environ.get("RYOT_CACHE_DIR")
+    if not root:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ryot"
+    return Path(root).joinpath(*parts)
 
 
 def env_flag(name: str, default: bool) -> bool:

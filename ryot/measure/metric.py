@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["InvalidMeasurement", "Metric", "NotApplicable"]
+
 
 @dataclass(frozen=True)
 class Metric:

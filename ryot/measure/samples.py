@@ -25,6 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ryot.infra.errors import ConfigError
+
+__all__ = [
+    "KINDS", "NON_FINITE", "ONE_SHOT_KINDS", "TABLE_CELLS", "Samples", "coerce", "exact",
+    "from_json_number", "is_number", "paired_proportions", "paired_proportions_from_items",
+    "proportion", "to_json_number"
+]
+
 NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 KINDS = ("scalar", "paired", "exact", "proportion", "paired_proportions")
 TABLE_CELLS = ("both", "baseline_only", "candidate_only", "neither")
@@ -49,14 +57,14 @@ def is_number(v: Any) -> bool:
 
 def _number(v: Any, where: str) -> float:
     if not is_number(v):
-        raise ValueError(f"a metric provider returned {type(v).__name__} {v!r} at {where}; "
+        raise ConfigError(f"a metric provider returned {type(v).__name__} {v!r} at {where}; "
                          "expected a number")
     return float(v)
 
 
 def _numbers(seq: Any, where: str) -> list[float]:
     if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence) and not hasattr(seq, "tolist"):
-        raise ValueError(f"a metric provider returned {type(seq).__name__} for {where}; "
+        raise ConfigError(f"a metric provider returned {type(seq).__name__} for {where}; "
                          "expected a list of numbers")
     items = seq.tolist() if hasattr(seq, "tolist") else list(seq)
     return [_number(v, f"{where}[{i}]") for i, v in enumerate(items)]
@@ -64,7 +72,7 @@ def _numbers(seq: Any, where: str) -> list[float]:
 
 def _count(v: Any, where: str) -> int:
     if not is_number(v) or float(v) != int(v) or v < 0:
-        raise ValueError(f"{where} must be a non-negative integer count, got {v!r}")
+        raise ConfigError(f"{where} must be a non-negative integer count, got {v!r}")
     return int(v)
 
 
@@ -98,9 +106,9 @@ class Samples:
 
     def extend(self, more: Samples) -> None:
         if more.kind != self.kind:
-            raise ValueError(f"a provider switched sample kind from {self.kind} to {more.kind}")
+            raise ConfigError(f"a provider switched sample kind from {self.kind} to {more.kind}")
         if self.kind in ONE_SHOT_KINDS:
-            raise ValueError(f"{self.kind} samples are measured once and cannot be extended")
+            raise ConfigError(f"{self.kind} samples are measured once and cannot be extended")
         self.values += more.values
         self.numerator += more.numerator
         self.denominator += more.denominator
@@ -148,7 +156,7 @@ def proportion(successes: int, trials: int, **details: Any) -> Samples:
     """k successes out of n items of a finite evaluation set."""
     k, n = _count(successes, "successes"), _count(trials, "trials")
     if n < 1 or k > n:
-        raise ValueError(f"a proportion needs 1 <= trials and successes <= trials, got {k}/{n}")
+        raise ConfigError(f"a proportion needs 1 <= trials and successes <= trials, got {k}/{n}")
     return Samples("proportion", counts={"successes": k, "trials": n}, details=details)
 
 
@@ -156,11 +164,11 @@ def paired_proportions(both: int, baseline_only: int, candidate_only: int, neith
                        statistic: str = "difference", **details: Any) -> Samples:
     """Two models on the same items: how many items each combination got right."""
     if statistic not in ("difference", "ratio"):
-        raise ValueError(f"statistic must be 'difference' or 'ratio', got {statistic!r}")
+        raise ConfigError(f"statistic must be 'difference' or 'ratio', got {statistic!r}")
     table = {c: _count(v, c) for c, v in zip(TABLE_CELLS, (both, baseline_only, candidate_only, neither),
                                              strict=True)}
     if sum(table.values()) < 1:
-        raise ValueError("paired proportions need at least one item")
+        raise ConfigError("paired proportions need at least one item")
     return Samples("paired_proportions", counts=table, statistic=statistic, details=details)
 
 
@@ -168,7 +176,7 @@ def paired_proportions_from_items(baseline_correct: Sequence[bool], candidate_co
                                   *, statistic: str = "difference", **details: Any) -> Samples:
     """The 2×2 table from per-item correctness of both models (same items, same order)."""
     if len(baseline_correct) != len(candidate_correct):
-        raise ValueError(f"both models must be judged on the same items, got "
+        raise ConfigError(f"both models must be judged on the same items, got "
                          f"{len(baseline_correct)} and {len(candidate_correct)}")
     pairs = [(bool(a), bool(b)) for a, b in zip(baseline_correct, candidate_correct, strict=True)]
     return paired_proportions(pairs.count((True, True)), pairs.count((True, False)),
@@ -181,31 +189,31 @@ def coerce(result: Any, kind: str | None = None) -> Samples:
     with ``numerator``/``denominator`` (paired). Strings, booleans and None are refused."""
     if isinstance(result, Samples):
         if result.kind not in KINDS:
-            raise ValueError(f"unknown sample kind {result.kind!r}; expected one of {', '.join(KINDS)}")
+            raise ConfigError(f"unknown sample kind {result.kind!r}; expected one of {', '.join(KINDS)}")
         out = result
         out.values = _numbers(out.values, "values")
         out.numerator = _numbers(out.numerator, "numerator")
         out.denominator = _numbers(out.denominator, "denominator")
         if out.kind == "paired" and len(out.numerator) != len(out.denominator):
-            raise ValueError(f"paired samples need equal counts, got {len(out.numerator)} and "
+            raise ConfigError(f"paired samples need equal counts, got {len(out.numerator)} and "
                              f"{len(out.denominator)}")
     elif isinstance(result, dict) and "numerator" in result:
         num = _numbers(result["numerator"], "numerator")
         den = _numbers(result.get("denominator", []), "denominator")
         if len(num) != len(den):
-            raise ValueError(f"paired samples need equal counts, got {len(num)} and {len(den)}")
+            raise ConfigError(f"paired samples need equal counts, got {len(num)} and {len(den)}")
         warm = result.get("warmup_reached", True)
         if not isinstance(warm, bool):
-            raise ValueError(f"warmup_reached must be true or false, got {warm!r}")
+            raise ConfigError(f"warmup_reached must be true or false, got {warm!r}")
         out = Samples("paired", numerator=num, denominator=den, warmup_reached=warm)
     elif isinstance(result, (list, tuple)) or type(result).__name__ == "ndarray":
         out = Samples("scalar", values=_numbers(result, "the returned list"))
     elif is_number(result):
         out = Samples("exact", values=[float(result)])
     else:
-        raise ValueError(f"a metric provider returned {type(result).__name__} {result!r:.80}; "
+        raise ConfigError(f"a metric provider returned {type(result).__name__} {result!r:.80}; "
                          "expected a list of numbers, a number, a {numerator, denominator} dict "
                          "or Samples")
     if kind is not None and out.kind != kind:
-        raise ValueError(f"the metric declares {kind} samples but its provider returned {out.kind}")
+        raise ConfigError(f"the metric declares {kind} samples but its provider returned {out.kind}")
     return out

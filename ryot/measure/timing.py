@@ -7,8 +7,16 @@ Like ``torch.utils.benchmark``'s Timer, this only runs and records; statistics l
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ryot.infra.errors import ConfigError
+
+__all__ = ["Measurement", "interleaved", "paired_trials", "rotated", "steady_allocator",
+           "synchronize", "time_callable", "timed_samples"]
+
+T = TypeVar("T")
 
 
 def steady_allocator() -> bool:
@@ -83,29 +91,43 @@ def time_callable(fn: Callable[[], object], *, label: str = "", samples: int = 1
     return result
 
 
-def interleaved(arms: dict[str, Callable[[], object]], rounds: int, warmup: int = 1,
-                device: str | None = None, rewarm: bool = False) -> dict[str, list[float]]:
-    """Seconds per call of each arm: one timed call of every arm per round, the order rotated
-    each round so drift and order effects hit every arm alike.
+def rotated(names: Sequence[str], rounds: int, trial: Callable[[str, int], T], *,
+            offset: int = 0) -> dict[str, list[T]]:
+    """The one A/B loop: ``rounds`` rounds, each one ``trial(name, round)`` of every arm, the
+    order rotated each round (starting ``offset`` places on) so drift and order effects hit
+    every arm alike. ``trial`` says what one trial measures: seconds of a call
+    (:func:`interleaved`), a time to first token, a whole isolated run."""
+    names = list(names)
+    results: dict[str, list[T]] = {name: [] for name in names}
+    for r in range(rounds):
+        k = (r + offset) % len(names)
+        for name in names[k:] + names[:k]:
+            results[name].append(trial(name, r))
+    return results
 
-    ``rewarm=True`` runs each arm once untimed right before its timed call, so every timed
+
+def interleaved(arms: dict[str, Callable[[], object]], rounds: int, warmup: int = 1,
+                device: str | None = None, rewarm: bool = False,
+                calls: int = 1) -> dict[str, list[float]]:
+    """Seconds per call of each arm: ``calls`` timed calls of every arm per round, in
+    :func:`rotated` order, after ``warmup`` untimed calls of each and a device sync.
+
+    ``rewarm=True`` runs each arm once untimed right before its timed calls, so every timed
     call starts from the same allocator and cache state (large allocations otherwise make
     whichever arm runs second look several times faster).
     """
-    names = list(arms)
     for _ in range(warmup):
-        for name in names:
-            arms[name]()
+        for fn in arms.values():
+            fn()
     synchronize(device)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(rounds):
-        order = names[r % len(names):] + names[: r % len(names)]
-        for name in order:
-            if rewarm:
-                arms[name]()
-                synchronize(device)
-            times[name].append(_timed(arms[name], 1, device))
-    return times
+
+    def trial(name: str, _round: int) -> float:
+        if rewarm:
+            arms[name]()
+            synchronize(device)
+        return _timed(arms[name], calls, device) / calls
+
+    return rotated(arms, rounds, trial)
 
 
 def _device_name(device) -> str | None:
@@ -113,13 +135,13 @@ def _device_name(device) -> str | None:
 
 
 def paired_trials(baseline: Callable[[], object], candidate: Callable[[], object], n: int, *,
-                  warmup: int = 1, device=None, rewarm: bool = False):
+                  warmup: int = 1, device=None, rewarm: bool = False, calls: int = 1):
     """``n`` A/B trials of two callables, ready to return from a metric provider.
 
-    Each round times one call of each arm, the order rotated every round (drift hits both
-    alike), synchronizing CUDA when ``device`` is a GPU. Returns paired samples with
-    ``numerator`` = baseline seconds and ``denominator`` = candidate seconds, so their ratio is
-    the candidate's speedup::
+    Each round times ``calls`` calls of each arm (seconds per call), the order rotated every
+    round (drift hits both alike), synchronizing CUDA when ``device`` is a GPU. Returns paired
+    samples with ``numerator`` = baseline seconds and ``denominator`` = candidate seconds, so
+    their ratio is the candidate's speedup::
 
         def speedup(n, params):
             return ryot.paired_trials(eager_step, compiled_step, n)
@@ -127,8 +149,9 @@ def paired_trials(baseline: Callable[[], object], candidate: Callable[[], object
     from ryot.measure.samples import Samples
 
     _check_count(n)
+    _check_count(calls, "calls")
     times = interleaved({"baseline": baseline, "candidate": candidate}, rounds=n, warmup=warmup,
-                        device=_device_name(device), rewarm=rewarm)
+                        device=_device_name(device), rewarm=rewarm, calls=calls)
     return Samples("paired", numerator=times["baseline"], denominator=times["candidate"])
 
 
@@ -142,6 +165,6 @@ def timed_samples(fn: Callable[[], object], n: int, *, warmup: int = 1, device=N
     return Samples("scalar", values=times["fn"])
 
 
-def _check_count(n: int) -> None:
+def _check_count(n: int, what: str = "the number of trials") -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"the number of trials must be an int >= 1, got {n!r}")
+        raise ConfigError(f"{what} must be an int >= 1, got {n!r}")

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from ryot.measure.metric import Metric
 
+__all__ = ["builtin_metrics"]
+
 
 def builtin_metrics() -> list[Metric]:
     """Every built-in metric. Imports the provider modules (and torch with them) on first call."""

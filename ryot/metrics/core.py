@@ -13,6 +13,11 @@ from ryot.measure.metric import Metric
 from ryot.measure.samples import Samples
 from ryot.metrics import measurements
 
+__all__ = [
+    "METRICS", "kv_memory_saved", "orchestrator_step_us", "relative_error",
+    "roundtrip_vs_clone"
+]
+
 
 def orchestrator_step_us(n: int, params: dict) -> Samples:
     """Microseconds per training step spent in gates + adapt + snapshot (each sample: the mean

@@ -27,6 +27,13 @@ from ryot.core.quant.blockwise import decode, encode, reconstruction_error
 from ryot.infra.isolation import current_rss_bytes
 from ryot.measure.timing import Measurement, interleaved, time_callable
 
+__all__ = [
+    "HEALTHY", "STEP", "cold_tune_seconds", "compression_relative_error",
+    "compression_roundtrip_vs_clone", "empty_tune_cache", "filled_kv_cache",
+    "kv_memory_saved", "normal_tensor", "orchestrator_calls", "orchestrator_seconds",
+    "random_kv", "rss_before_training"
+]
+
 # -- the orchestrator's per-step cost ------------------------------------------------------------
 HEALTHY = {"loss": 2.3, "grad_norm": 0.8, "compression_error": 0.012}  # a step that passes the gates
 STEP = "step (gates + adapt + snapshot)"

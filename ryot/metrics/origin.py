@@ -14,7 +14,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import torch
 from ryot.infra.isolation import run_isolated
 from ryot.measure.metric import Metric, NotApplicable
 from ryot.measure.samples import Samples, paired_proportions_from_items, proportion
+from ryot.measure.timing import paired_trials, rotated
 from ryot.metrics.measurements import rss_before_training
 from ryot.workload.data import dataset_splits, eval_batches
 from ryot.workload.infer.generate import generate
@@ -30,21 +30,22 @@ from ryot.workload.presets import Preset, preset, trained, value_key
 from ryot.workload.train.loop import Trainer
 from ryot.workload.train.run_config import TrainConfig
 
+__all__ = [
+    "METRICS", "WARMUP_GENERATIONS", "accuracy_retention", "accuracy_top1", "accuracy_top5",
+    "convergence_divergence", "decode_throughput", "gpu_utilization", "memory_reduction",
+    "memory_stability", "nonfinite_count", "oom_count", "test_coverage", "token_latency_ms",
+    "training_speedup", "ttft_ms", "ttft_speedup"
+]
+
 
 # -- training ----------------------------------------------------------------------------------
 def training_speedup(n: int, params: dict) -> Samples:
-    """Paired rounds: seconds for k baseline steps (numerator) and k optimized steps."""
+    """Paired rounds: seconds per step over ``steps_per_round`` baseline steps (numerator) and
+    as many optimized steps (denominator), in rotated order (:func:`ryot.paired_trials`)."""
     p = preset(params)
     base, opt = trained(p.config("baseline")), trained(p.config("optimized"))
-    num, den = [], []
-    for i in range(n):
-        arms = [(base, num), (opt, den)] if i % 2 == 0 else [(opt, den), (base, num)]
-        for trainer, out in arms:
-            start = time.perf_counter()
-            for _ in range(p.steps_per_round):
-                trainer.train_step()
-            out.append(time.perf_counter() - start)
-    return Samples("paired", numerator=num, denominator=den)
+    return paired_trials(base.train_step, opt.train_step, n, warmup=0, device=opt.device,
+                         calls=p.steps_per_round)
 
 
 def convergence_divergence(n: int, params: dict) -> Samples:
@@ -159,12 +160,10 @@ def ttft_speedup(n: int, params: dict) -> Samples:
     prompts = _prompts(p, n, params.get("_offset", 0))
     for model, optimized in ((base, False), (opt, True)) if prompts else ():
         _warm_up(model, prompts[0], optimized)
-    num, den = [], []
-    for i, prompt in enumerate(prompts):
-        order = [(base, False, num), (opt, True, den)]
-        for model, optimized, out in (order if i % 2 == 0 else order[::-1]):
-            out.append(generate(model, prompt, 1, optimized)["ttft_s"])
-    return Samples("paired", numerator=num, denominator=den)
+    models = {"baseline": base, "optimized": opt}
+    ttft = rotated(models, len(prompts), lambda name, r: generate(
+        models[name], prompts[r], 1, name == "optimized")["ttft_s"])
+    return Samples("paired", numerator=ttft["baseline"], denominator=ttft["optimized"])
 
 
 def _optimized_generations(params: dict, n: int) -> list[dict]:
@@ -212,13 +211,12 @@ def memory_reduction(n: int, params: dict) -> Samples:
     """Per pair of isolated runs (order alternating): 1 − (optimized ÷ baseline) of the peak
     memory training adds above its process's memory after the common imports."""
     p = preset(params)
-    values, pairs = [], []
-    for i in range(n):
-        modes = ("baseline", "optimized") if (params.get("_offset", 0) + i) % 2 == 0 else ("optimized", "baseline")
-        runs = {mode: _memory(p, mode) for mode in modes}
-        added = {mode: run["peak"] - run["before"] for mode, run in runs.items()}
-        values.append(1 - added["optimized"] / added["baseline"])
-        pairs.append({"baseline_added_bytes": added["baseline"], "optimized_added_bytes": added["optimized"]})
+    runs = rotated(("baseline", "optimized"), n, lambda mode, _r: _memory(p, mode),
+                   offset=params.get("_offset", 0))
+    pairs = [{"baseline_added_bytes": b["peak"] - b["before"],
+              "optimized_added_bytes": o["peak"] - o["before"]}
+             for b, o in zip(runs["baseline"], runs["optimized"], strict=True)]
+    values = [1 - pair["optimized_added_bytes"] / pair["baseline_added_bytes"] for pair in pairs]
     return Samples("scalar", values=values, details={"pairs": pairs})
 
 

@@ -22,6 +22,11 @@ from ryot.measure.samples import Samples
 from ryot.metrics.measurements import cold_tune_seconds
 from ryot.workload.presets import Preset, preset, trained
 
+__all__ = [
+    "METRICS", "SCHEMA", "analyse", "fraction_or_invalid", "overhead_fraction",
+    "render_markdown"
+]
+
 SCHEMA = "overhead_analysis"
 
 

@@ -12,6 +12,11 @@ import numpy as np
 from ryot.measure.metric import Metric, NotApplicable
 from ryot.measure.samples import Samples
 
+__all__ = [
+    "METRICS", "synthetic_cold", "synthetic_error", "synthetic_exact",
+    "synthetic_not_applicable", "synthetic_ratio", "synthetic_scalar"
+]
+
 
 def _rng(params: dict) -> np.random.Generator:
     return np.random.default_rng([int(params.get("seed", 0)), int(params.get("_offset", 0))])

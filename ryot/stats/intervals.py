@@ -27,10 +27,18 @@ from statistics import NormalDist
 
 import numpy as np
 
+from ryot.infra.errors import ConfigError
+
+__all__ = [
+    "EXACT_SIGNED_RANK_MAX", "HL_MAX_N", "RESAMPLES", "SEED", "TABLE_CELLS", "Interval",
+    "bootstrap_median", "bootstrap_ratio_of_medians", "half_binomial_cdf",
+    "hodges_lehmann_interval", "mad", "median", "median_interval", "median_rank",
+    "paired_proportions_interval", "relative_spread", "signed_rank_k", "wilson_interval",
+    "without_gross_outliers", "z_two_sided"
+]
+
 RESAMPLES = 4000
 SEED = 20261128
-DEFAULT_RESAMPLES = RESAMPLES  # names kept for the benchmark helpers
-DEFAULT_SEED = SEED
 _CHUNK_ELEMENTS = 1 << 22  # resampled values held at once by a bootstrap (32 MiB of float64)
 
 
@@ -92,7 +100,7 @@ def median_interval(samples: Sequence[float], confidence: float, *,
     x = np.sort(np.asarray(samples, dtype=np.float64))
     n = x.size
     if n == 0:
-        raise ValueError("median_interval needs at least one sample")
+        raise ConfigError("median_interval needs at least one sample")
     m = n if effective_n is None else max(1, min(n, int(math.floor(effective_n))))
     k, coverage = median_rank(m, confidence)
     lo_rank, hi_rank = _mapped_ranks(k, m, n)
@@ -143,7 +151,7 @@ def hodges_lehmann_interval(samples: Sequence[float], confidence: float, *,
     x = np.asarray(samples, dtype=np.float64)
     n = x.size
     if n == 0:
-        raise ValueError("hodges_lehmann_interval needs at least one sample")
+        raise ConfigError("hodges_lehmann_interval needs at least one sample")
     if n > HL_MAX_N:
         return median_interval(x, confidence, effective_n=effective_n)
     i, j = np.triu_indices(n)
@@ -171,7 +179,7 @@ def without_gross_outliers(samples: Sequence[float], mads: float) -> np.ndarray:
 def wilson_interval(successes: int, trials: int, confidence: float) -> Interval:
     """Wilson score interval of successes / trials (good coverage down to small counts)."""
     if trials < 1 or not 0 <= successes <= trials:
-        raise ValueError(f"need 0 <= successes <= trials and trials >= 1, got {successes}/{trials}")
+        raise ConfigError(f"need 0 <= successes <= trials and trials >= 1, got {successes}/{trials}")
     z = z_two_sided(confidence)
     p = successes / trials
     denom = 1.0 + z * z / trials
@@ -193,7 +201,7 @@ def paired_proportions_interval(table: dict[str, int], statistic: str, confidenc
     counts = np.array([int(table[c]) for c in TABLE_CELLS], dtype=np.int64)
     n = int(counts.sum())
     if n < 1:
-        raise ValueError("a paired proportion needs at least one item")
+        raise ConfigError("a paired proportion needs at least one item")
 
     def stat(c: np.ndarray) -> np.ndarray:
         base = (c[..., 0] + c[..., 1]) / n
@@ -241,7 +249,7 @@ def bootstrap_median(samples: Sequence[float], confidence: float = 0.95, *,
     """Percentile bootstrap interval of the median of one sample set."""
     x = np.asarray(samples, dtype=np.float64)
     if x.size == 0:
-        raise ValueError("bootstrap_median needs at least one sample")
+        raise ConfigError("bootstrap_median needs at least one sample")
     (meds,) = _chunked_medians(np.random.default_rng(seed), [x], resamples, paired=False)
     return _percentile(meds, float(np.median(x)), confidence)
 
@@ -254,9 +262,9 @@ def bootstrap_ratio_of_medians(numerator: Sequence[float], denominator: Sequence
     a = np.asarray(numerator, dtype=np.float64)
     b = np.asarray(denominator, dtype=np.float64)
     if a.size == 0 or b.size == 0:
-        raise ValueError("bootstrap_ratio_of_medians needs samples in both arms")
+        raise ConfigError("bootstrap_ratio_of_medians needs samples in both arms")
     if paired and a.size != b.size:
-        raise ValueError(f"paired samples must have equal counts, got {a.size} and {b.size}")
+        raise ConfigError(f"paired samples must have equal counts, got {a.size} and {b.size}")
     ma, mb = _chunked_medians(np.random.default_rng(seed), [a, b], resamples, paired=paired)
     with np.errstate(divide="ignore", invalid="ignore"):
         return _percentile(ma / mb, float(np.median(a) / np.median(b)), confidence)

@@ -18,6 +18,11 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
+__all__ = [
+    "HINT_MAX_FACTOR", "HINT_POWER", "HINT_SAFETY", "closing_confidence",
+    "look_confidences", "look_schedule", "samples_to_decide", "spent"
+]
+
 _NORMAL = NormalDist()
 
 

@@ -22,6 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = [
+    "MAX_POINTS", "MAX_RHO", "MIN_DEPENDENCE_POINTS", "MIN_TREND_POINTS", "Trend",
+    "effective_n", "lag1_autocorrelation", "theil_sen_slope", "trend"
+]
+
 MAX_POINTS = 512
 MIN_TREND_POINTS = 8  # below this Mann–Kendall cannot reach useful significance
 # below this a lag-1 correlation cannot be told from chance (its standard error is ~1/sqrt(n),

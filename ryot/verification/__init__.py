@@ -4,3 +4,5 @@ Data moves one way. ``criteria`` loads and validates; ``metrics`` provides raw s
 ``runner`` samples sequentially; ``verdicts`` (pure) decides; ``report`` assembles; ``writers``
 render; ``verify`` and ``compare`` read reports back.
 """
+
+__all__: list[str] = []

@@ -14,6 +14,8 @@ from ryot.infra.schemas import excerpt
 from ryot.measure.samples import from_json_number
 from ryot.verification.verify import load_report, verify_report
 
+__all__ = ["Change", "compare_reports", "load_checked"]
+
 
 def load_checked(path: str | os.PathLike[str]) -> dict:
     """A report that ``ryot verify`` would accept; otherwise ReportError naming the file."""

@@ -16,6 +16,11 @@ from ryot.infra.jsonio import StrictJSONError, read_strict_json
 from ryot.infra.schemas import describe_parts, first_error
 from ryot.verification.statuses import bounds_text
 
+__all__ = [
+    "BUILTIN_DEFAULTS", "SCHEMA", "CriteriaFile", "Criterion", "load_criteria",
+    "parse_criteria", "read_json"
+]
+
 SCHEMA = "criteria"
 BUILTIN_DEFAULTS = {"confidence": 0.95, "min_samples": 12, "max_samples": 48,
                     "max_seconds": 120.0, "max_noise": 0.5}

@@ -22,6 +22,11 @@ from ryot.verification.runner import CriterionResult
 from ryot.verification.statuses import TABLE, bounds_of
 from ryot.verification.writers import Written, write_all
 
+__all__ = [
+    "ProgressDisplay", "accept", "append_step_summary", "default_criteria_path",
+    "default_out_dir", "summary_table"
+]
+
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 

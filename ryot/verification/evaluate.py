@@ -33,6 +33,8 @@ from ryot.verification.runner import CriterionResult, measure, quick_budget
 from ryot.verification.statuses import ERROR
 from ryot.verification.verdicts import Verdict
 
+__all__ = ["DICT_SOURCE", "WORKLOAD_KEY", "Run", "RunObserver", "evaluate", "load", "run"]
+
 WORKLOAD_KEY = "<workload>"  # provider_output's key for what the workload factory printed
 DICT_SOURCE = "<dict>"  # criteria_file.path of criteria given as a dict
 

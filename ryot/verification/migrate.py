@@ -12,6 +12,8 @@ from typing import Any
 from ryot.infra.errors import CriteriaError
 from ryot.infra.schemas import excerpt
 
+__all__ = ["LEGACY_MAP", "REQUIRES", "migrate"]
+
 # legacy key -> (criterion id, metric, unit, comparator, field, description)
 LEGACY_MAP: dict[str, tuple[str, str, str, str, str, str]] = {
     "training_speedup_min": ("training_speedup", "training.speedup", "x", ">=", "threshold",

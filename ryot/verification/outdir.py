@@ -16,6 +16,8 @@ from pathlib import Path
 from ryot.infra.errors import OutputError
 from ryot.verification.writers.publish import remove_stale_staging
 
+__all__ = ["LOCK_NAME", "claimed"]
+
 LOCK_NAME = ".ryot.lock"
 
 

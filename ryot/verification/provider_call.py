@@ -25,6 +25,12 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
+__all__ = [
+    "MIN_TIME_LIMIT_S", "TAIL_CHARS", "TIME_LIMIT_FACTOR", "OutputTail", "ProviderExit",
+    "ProviderFailure", "ProviderTimeout", "call", "capture_output", "silenced",
+    "time_limit_s"
+]
+
 TIME_LIMIT_FACTOR = 3  # default hard limit per criterion: this × its max_seconds ...
 MIN_TIME_LIMIT_S = 900.0  # ... but never less: a slow machine is not a hung provider
 TAIL_CHARS = 2000  # how much of a provider's output a report keeps

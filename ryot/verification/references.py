@@ -22,16 +22,19 @@ import os
 import sys
 from collections.abc import Callable
 
+from ryot.infra.errors import ConfigError
 from ryot.verification.registry import resolve_reference
+
+__all__ = ["load", "locate"]
 
 
 def _parts(reference: str) -> tuple[str, str]:
     module_name, sep, attr = reference.partition(":")
     if not sep or not module_name or not attr:
-        raise ValueError(f"expected 'module:function', got {reference!r}")
+        raise ConfigError(f"expected 'module:function', got {reference!r}")
     for part in (*module_name.split("."), *attr.split(".")):
         if not part.isidentifier() or keyword.iskeyword(part):
-            raise ValueError(f"{part!r} in {reference!r} is not a Python name")
+            raise ConfigError(f"{part!r} in {reference!r} is not a Python name")
     return module_name, attr
 
 
@@ -67,16 +70,16 @@ def locate(reference: str) -> None:
         try:
             spec = _spec(fullname, search)
         except (ImportError, ValueError) as exc:
-            raise ValueError(f"cannot locate module {fullname!r}: {exc}") from None
+            raise ConfigError(f"cannot locate module {fullname!r}: {exc}") from None
         if spec is None:
-            raise ValueError(f"no module named {fullname!r} on the Python path")
+            raise ConfigError(f"no module named {fullname!r} on the Python path")
         if i == len(names) - 1:
             return
         locations = getattr(spec, "submodule_search_locations", None)
         if spec is True:  # already imported, without a spec: ask the module itself
             locations = getattr(sys.modules[fullname], "__path__", None)
         if locations is None:
-            raise ValueError(f"{fullname!r} is a module, not a package, so it has no "
+            raise ConfigError(f"{fullname!r} is a module, not a package, so it has no "
                              f"{names[i + 1]!r}")
         search = list(locations)
 
@@ -94,6 +97,6 @@ def load(reference: str) -> Callable:
     except KeyboardInterrupt:
         raise
     except (ImportError, AttributeError, ValueError) as exc:
-        raise ValueError(str(exc)) from None
+        raise ConfigError(str(exc)) from None
     except BaseException as exc:  # noqa: BLE001 - a module that fails on import is bad input
-        raise ValueError(f"importing it raised {type(exc).__name__}: {exc}") from None
+        raise ConfigError(f"importing it raised {type(exc).__name__}: {exc}") from None

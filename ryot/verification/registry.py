@@ -17,7 +17,10 @@ from functools import cache
 from importlib import metadata
 from typing import Any
 
+from ryot.infra.errors import ConfigError
 from ryot.measure.metric import Metric
+
+__all__ = ["ENTRY_POINT_GROUP", "Registry", "default_registry", "resolve_reference"]
 
 ENTRY_POINT_GROUP = "ryot.metrics"
 
@@ -28,7 +31,7 @@ class Registry:
 
     def register(self, metric: Metric) -> Metric:
         if metric.name in self._metrics:
-            raise ValueError(f"metric {metric.name!r} is already registered")
+            raise ConfigError(f"metric {metric.name!r} is already registered")
         self._metrics[metric.name] = metric
         return metric
 
@@ -60,12 +63,12 @@ def resolve_reference(reference: str) -> Callable:
     """``"package.module:function"`` -> the function."""
     module_name, _, attr = reference.partition(":")
     if not module_name or not attr:
-        raise ValueError(f"expected 'module:function', got {reference!r}")
+        raise ConfigError(f"expected 'module:function', got {reference!r}")
     target: Any = importlib.import_module(module_name)
     for part in attr.split("."):
         target = getattr(target, part)
     if not callable(target):
-        raise ValueError(f"{reference} is not callable")
+        raise ConfigError(f"{reference} is not callable")
     return target
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any
 
+from ryot.infra.errors import ConfigError
 from ryot.infra.jsonio import body_of, canonical, seal
 from ryot.infra.provenance import fingerprint
 from ryot.stats import sequential
@@ -22,6 +23,11 @@ from ryot.verification.criteria import CriteriaFile
 from ryot.verification.runner import CriterionResult
 from ryot.verification.statuses import NOT_APPLICABLE, PASS, STATUSES, exit_code
 from ryot.verification.verdicts import METHODS, RESAMPLES, SEED
+
+__all__ = [
+    "SCHEMA", "SEAL_KEY_ENV", "build", "environment", "hmac_of", "keyed_seal", "method",
+    "now", "result_entry", "seal_key"
+]
 
 FORMAT, FORMAT_VERSION = "ryot.report", 2
 SCHEMA = "report"
@@ -43,9 +49,9 @@ def seal_key(key_file: str | os.PathLike[str] | None = None) -> bytes | None:
         try:
             key = open(key_file, "rb").read().strip()
         except OSError as exc:
-            raise ValueError(f"{key_file}: cannot read the key file: {exc.strerror or exc}") from None
+            raise ConfigError(f"{key_file}: cannot read the key file: {exc.strerror or exc}") from None
         if not key:
-            raise ValueError(f"{key_file}: the key file is empty")
+            raise ConfigError(f"{key_file}: the key file is empty")
         return key
     env = os.environ.get(SEAL_KEY_ENV, "")
     return env.encode("utf-8") if env else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import sys
 
+__all__ = ["CHECKS", "unmet"]
+
 
 def _cuda() -> str | None:
     import torch

@@ -23,6 +23,8 @@ from ryot.verification.requirements import unmet
 from ryot.verification.statuses import ERROR, INVALID, NOT_APPLICABLE
 from ryot.verification.verdicts import Verdict, decide
 
+__all__ = ["CriterionResult", "measure", "one_shot", "quick_budget"]
+
 
 @dataclass
 class CriterionResult:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+__all__ = ["STATUSES", "TABLE", "Status", "bounds_of", "bounds_text", "exit_code"]
+
 PASS, FAIL, INCONCLUSIVE, INVALID = "PASS", "FAIL", "INCONCLUSIVE", "INVALID"
 NOT_APPLICABLE, ERROR = "NOT_APPLICABLE", "ERROR"
 

@@ -39,6 +39,12 @@ from ryot.verification.statuses import (
     PASS,
 )
 
+__all__ = [
+    "DRIFT_ALPHA", "DRIFT_POSTPONE_P", "DRIFT_POSTPONE_WIDEN", "METHODS", "OUTLIER_MADS",
+    "RESAMPLES", "SEED", "Statistics", "Verdict", "classify", "compute_statistics",
+    "decide", "more_samples_hint", "suspicion"
+]
+
 RESAMPLES = stats.RESAMPLES
 SEED = stats.SEED
 DRIFT_ALPHA = 0.01  # Mann–Kendall significance at which a trend makes the samples INVALID

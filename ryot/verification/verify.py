@@ -25,7 +25,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from ryot.infra.errors import ReportError
+from ryot.infra.errors import ConfigError, ReportError
 from ryot.infra.jsonio import body_of, sha256_of
 from ryot.infra.schemas import first_error, json_pointer
 from ryot.measure.samples import ONE_SHOT_KINDS, Samples, from_json_number
@@ -35,6 +35,8 @@ from ryot.verification.report import FORMAT, FORMAT_VERSION, SCHEMA, hmac_of, me
 from ryot.verification.runner import quick_budget
 from ryot.verification.statuses import ERROR, INVALID, NOT_APPLICABLE, STATUSES, exit_code
 from ryot.verification.verdicts import Verdict, decide
+
+__all__ = ["Mismatch", "against_criteria", "criterion_of", "load_report", "verify_report"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def criterion_of(d: dict) -> Criterion:
                                      "criteria": [as_written]})  # a provider's metric is its id
     if error is not None:
         pointer = json_pointer(error).replace("/criteria/0", "criterion", 1)
-        raise ValueError(f"not a valid criterion at {pointer or 'criterion'}: {error.message}")
+        raise ConfigError(f"not a valid criterion at {pointer or 'criterion'}: {error.message}")
     fields = {k: v for k, v in d.items() if k in Criterion.__dataclass_fields__}
     fields["requires"] = tuple(fields.get("requires", ()))
     return Criterion(**fields)

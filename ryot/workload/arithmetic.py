@@ -12,6 +12,8 @@ from functools import cache
 
 import torch
 
+__all__ = ["DIGITS", "line", "problem_sets", "prompt", "reward", "splits"]
+
 DIGITS = 2
 
 

@@ -20,6 +20,10 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ryot.infra.errors import ConfigError
+
+__all__ = ["MODES", "causal_attention", "plain_attention", "recompute_attention"]
+
 MODES = ("plain", "sdpa", "recompute")
 
 
@@ -53,7 +57,7 @@ def recompute_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> to
     """Causal self-attention (queries and keys the same length): fused forward, backward by
     recomputing plain attention (see above)."""
     if q.size(-2) != k.size(-2):
-        raise ValueError(f"recompute attention is self-attention: {q.size(-2)} queries but "
+        raise ConfigError(f"recompute attention is self-attention: {q.size(-2)} queries but "
                          f"{k.size(-2)} keys (use plain_attention for a query block over a longer cache)")
     return _RecomputeAttention.apply(q, k, v)
 

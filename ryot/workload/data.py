@@ -12,9 +12,13 @@ from functools import cache
 
 import torch
 
+from ryot.infra.errors import ConfigError
 from ryot.workload import arithmetic
 
-VOCAB_SIZE = 256  # bytes
+__all__ = [
+    "BatchSampler", "corpus_bytes", "dataset_splits", "decode_tokens", "encode_text",
+    "eval_batches", "splits"
+]
 
 
 @cache
@@ -37,7 +41,7 @@ def dataset_splits(name: str) -> tuple[torch.Tensor, torch.Tensor]:
         return splits()
     if name == "arithmetic":
         return arithmetic.splits()
-    raise ValueError(f"unknown dataset {name!r}; known: pydoc, arithmetic")
+    raise ConfigError(f"unknown dataset {name!r}; known: pydoc, arithmetic")
 
 
 def encode_text(text: str) -> torch.Tensor:

@@ -17,7 +17,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
+from ryot.infra.errors import ConfigError
 from ryot.workload.attention import MODES, causal_attention
+
+__all__ = ["GPT", "MLP", "Block", "CausalSelfAttention", "GPTConfig"]
 
 
 @dataclass
@@ -33,7 +36,7 @@ class GPTConfig:
 
     def __post_init__(self) -> None:
         if self.attention not in MODES:
-            raise ValueError(f"GPTConfig.attention must be one of {', '.join(MODES)}, got {self.attention!r}")
+            raise ConfigError(f"GPTConfig.attention must be one of {', '.join(MODES)}, got {self.attention!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -107,7 +110,7 @@ class GPT(nn.Module):
         """Logits (batch, positions, vocab) and the loss against ``targets`` (or None).
         ``last_only``: logits of the last position only (inference; nanoGPT does the same)."""
         if last_only and targets is not None:
-            raise ValueError("GPT.forward: last_only=True gives no loss; pass targets=None")
+            raise ConfigError("GPT.forward: last_only=True gives no loss; pass targets=None")
         B, T = idx.shape
         pos = torch.arange(start, start + T, device=idx.device)
         x = self.wte(idx) + self.wpe(pos)

@@ -10,13 +10,23 @@ kept once per process, keyed by the training configuration's value, never by a p
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import TypeVar
 
 import torch
 
+from ryot.infra.errors import ConfigError
 from ryot.workload.train.loop import Trainer
 from ryot.workload.train.run_config import TrainConfig
+
+__all__ = [
+    "FULL", "PRESETS", "QUICK", "T", "Preset", "builtin", "preset", "trained",
+    "user_preset", "value_key"
+]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,16 +59,26 @@ PRESETS = MappingProxyType({"quick": QUICK, "full": FULL})  # the built-in ones,
 def preset(params: dict) -> Preset:
     """The criteria file's own workload (a ``Preset`` from its ``"workload"`` factory), else the
     built-in preset the ``preset`` param names, else ``quick`` under ``--quick`` and ``full``."""
+    user = user_preset(params)
+    return user if user is not None else builtin(params, PRESETS)
+
+
+def user_preset(params: dict) -> Preset | None:
+    """The ``Preset`` the criteria file's ``"workload"`` factory returned, or None."""
     user = params.get("_workload")
-    if user is not None:
-        if not isinstance(user, Preset):
-            raise ValueError(f"the criteria file's workload factory returned {type(user).__name__}; "
-                             "the built-in metrics need a ryot.workload.presets.Preset")
-        return user
+    if user is not None and not isinstance(user, Preset):
+        raise ConfigError(f"the criteria file's workload factory returned {type(user).__name__}; "
+                          "the built-in metrics need a ryot.workload.presets.Preset")
+    return user
+
+
+def builtin(params: dict, choices: Mapping[str, T]) -> T:
+    """The one preset selection: ``choices[name]`` for the ``preset`` param, else ``quick``
+    under ``--quick`` and ``full``."""
     name = params.get("preset") or ("quick" if params.get("_quick") else "full")
-    if name not in PRESETS:
-        raise ValueError(f"unknown workload preset {name!r}; known: {', '.join(PRESETS)}")
-    return PRESETS[name]
+    if name not in choices:
+        raise ConfigError(f"unknown workload preset {name!r}; known: {', '.join(choices)}")
+    return choices[name]
 
 
 def value_key(config: TrainConfig) -> str:

@@ -6,6 +6,8 @@ the tests run every Triton kernel under ``TRITON_INTERPRET=1`` against a float64
 
 from __future__ import annotations
 
+__all__ = ["triton_available", "use_triton"]
+
 
 def triton_available() -> bool:
     """True when Triton imports (Linux x86-64 wheels only)."""

@@ -19,6 +19,8 @@ import math
 
 import torch
 
+__all__ = ["attention_reference", "decode_attention_triton"]
+
 try:
     import triton
     import triton.language as tl

@@ -11,6 +11,9 @@ import os
 import torch
 
 from ryot.core.config import KernelConfig
+from ryot.infra.errors import ConfigError
+
+__all__ = ["matmul_reference", "matmul_triton"]
 
 try:
     import triton
@@ -55,9 +58,9 @@ if triton is not None:
 def matmul_triton(a: torch.Tensor, b: torch.Tensor, config: KernelConfig) -> torch.Tensor:
     """``a @ b`` with the tile shape, warps and stages of ``config``."""
     if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[0]:
-        raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not multiply")
+        raise ConfigError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not multiply")
     if a.dtype != b.dtype or a.dtype not in (torch.float32, torch.float16, torch.bfloat16):
-        raise ValueError(f"matmul: both inputs must share a dtype among float32/float16/bfloat16, "
+        raise ConfigError(f"matmul: both inputs must share a dtype among float32/float16/bfloat16, "
                          f"got {a.dtype} and {b.dtype}")
     M, K = a.shape
     N = b.shape[1]

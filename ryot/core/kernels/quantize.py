@@ -9,11 +9,23 @@ For each block of ``block`` consecutive values (the last block zero-padded)::
 int4 codes are stored as ``code + 8`` (1..15) in nibbles: element ``2i`` in the low nibble of
 byte ``i``, element ``2i + 1`` in the high one. The torch reference and the Triton kernels do the
 same float32 operations in the same order (no FMA contraction), so their codes are bit-identical.
+
+Rounding: ties toward +infinity (``floor(v + 0.5)``, "half up"), because it is
+one ``floor`` in Triton and in torch alike, so kernel and reference agree bit for bit. The KV
+cache's codes (:mod:`ryot.core.kv.codes`) round half to even instead: they are computed by torch
+only (eager, or compiled with the same rounding), never by a Triton kernel, and torch's
+``round`` is half-to-even. The two rules differ only on exact ties (x·qmax/absmax an odd
+multiple of 0.5), by one code step; each cache and compressor is internally consistent.
 """
 
 from __future__ import annotations
 
 import torch
+
+__all__ = [
+    "QMAX", "dequantize_blocks", "dequantize_triton", "pack_int4", "qmax",
+    "quantize_blocks", "quantize_triton", "unpack_int4"
+]
 
 try:
     import triton

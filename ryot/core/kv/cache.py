@@ -21,6 +21,9 @@ from ryot.core.fast_paths import maybe_compiled
 from ryot.core.kernels import use_triton
 from ryot.core.kernels.decode_attention import decode_attention_triton
 from ryot.core.kv.codes import dequantize_pages, quantize_keys, quantize_prompt, quantize_values
+from ryot.infra.errors import ConfigError
+
+__all__ = ["COMPILE_MIN_TOKENS", "QuantizedKVCache", "SequenceView", "optimize_kv_cache"]
 
 COMPILE_MIN_TOKENS = 512  # below this, compiling the dequantization does not pay
 
@@ -59,16 +62,16 @@ class QuantizedKVCache:
         for name, value in (("num_layers", num_layers), ("num_heads", num_heads),
                             ("head_dim", head_dim), ("max_tokens", max_tokens)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"optimize_kv_cache: {name} must be an int >= 1, got {value!r}")
+                raise ConfigError(f"optimize_kv_cache: {name} must be an int >= 1, got {value!r}")
         if head_dim % 2:
-            raise ValueError(f"optimize_kv_cache: head_dim must be even, got {head_dim}")
+            raise ConfigError(f"optimize_kv_cache: head_dim must be even, got {head_dim}")
         if rlvr.kv_page_size % compression.block_size:  # pages hold whole key groups
-            raise ValueError(f"optimize_kv_cache: rlvr.kv_page_size={rlvr.kv_page_size} is not a "
+            raise ConfigError(f"optimize_kv_cache: rlvr.kv_page_size={rlvr.kv_page_size} is not a "
                              f"multiple of compression.block_size={compression.block_size} "
                              "(resolve the configs with ParameterPrecedenceResolver first)")
         self.value_group = value_group or head_dim
         if head_dim % self.value_group:
-            raise ValueError(f"optimize_kv_cache: value_group={self.value_group} must divide "
+            raise ConfigError(f"optimize_kv_cache: value_group={self.value_group} must divide "
                              f"head_dim={head_dim}")
         self.num_layers, self.num_heads, self.head_dim = num_layers, num_heads, head_dim
         self.max_tokens, self.compression, self.rlvr = max_tokens, compression, rlvr
@@ -134,14 +137,14 @@ class QuantizedKVCache:
         """Add ``new_tokens`` keys and values, shaped (batch, heads, new_tokens, head_dim)."""
         self._check_layer(layer)
         if k.shape != v.shape or k.dim() != 4 or k.shape[1] != self.num_heads or k.shape[3] != self.head_dim:
-            raise ValueError(f"append: k and v must both be (batch, {self.num_heads}, new_tokens, "
+            raise ConfigError(f"append: k and v must both be (batch, {self.num_heads}, new_tokens, "
                              f"{self.head_dim}), got {tuple(k.shape)} and {tuple(v.shape)}")
         seqs = list(range(k.shape[0])) if seqs is None else list(seqs)
         self._ensure_sequences(max(seqs) + 1)
         L = self._layers[layer]
         for row, seq in enumerate(seqs):
             if L.lengths[seq] + k.shape[2] > self.max_tokens:
-                raise ValueError(f"append: sequence {seq} would hold {L.lengths[seq] + k.shape[2]} "
+                raise ConfigError(f"append: sequence {seq} would hold {L.lengths[seq] + k.shape[2]} "
                                  f"tokens, more than max_tokens={self.max_tokens}")
             t, total = 0, k.shape[2]
             while t < total:  # chunks that stay inside one page
@@ -192,7 +195,7 @@ class QuantizedKVCache:
         with every layer quantized in one pass and written in one copy per tensor (a prefill)."""
         shapes_ok = all(k.shape == v.shape and k.shape[1::2] == (self.num_heads, self.head_dim) for k, v in kv)
         if len(kv) != self.num_layers or not shapes_ok:
-            raise ValueError(f"fill: {self.num_layers} layers of k and v, each (batch, "
+            raise ConfigError(f"fill: {self.num_layers} layers of k and v, each (batch, "
                              f"{self.num_heads}, new_tokens, {self.head_dim}), are needed")
         ks, vs = torch.stack([t for pair in zip(*kv, strict=True) for t in pair]).chunk(2)
         self.fill_quantized(self.quantize_prompt(ks, vs), seqs)
@@ -209,11 +212,11 @@ class QuantizedKVCache:
         seqs = list(range(batch)) if seqs is None else list(seqs)
         if len(seqs) != batch or len(set(seqs)) != batch or any(
                 isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seqs):
-            raise ValueError(f"fill: seqs must name {batch} distinct sequences (ints >= 0), one per "
+            raise ConfigError(f"fill: seqs must name {batch} distinct sequences (ints >= 0), one per "
                              f"batch row, got {seqs}")
         if n > self.max_tokens or any(L.lengths[s] for L in self._layers for s in seqs
                                       if s < len(L.lengths)):
-            raise ValueError(f"fill: sequences {seqs} must be empty and hold <= {self.max_tokens} tokens")
+            raise ConfigError(f"fill: sequences {seqs} must be empty and hold <= {self.max_tokens} tokens")
         if not seqs:
             return
         self._ensure_sequences(max(seqs) + 1)
@@ -241,14 +244,14 @@ class QuantizedKVCache:
         them for this cache; returns (batch, tokens). Checked before anything is written."""
         if not isinstance(parts, dict) or set(parts) != {*_PAGED, "k_residual"}:
             got = sorted(parts) if isinstance(parts, dict) else type(parts).__name__
-            raise ValueError(f"fill: parts must hold {sorted({*_PAGED, 'k_residual'})}, got {got}")
+            raise ConfigError(f"fill: parts must hold {sorted({*_PAGED, 'k_residual'})}, got {got}")
         for name, t in parts.items():
             if not isinstance(t, torch.Tensor) or t.device != self.device:
-                raise ValueError(f"fill: {name} must be a tensor on {self.device}, got "
+                raise ConfigError(f"fill: {name} must be a tensor on {self.device}, got "
                                  f"{getattr(t, 'device', type(t).__name__)}")
         v = parts["v_codes"]
         if v.dim() != 5:
-            raise ValueError(f"fill: v_codes must be (layers, batch, heads, tokens, ·), got {tuple(v.shape)}")
+            raise ConfigError(f"fill: v_codes must be (layers, batch, heads, tokens, ·), got {tuple(v.shape)}")
         Y, B, H, n, D, G = self.num_layers, v.shape[1], self.num_heads, v.shape[3], self.head_dim, self.group
         stored, full = D if self.bits == 8 else D // 2, n // G * G
         want = {"v_codes": ((Y, B, H, n, stored), self._store["v_codes"].dtype),
@@ -258,7 +261,7 @@ class QuantizedKVCache:
                 "k_residual": ((Y, B, H, n - full, D), self.dtype)}
         for name, (shape, dtype) in want.items():
             if tuple(parts[name].shape) != shape or parts[name].dtype != dtype:
-                raise ValueError(f"fill: {name} must be {dtype} shaped {shape} for this cache, got "
+                raise ConfigError(f"fill: {name} must be {dtype} shaped {shape} for this cache, got "
                                  f"{parts[name].dtype} shaped {tuple(parts[name].shape)}")
         return B, n
 
@@ -306,20 +309,20 @@ class QuantizedKVCache:
         ``backend``: ``auto`` (the Triton kernel on CUDA, torch elsewhere), ``triton`` or ``torch``.
         """
         if backend not in ("auto", "triton", "torch"):
-            raise ValueError(f"attend: backend must be auto, triton or torch, got {backend!r}")
+            raise ConfigError(f"attend: backend must be auto, triton or torch, got {backend!r}")
         self._check_layer(layer)
         if q.dim() != 4 or q.shape[1] != self.num_heads or q.shape[3] != self.head_dim:
-            raise ValueError(f"attend: q must be (batch, {self.num_heads}, q_tokens, "
+            raise ConfigError(f"attend: q must be (batch, {self.num_heads}, q_tokens, "
                              f"{self.head_dim}), got {tuple(q.shape)}")
         seqs = list(range(q.shape[0])) if seqs is None else list(seqs)
         L = self._layers[layer]
         for seq in seqs:
             if seq >= self.num_sequences or L.lengths[seq] < q.shape[2]:
                 have = L.lengths[seq] if seq < self.num_sequences else 0
-                raise ValueError(f"attend: sequence {seq} holds {have} tokens in layer {layer}, "
+                raise ConfigError(f"attend: sequence {seq} holds {have} tokens in layer {layer}, "
                                  f"fewer than the {q.shape[2]} queries")
         if backend == "triton" and not self._kernel_shapes_ok():
-            raise ValueError("attend: the Triton kernel needs power-of-two block_size and head_dim")
+            raise ConfigError("attend: the Triton kernel needs power-of-two block_size and head_dim")
         if backend == "triton" or (backend == "auto" and use_triton(q.device)
                                    and self._kernel_shapes_ok()):
             out = self._attend_triton(L, q, seqs)
@@ -372,7 +375,7 @@ class QuantizedKVCache:
 
     def _check_layer(self, layer: int) -> None:
         if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < self.num_layers:
-            raise ValueError(f"layer must be an int in [0, {self.num_layers}), got {layer!r}")
+            raise ConfigError(f"layer must be an int in [0, {self.num_layers}), got {layer!r}")
 
 
 @dataclass(frozen=True)

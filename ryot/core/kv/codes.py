@@ -12,10 +12,18 @@ import torch
 
 from ryot.core.kernels import quantize as qk
 
+__all__ = [
+    "dequantize_pages", "load_codes", "quantize_groups", "quantize_keys", "quantize_prompt",
+    "quantize_values", "store_codes"
+]
+
 
 def quantize_groups(x: torch.Tensor, dim: int, bits: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Absmax-quantize groups that run along ``dim`` (round to nearest, ties to even): int8 codes
-    shaped like ``x`` and float32 scales with ``dim`` dropped — no copy moves the groups to rows."""
+    shaped like ``x`` and float32 scales with ``dim`` dropped — no copy moves the groups to rows.
+
+    Ties to even, not the block compressor's half up (:mod:`ryot.core.kernels.quantize` says
+    why the two differ): these codes are only ever computed by torch."""
     x = x.to(torch.float32)
     scale = x.abs().amax(dim=dim, keepdim=True).div_(qk.qmax(bits))
     codes = (x / scale.clamp_min(1e-38)).round_().to(torch.int8)  # an all-zero group: zero codes

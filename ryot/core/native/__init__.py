@@ -20,7 +20,10 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+from ryot.infra import switches
 from ryot.infra.switches import env_flag
+
+__all__ = ["FLAGS", "SOURCES", "cache_dir", "enabled", "library", "status"]
 
 SOURCES = Path(__file__).resolve().parent
 FLAGS = ("-O3", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC")
@@ -28,10 +31,8 @@ _reasons: dict[str, str] = {}
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("RYOT_CACHE_DIR")
-    if not root:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ryot"
-    return Path(root) / "native"
+    """Where built libraries are kept: ``native/`` in ryot's cache folder."""
+    return switches.cache_dir("native")
 
 
 def enabled() -> bool:

@@ -38,6 +38,9 @@ from ryot.core.optim.adamw8bit_flat import (
     sample_error,
 )
 from ryot.core.quant.dynamic_code import check_block_size, decode_blocks, encode_blocks, zero_code
+from ryot.infra.errors import ConfigError
+
+__all__ = ["CHUNK", "MIN_8BIT_SIZE", "AdamW8bit"]
 
 MIN_8BIT_SIZE = 4096
 CHUNK = 1 << 15  # values per chunk of the 8-bit update (a multiple of the block size)
@@ -45,9 +48,9 @@ CHUNK = 1 << 15  # values per chunk of the 8-bit update (a multiple of the block
 
 def _check_float(name: str, value: object, low: float, high: float, *, open_high: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
     if value < low or (value >= high if open_high else value > high):
-        raise ValueError(f"{name} must be in [{low}, {high}{')' if open_high else ']'}, got {value!r}")
+        raise ConfigError(f"{name} must be in [{low}, {high}{')' if open_high else ']'}, got {value!r}")
     return float(value)
 
 
@@ -59,15 +62,15 @@ class AdamW8bit(torch.optim.Optimizer):
                  min_8bit_size: int = MIN_8BIT_SIZE) -> None:
         lr = _check_float("lr", lr, 0.0, math.inf)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair of numbers, got {betas!r}")
+            raise ConfigError(f"betas must be a pair of numbers, got {betas!r}")
         betas = (_check_float("betas[0]", betas[0], 0.0, 1.0), _check_float("betas[1]", betas[1], 0.0, 1.0))
         eps = _check_float("eps", eps, 0.0, math.inf)
         if eps <= 0:
-            raise ValueError(f"eps must be > 0, got {eps!r}")
+            raise ConfigError(f"eps must be > 0, got {eps!r}")
         weight_decay = _check_float("weight_decay", weight_decay, 0.0, math.inf)
         block_size = check_block_size(block_size)
         if isinstance(min_8bit_size, bool) or not isinstance(min_8bit_size, int) or min_8bit_size < 1:
-            raise ValueError(f"min_8bit_size must be a positive int, got {min_8bit_size!r}")
+            raise ConfigError(f"min_8bit_size must be a positive int, got {min_8bit_size!r}")
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, block_size=block_size,
                         min_8bit_size=min_8bit_size)
         super().__init__(params, defaults)

@@ -23,8 +23,14 @@ from dataclasses import dataclass
 import torch
 
 from ryot.core import native
+from ryot.core.quant.blockwise import norm_ratio
 from ryot.core.quant.dynamic_code import _bucket_tables, _tables, decode_blocks, encode_blocks
 from ryot.measure.timing import synchronize
+
+__all__ = [
+    "ERROR_SAMPLE", "MOMENTS", "STATE_KEYS", "TORCH_CHUNK", "FlatStates", "adamw_update",
+    "clock", "flat_step", "largest", "relative_error", "sample_error", "sampled_error"
+]
 
 MOMENTS = (("exp_avg", True), ("exp_avg_sq", False))  # (state, signed code)
 STATE_KEYS = ("exp_avg_codes", "exp_avg_absmax", "exp_avg_sq_codes", "exp_avg_sq_absmax")
@@ -47,9 +53,8 @@ def adamw_update(param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor,
 
 
 def relative_error(x: torch.Tensor, y: torch.Tensor) -> float:
-    den = torch.linalg.vector_norm(x).item()
-    num = torch.linalg.vector_norm(x - y).item()
-    return 0.0 if den == 0 else num / den
+    """``‖x − y‖ / ‖x‖`` (:func:`ryot.core.quant.blockwise.norm_ratio`'s rule at zero)."""
+    return norm_ratio(torch.linalg.vector_norm(x - y).item(), torch.linalg.vector_norm(x).item())
 
 
 def largest(errors: list[float]) -> float | None:
@@ -266,6 +271,6 @@ def _step_native(flat: FlatStates, group: dict, step: int, measure_error: bool) 
     if not measure_error:
         return seconds, None
     errors = [math.nan if not math.isfinite(row[i] + row[i + 1]) else
-              math.sqrt(row[i] / row[i + 1]) if row[i + 1] > 0 else 0.0
+              norm_ratio(math.sqrt(row[i]), math.sqrt(row[i + 1]))
               for row in sample.view(-1, 4).tolist() for i in (0, 2)]
     return seconds, largest(errors)

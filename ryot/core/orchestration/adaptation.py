@@ -36,6 +36,8 @@ from ryot.core.orchestration.precedence import (
     ParameterPrecedenceResolver,
 )
 
+__all__ = ["MAX_PATHS", "NEAR_BOUND_FRACTION", "Proposal", "propose", "read_metric"]
+
 NEAR_BOUND_FRACTION = 0.8
 MAX_PATHS = 64
 

@@ -38,6 +38,7 @@ from ryot.core.orchestration.precedence import (
     ParameterPrecedenceResolver,
     Resolution,
 )
+from ryot.infra.errors import ConfigError
 from ryot.infra.provenance import fingerprint
 
 __all__ = [
@@ -169,7 +170,7 @@ class OptimizationOrchestrator:
         so checkpoint metadata carries the decision and why."""
         for name, value in (("saved_bytes", saved_bytes), ("budget_bytes", budget_bytes)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"plan_activation_checkpointing: {name} must be an int >= 0, got {value!r}")
+                raise ConfigError(f"plan_activation_checkpointing: {name} must be an int >= 0, got {value!r}")
         on = saved_bytes > budget_bytes
         self.set_activation_checkpointing(on, f"activations saved for backward {saved_bytes / 2**20:.3g} "
                                               f"MiB {'>' if on else '<='} budget {budget_bytes / 2**20:.3g} MiB")
@@ -178,7 +179,7 @@ class OptimizationOrchestrator:
     def set_activation_checkpointing(self, on: bool, reason: str) -> None:
         """Record a new activation checkpointing decision (nothing when it does not change)."""
         if not isinstance(on, bool):
-            raise ValueError(f"set_activation_checkpointing: on must be a bool, got {on!r}")
+            raise ConfigError(f"set_activation_checkpointing: on must be a bool, got {on!r}")
         if on != self.activation_checkpointing:
             self._record("activation_checkpointing", not on, on, reason)
 

@@ -14,6 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ryot.infra.errors import ConfigError
+
+__all__ = [
+    "GATES", "GateReport", "SafetyBounds", "Violation", "as_float", "check_gate",
+    "check_gates"
+]
+
 GATES = ("loss", "grad_norm", "compression_error")
 
 
@@ -31,12 +38,12 @@ class SafetyBounds:
             if (not isinstance(pair, (tuple, list)) or len(pair) != 2
                     or not all(_is_real(v) and math.isfinite(v) for v in pair)
                     or pair[0] > pair[1]):
-                raise ValueError(f"SafetyBounds.{name} must be a pair (low, high) of finite "
+                raise ConfigError(f"SafetyBounds.{name} must be a pair (low, high) of finite "
                                  f"numbers with low <= high, got {pair!r}")
             object.__setattr__(self, name, (float(pair[0]), float(pair[1])))
         m = self.max_compression_error
         if not (_is_real(m) and math.isfinite(m) and m >= 0):
-            raise ValueError(f"SafetyBounds.max_compression_error must be a finite number >= 0, got {m!r}")
+            raise ConfigError(f"SafetyBounds.max_compression_error must be a finite number >= 0, got {m!r}")
         object.__setattr__(self, "max_compression_error", float(m))
 
     def interval(self, gate: str) -> tuple[float, float]:
@@ -51,7 +58,7 @@ class SafetyBounds:
     @classmethod
     def from_dict(cls, d: dict) -> SafetyBounds:
         if not isinstance(d, dict) or set(d) != {"loss", "grad_norm", "max_compression_error"}:
-            raise ValueError("SafetyBounds expects exactly the keys loss, grad_norm, "
+            raise ConfigError("SafetyBounds expects exactly the keys loss, grad_norm, "
                              f"max_compression_error, got {d!r}")
         return cls(loss=tuple(d["loss"]), grad_norm=tuple(d["grad_norm"]),
                    max_compression_error=d["max_compression_error"])

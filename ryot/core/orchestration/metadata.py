@@ -13,8 +13,14 @@ import os
 from typing import Any
 
 from ryot.infra.atomic import write_json_atomic
+from ryot.infra.errors import CheckpointError
 from ryot.infra.jsonio import body_of, read_strict_json, sha256_of
 from ryot.infra.schemas import describe, first_error
+
+__all__ = [
+    "FORMAT", "FORMAT_VERSION", "MAX_DEPTH", "SCHEMA", "CheckpointMetadataError", "check",
+    "content_sha256", "load", "save", "seal"
+]
 
 SCHEMA = "checkpoint_metadata"
 FORMAT = "ryot.core.orchestration.metadata"
@@ -22,7 +28,7 @@ FORMAT_VERSION = 1
 MAX_DEPTH = 32  # real metadata nests about 5 deep
 
 
-class CheckpointMetadataError(ValueError):
+class CheckpointMetadataError(CheckpointError):
     """Checkpoint metadata that is unreadable, invalid or corrupted."""
 
 

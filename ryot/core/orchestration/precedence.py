@@ -16,9 +16,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ryot.core.config import CompressionConfig, KernelConfig, RLVRConfig
+from ryot.infra.errors import ConfigError
+
+__all__ = ["Adjustment", "IncompatibleConfigError", "ParameterPrecedenceResolver", "Resolution"]
 
 
-class IncompatibleConfigError(ValueError):
+class IncompatibleConfigError(ConfigError):
     """No value inside the resolver's bounds satisfies the precedence chain."""
 
 
@@ -59,7 +62,7 @@ class ParameterPrecedenceResolver:
         for name, value in (("max_block_size", max_block_size),
                             ("max_kv_page_size", max_kv_page_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"ParameterPrecedenceResolver.{name} must be an int >= 1, got {value!r}")
+                raise ConfigError(f"ParameterPrecedenceResolver.{name} must be an int >= 1, got {value!r}")
         self.max_block_size = max_block_size
         self.max_kv_page_size = max_kv_page_size
 

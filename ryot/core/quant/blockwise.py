@@ -18,6 +18,7 @@ All backends produce bit-identical codes and scales.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +28,12 @@ from ryot.core.config import CompressionConfig
 from ryot.core.fast_paths import maybe_compiled
 from ryot.core.kernels import quantize as qk
 from ryot.core.kernels import use_triton
+from ryot.infra.errors import ConfigError
+
+__all__ = [
+    "BACKENDS", "COMPILE_MIN_NUMEL", "SUPPORTED_DTYPES", "CompressedTensor", "decode",
+    "encode", "norm_ratio", "reconstruction_error"
+]
 
 SUPPORTED_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 COMPILE_MIN_NUMEL = 1 << 20
@@ -81,18 +88,18 @@ def _decode_torch(codes: torch.Tensor, scales: torch.Tensor, block: int, bits: i
 
 def _check_input(x: object, config: object) -> None:
     if not isinstance(x, torch.Tensor):
-        raise ValueError(f"encode expects a torch.Tensor, got {type(x).__name__}")
+        raise ConfigError(f"encode expects a torch.Tensor, got {type(x).__name__}")
     if not isinstance(config, CompressionConfig):
-        raise ValueError(f"encode expects a CompressionConfig, got {type(config).__name__}")
+        raise ConfigError(f"encode expects a CompressionConfig, got {type(config).__name__}")
     if x.dtype not in SUPPORTED_DTYPES:
         names = ", ".join(str(d).removeprefix("torch.") for d in SUPPORTED_DTYPES)
-        raise ValueError(f"encode: unsupported dtype {x.dtype}; supported: {names}")
+        raise ConfigError(f"encode: unsupported dtype {x.dtype}; supported: {names}")
     if x.numel() == 0:
-        raise ValueError(f"encode: the tensor is empty (shape {tuple(x.shape)})")
+        raise ConfigError(f"encode: the tensor is empty (shape {tuple(x.shape)})")
     if config.bits not in qk.QMAX:
-        raise ValueError(f"encode: bits must be 4 or 8, got {config.bits!r}")
+        raise ConfigError(f"encode: bits must be 4 or 8, got {config.bits!r}")
     if config.block_size < 1:
-        raise ValueError(f"encode: block_size must be >= 1, got {config.block_size!r}")
+        raise ConfigError(f"encode: block_size must be >= 1, got {config.block_size!r}")
 
 
 BACKENDS = ("auto", "triton", "compiled", "eager")
@@ -100,7 +107,7 @@ BACKENDS = ("auto", "triton", "compiled", "eager")
 
 def _backend(requested: str, device, numel: int) -> str:
     if requested not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {requested!r}")
+        raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {requested!r}")
     if requested != "auto":
         return requested
     if use_triton(device):
@@ -120,7 +127,7 @@ def encode(x: torch.Tensor, config: CompressionConfig, *, backend: str = "auto")
     chosen = _backend(backend, flat.device, flat.numel())
     if chosen == "triton":
         if not torch.isfinite(flat).all():
-            raise ValueError("encode: the tensor holds NaN or infinite values")
+            raise ConfigError("encode: the tensor holds NaN or infinite values")
         codes, scales = qk.quantize_triton(flat.contiguous(), block, bits)
     elif chosen == "compiled":
         codes, scales = maybe_compiled(_encode_torch, flat, block, bits)
@@ -128,14 +135,14 @@ def encode(x: torch.Tensor, config: CompressionConfig, *, backend: str = "auto")
         codes, scales = _encode_torch(flat, block, bits)
     # absmax propagates NaN/inf, so non-finite input shows in the (small) scale tensor
     if not torch.isfinite(scales).all():
-        raise ValueError("encode: the tensor holds NaN or infinite values")
+        raise ConfigError("encode: the tensor holds NaN or infinite values")
     return CompressedTensor(codes, scales, x.shape, x.dtype, config)
 
 
 def decode(c: CompressedTensor, *, backend: str = "auto") -> torch.Tensor:
     """Reconstruct a tensor of the original shape and dtype."""
     if not isinstance(c, CompressedTensor):
-        raise ValueError(f"decode expects a CompressedTensor, got {type(c).__name__}")
+        raise ConfigError(f"decode expects a CompressedTensor, got {type(c).__name__}")
     n, block, bits = c.numel, c.config.block_size, c.config.bits
     chosen = _backend(backend, c.device, n)
     if chosen == "triton":
@@ -150,12 +157,17 @@ def decode(c: CompressedTensor, *, backend: str = "auto") -> torch.Tensor:
 def reconstruction_error(x: torch.Tensor, y: torch.Tensor) -> float:
     """``‖x − y‖₂ / ‖x‖₂`` in float64 (0 when both are zero, inf when only x is)."""
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise ValueError("reconstruction_error expects two tensors")
+        raise ConfigError("reconstruction_error expects two tensors")
     if x.shape != y.shape:
-        raise ValueError(f"reconstruction_error: shapes differ, {tuple(x.shape)} vs {tuple(y.shape)}")
+        raise ConfigError(f"reconstruction_error: shapes differ, {tuple(x.shape)} vs {tuple(y.shape)}")
     x64, y64 = x.detach().to(torch.float64), y.detach().to(torch.float64)
-    num = torch.linalg.vector_norm(x64 - y64).item()
-    den = torch.linalg.vector_norm(x64).item()
-    if den == 0:
-        return 0.0 if num == 0 else float("inf")
-    return num / den
+    return norm_ratio(torch.linalg.vector_norm(x64 - y64).item(),
+                      torch.linalg.vector_norm(x64).item())
+
+
+def norm_ratio(error_norm: float, norm: float) -> float:
+    """``‖x − y‖ / ‖x‖`` from the two norms, the one rule ryot uses: 0 when both are zero, inf
+    when only ``‖x‖`` is (nothing to lose, yet something changed)."""
+    if norm == 0:
+        return 0.0 if error_norm == 0 else math.inf
+    return error_norm / norm

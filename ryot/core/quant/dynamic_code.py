@@ -45,6 +45,15 @@ from functools import cache
 import torch
 import torch.nn.functional as F
 
+from ryot.infra.errors import ConfigError
+
+__all__ = [
+    "MAX_BLOCK_SIZE", "MIN_BLOCK_SIZE", "REL_EPS", "SUPPORTED_DTYPES", "DynamicQuantized",
+    "blockwise_errors", "check_block_size", "decode_blocks", "dequantize_blockwise",
+    "dynamic_map", "encode_blocks", "nearest_codes", "nearest_codes_reference",
+    "quantize_blockwise", "zero_code"
+]
+
 SUPPORTED_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 MIN_BLOCK_SIZE = 16
 MAX_BLOCK_SIZE = 1 << 16
@@ -165,9 +174,9 @@ class DynamicQuantized:
 def check_block_size(block_size: object, name: str = "block_size") -> int:
     """``block_size`` as an int, or ValueError naming ``name``: a power of two in [16, 65536]."""
     if isinstance(block_size, bool) or not isinstance(block_size, int):
-        raise ValueError(f"{name} must be an int, got {type(block_size).__name__}")
+        raise ConfigError(f"{name} must be an int, got {type(block_size).__name__}")
     if not MIN_BLOCK_SIZE <= block_size <= MAX_BLOCK_SIZE or block_size & (block_size - 1):
-        raise ValueError(f"{name} must be a power of two from {MIN_BLOCK_SIZE} to {MAX_BLOCK_SIZE}, "
+        raise ConfigError(f"{name} must be a power of two from {MIN_BLOCK_SIZE} to {MAX_BLOCK_SIZE}, "
                          f"got {block_size}")
     return block_size
 
@@ -196,19 +205,19 @@ def decode_blocks(codes: torch.Tensor, absmax: torch.Tensor, block_size: int, si
 def quantize_blockwise(x: torch.Tensor, block_size: int = 256, *, signed: bool = True) -> DynamicQuantized:
     """Quantize ``x`` block-wise with the dynamic code (``signed=False`` needs ``x >= 0``)."""
     if not isinstance(x, torch.Tensor):
-        raise ValueError(f"x must be a torch.Tensor, got {type(x).__name__}")
+        raise ConfigError(f"x must be a torch.Tensor, got {type(x).__name__}")
     block_size = check_block_size(block_size)
     if not isinstance(signed, bool):
-        raise ValueError(f"signed must be a bool, got {type(signed).__name__}")
+        raise ConfigError(f"signed must be a bool, got {type(signed).__name__}")
     if x.dtype not in SUPPORTED_DTYPES:
-        raise ValueError(f"x must be floating point ({', '.join(map(str, SUPPORTED_DTYPES))}), got {x.dtype}")
+        raise ConfigError(f"x must be floating point ({', '.join(map(str, SUPPORTED_DTYPES))}), got {x.dtype}")
     if x.numel() == 0:
-        raise ValueError("x is empty: nothing to quantize")
+        raise ConfigError("x is empty: nothing to quantize")
     flat = x.detach().reshape(-1)
     if not torch.isfinite(flat).all():
-        raise ValueError("x holds NaN or infinite values")
+        raise ConfigError("x holds NaN or infinite values")
     if not signed and bool((flat < 0).any()):
-        raise ValueError("x has negative values: the unsigned code (signed=False) holds only [0, 1]")
+        raise ConfigError("x has negative values: the unsigned code (signed=False) holds only [0, 1]")
     codes, absmax = encode_blocks(flat, block_size, signed)
     return DynamicQuantized(codes, absmax, x.shape, x.dtype, block_size, signed)
 
@@ -216,7 +225,7 @@ def quantize_blockwise(x: torch.Tensor, block_size: int = 256, *, signed: bool =
 def dequantize_blockwise(q: DynamicQuantized) -> torch.Tensor:
     """Reconstruct a tensor of the original shape and dtype."""
     if not isinstance(q, DynamicQuantized):
-        raise ValueError(f"dequantize_blockwise expects a DynamicQuantized, got {type(q).__name__}")
+        raise ConfigError(f"dequantize_blockwise expects a DynamicQuantized, got {type(q).__name__}")
     flat = decode_blocks(q.codes, q.absmax, q.block_size, q.signed)[: q.numel]
     return flat.to(q.dtype).view(q.shape)
 
@@ -230,7 +239,7 @@ def blockwise_errors(x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
     Its bar on N(0,1) 1024x1024: ``mean_abs < 0.011`` and ``mean_rel < 0.018``.
     """
     if x.shape != y.shape:
-        raise ValueError(f"shapes differ: {tuple(x.shape)} vs {tuple(y.shape)}")
+        raise ConfigError(f"shapes differ: {tuple(x.shape)} vs {tuple(y.shape)}")
     x64, y64 = x.detach().to(torch.float64), y.detach().to(torch.float64)
     diff = (x64 - y64).abs()
     return {"mean_abs": diff.mean().item(), "mean_rel": (diff / (x64 + REL_EPS).abs()).mean().item()}

@@ -12,6 +12,8 @@ import xml.etree.ElementTree as ET
 
 from ryot.verification.statuses import TABLE
 
+__all__ = ["render_junit"]
+
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

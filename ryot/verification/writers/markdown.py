@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from ryot.verification.statuses import TABLE, bounds_of
 from ryot.verification.writers.mdtext import code, fenced, text
 
+__all__ = ["render_markdown"]
+
 
 def _bounds(c: dict) -> str:
     return text(bounds_of(c))

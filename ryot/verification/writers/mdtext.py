@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["code", "fenced", "text"]
+
 _SPECIAL = re.compile(r"([\\`*_\[\]|~&]|<(?=[A-Za-z/!?]))")  # "<" only where a tag could start
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 

@@ -10,6 +10,8 @@ import math
 
 from ryot.verification.statuses import TABLE
 
+__all__ = ["render_plot"]
+
 
 def _colour(status: str) -> str:
     return TABLE[status].colour

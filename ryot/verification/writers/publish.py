@@ -22,6 +22,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+__all__ = ["MARKER", "OUTPUTS", "STAGING_PREFIX", "publish", "remove_stale_staging"]
+
 OUTPUTS = ("report.json", "report.md", "junit.xml", "plot.png")
 MARKER = "report.json"  # present only beside the rest of its own set
 STAGING_PREFIX = ".ryot-staging-"

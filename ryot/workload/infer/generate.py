@@ -39,6 +39,8 @@ from ryot.workload.infer.prefill import (
 from ryot.workload.infer.weights import weights_for
 from ryot.workload.model import GPT
 
+__all__ = ["generate", "solve"]
+
 
 @torch.no_grad()
 def generate(model: GPT, prompt: torch.Tensor, new_tokens: int, optimized: bool) -> dict:

@@ -31,9 +31,15 @@ import torch.nn.functional as F
 from ryot.core.config import CompressionConfig, RLVRConfig
 from ryot.core.kv.cache import optimize_kv_cache
 from ryot.core.kv.codes import quantize_prompt
+from ryot.infra.errors import ConfigError
 from ryot.infra.switches import env_flag
 from ryot.workload.infer.weights import weights_for
 from ryot.workload.model import GPT
+
+__all__ = [
+    "COMPILE_OPTIONS", "SWITCH", "DensePrefill", "codes_of", "compile_seconds", "enabled",
+    "new_cache", "prefill", "prepare", "prompt_pass", "release_cache", "status"
+]
 
 SWITCH = "RYOT_COMPILE_PREFILL"
 # inductor's C++ wrapper (less Python per call); keys rounded to the cache's bfloat16 before
@@ -54,7 +60,7 @@ class DensePrefill:
 
     def append(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> None:
         if layer != len(self.kv):
-            raise ValueError(f"prefill: layers must run in order, got {layer} after {len(self.kv)}")
+            raise ConfigError(f"prefill: layers must run in order, got {layer} after {len(self.kv)}")
         self.kv.append((k, v))
 
     def attend(self, layer: int, q: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,8 @@ import torch.nn.functional as F
 
 from ryot.workload.model import GPT
 
+__all__ = ["CPU_BF16_MIN_POSITIONS", "inference_copy", "weights_for"]
+
 
 def _prepack(weight: torch.Tensor, bias: torch.Tensor | None):
     """oneDNN's packed form of a CPU bfloat16 weight (what torch.compile's freezing uses), which

@@ -25,6 +25,8 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 
 from ryot.workload.model import GPT
 
+__all__ = ["measure_saved_bytes", "saved_activation_bytes"]
+
 
 def saved_activation_bytes(model: GPT, batch_size: int, *, autocast: bool) -> int:
     """Bytes saved for backward by one forward of ``model`` over a ``batch_size`` x context

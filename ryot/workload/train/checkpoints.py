@@ -28,15 +28,18 @@ from typing import Any
 import torch
 
 from ryot.infra.atomic import write_bytes_atomic, write_json_atomic
+from ryot.infra.errors import CheckpointError
 from ryot.infra.jsonio import read_strict_json
+
+__all__ = [
+    "FORMAT", "FORMAT_VERSION", "Checkpoint", "CheckpointWarning", "checkpoints", "latest",
+    "load", "load_latest", "path_for", "prune", "remove_stale_temporaries", "save",
+    "sidecar", "step_of"
+]
 
 FORMAT = "ryot.train_checkpoint"
 FORMAT_VERSION = 1
 _NAME = re.compile(r"step-(\d+)\.pt")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used (names the file and why)."""
 
 
 class CheckpointWarning(RuntimeWarning):

@@ -20,6 +20,11 @@ import torch
 from ryot.core.config import CompressionConfig
 from ryot.core.quant.blockwise import decode, encode, reconstruction_error
 
+__all__ = [
+    "agree", "compressed_allreduce_hook", "gather", "init", "is_distributed", "shutdown",
+    "world_size"
+]
+
 
 def is_distributed() -> bool:
     return world_size() > 1

@@ -62,6 +62,8 @@ from ryot.workload.train.records import StepRecord, TrainResult
 from ryot.workload.train.run_config import TrainConfig
 from ryot.workload.train.run_dir import RunDirError, check_resumable, check_run_dir
 
+__all__ = ["Trainer", "TrainingStopped", "train"]
+
 
 class TrainingStopped(RuntimeError):
     """Too many safety-gate violations: the run stops with the reasons (``record``: the last step)."""

@@ -8,6 +8,8 @@ from typing import Any
 from ryot.measure.samples import from_json_number, to_json_number
 from ryot.workload.train.run_config import TrainConfig
 
+__all__ = ["StepRecord", "TrainResult"]
+
 
 @dataclass
 class StepRecord:

@@ -6,7 +6,10 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ryot.infra.errors import ConfigError
 from ryot.workload.model import GPTConfig
+
+__all__ = ["TrainConfig"]
 
 
 @dataclass
@@ -38,20 +41,20 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in ("baseline", "optimized"):
-            raise ValueError(f"TrainConfig.mode must be 'baseline' or 'optimized', got {self.mode!r}")
+            raise ConfigError(f"TrainConfig.mode must be 'baseline' or 'optimized', got {self.mode!r}")
         for name in ("steps", "batch_size", "n_layer", "n_head", "n_embd", "block_size", "max_violations"):
             _check_int(name, getattr(self, name), 1)
         for name in ("checkpoint_every", "keep_checkpoints"):
             _check_int(name, getattr(self, name), 0)
         if self.n_embd % self.n_head:
-            raise ValueError(f"TrainConfig.n_embd={self.n_embd} must be a multiple of n_head={self.n_head}")
+            raise ConfigError(f"TrainConfig.n_embd={self.n_embd} must be a multiple of n_head={self.n_head}")
         if not isinstance(self.activation_checkpointing, bool):
-            raise ValueError("TrainConfig.activation_checkpointing must be a bool, "
+            raise ConfigError("TrainConfig.activation_checkpointing must be a bool, "
                              f"got {self.activation_checkpointing!r}")
         budget = self.activation_budget_mb
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
                                    or not 0 <= budget < float("inf")):
-            raise ValueError("TrainConfig.activation_budget_mb must be None or a finite number of "
+            raise ConfigError("TrainConfig.activation_budget_mb must be None or a finite number of "
                              f"MiB >= 0, got {budget!r}")
         self.inject_nan_at = tuple(self.inject_nan_at)
 
@@ -76,4 +79,4 @@ class TrainConfig:
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"TrainConfig.{name} must be an int >= {minimum}, got {value!r}")
+        raise ConfigError(f"TrainConfig.{name} must be an int >= {minimum}, got {value!r}")

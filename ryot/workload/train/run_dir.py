@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ryot.infra.errors import RyotError
 from ryot.workload.train import checkpoints as ckpt
 from ryot.workload.train.run_config import TrainConfig
 
+__all__ = ["RESUMABLE_CHANGES", "RunDirError", "check_resumable", "check_run_dir"]
 
-class RunDirError(ValueError):
+
+class RunDirError(RyotError):
     """A ``--run-dir`` that does not fit this run (names the directory and what differs)."""
 
 

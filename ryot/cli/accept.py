@@ -1,0 +1,44 @@
+"""``ryot accept``: measure every criterion, decide, write the report set."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ryot.infra.errors import RyotError
+
+__all__ = ["register", "run"]
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "accept", help="measure every criterion, decide, write report.json/.md, junit.xml, plot.png",
+        description="Exit codes: 0 all PASS (NOT_APPLICABLE allowed), 1 any FAIL, 3 no FAIL but "
+                    "some INCONCLUSIVE/INVALID/ERROR, 2 bad input, 4 a ryot bug.")
+    p.add_argument("--criteria", metavar="FILE",
+                   help="criteria file (default: the repository's success_criteria.json)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: results/accept-<time>/)")
+    p.add_argument("--quick", action="store_true", help="a quarter of each sample/time budget")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.text import Text
+
+    from ryot.verification.engine import accept, summary_table
+
+    try:
+        report, written = accept(args.criteria, args.out, quick=args.quick,
+                                 console=Console(file=sys.stderr))
+    except FileNotFoundError as exc:
+        raise RyotError(str(exc)) from None
+    console = Console(file=sys.stdout)
+    console.print(summary_table(report))
+    for note in written.notes:
+        console.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
+    folder = written.paths["report.json"].parent
+    console.print(Text(f"report: {written.paths['report.json']}  (also "
+                       f"{', '.join(n for n in written.paths if n != 'report.json')} in {folder})"),
+                  soft_wrap=True)
+    return report["summary"]["exit_code"]
