@@ -4,10 +4,10 @@ import statistics
 
 import torch
 
-from ryot.core.config import CompressionConfig
+from ryot.orchestrator import CompressionConfig  # the contract's name
 from ryot.semantic_compression import decode, encode
 
-from .common import DEVICE, sync
+from .common import DEVICE, module, sync
 
 
 class TimeEncodeDecode:
@@ -49,7 +49,8 @@ class TrackCompression:
         decode(encode(self.x, self.cfg))
 
     def track_reconstruction_error(self, bits):
-        from ryot.metrics.measurements import compression_relative_error  # inside: see __init__.py
+        _measurements = module("ryot.metrics.measurements", "ryot.measurements")
+        compression_relative_error = _measurements.compression_relative_error
 
         return compression_relative_error(self.x, self.cfg)
 
@@ -57,7 +58,8 @@ class TrackCompression:
 
     def track_roundtrip_vs_clone(self, bits):
         """Median over 9 interleaved rounds of (encode+decode time) ÷ (clone time)."""
-        from ryot.metrics.measurements import compression_roundtrip_vs_clone
+        _measurements = module("ryot.metrics.measurements", "ryot.measurements")
+        compression_roundtrip_vs_clone = _measurements.compression_roundtrip_vs_clone
 
         times = compression_roundtrip_vs_clone(self.x, self.cfg, rounds=9)
         return statistics.median(a / b for a, b in zip(times["roundtrip"], times["clone"], strict=True))

@@ -2,16 +2,17 @@
 
 import torch
 
-from ryot.core.config import CompressionConfig, RLVRConfig
 from ryot.inference_scaling import optimize_kv_cache
+from ryot.orchestrator import CompressionConfig, RLVRConfig  # the contract's names
 
-from .common import DEVICE, sync
+from .common import DEVICE, module, sync
 
 HEADS, DIM = 8, 64
 
 
 def _filled(tokens, bits):
-    from ryot.metrics.measurements import filled_kv_cache, random_kv  # inside: see __init__.py
+    _measurements = module("ryot.metrics.measurements", "ryot.measurements")
+    filled_kv_cache, random_kv = _measurements.filled_kv_cache, _measurements.random_kv
 
     return filled_kv_cache(*random_kv(tokens, HEADS, DIM, torch.bfloat16, device=DEVICE), bits)
 
@@ -43,7 +44,8 @@ class TrackKVCache:
     param_names = ["bits"]
 
     def track_memory_saved_1k(self, bits):
-        from ryot.metrics.measurements import kv_memory_saved
+        _measurements = module("ryot.metrics.measurements", "ryot.measurements")
+        kv_memory_saved = _measurements.kv_memory_saved
 
         return kv_memory_saved(_filled(1024, bits))
 

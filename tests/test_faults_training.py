@@ -304,7 +304,7 @@ def test_item11_absurd_tiles_are_never_served(cache_dir, tile):
 
 SLOW_WRITER = """
 import sys, time, pathlib
-from ryot import kernel_optimizer as ko
+from ryot.core import tuning as ko
 inside, release = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 save = ko._write_cache
 def slow_save(path, entries):  # pause between the read and the write of the merge

@@ -3,7 +3,7 @@ import doctest
 import numpy as np
 import pytest
 
-import ryot.core.orchestration.coordinator
+import ryot.orchestrator
 from ryot.infra.machine import HardwareProfile, detect
 from ryot.measure.timing import time_callable
 from ryot.stats import intervals as stats

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = {"steady_allocator": True} if args.steady_allocator else {}
     if args.steady_allocator and args.name != "compression":
-        raise RyotError("applies to `ryot bench compression` only", source="--steady-allocator")
+        raise RyotError("--steady-allocator applies to `ryot bench compression` only")
     result, path = bench.run(args.name, args.out, **options)
     print(bench.format_rows(result))
     print(f"raw samples: {path}")

@@ -467,7 +467,7 @@ def test_progress_is_reported_against_the_budget_or_the_one_shot_count():
 def test_samples_of_another_kind_than_the_metric_declares_are_an_error():
     m = measure(crit(min_samples=6, max_samples=24), registry_of(lambda n, p: [4.0] * n, kind="paired"))
     assert m.verdict.status == "ERROR"
-    assert m.verdict.reason == "ValueError: the metric declares paired samples but its provider returned scalar"
+    assert m.verdict.reason == "ConfigError: the metric declares paired samples but its provider returned scalar"
 
 
 def test_the_hard_time_limit_counts_the_time_already_spent():
