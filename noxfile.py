@@ -78,8 +78,8 @@ def benchmarks(session: nox.Session) -> None:
 def figures(session: nox.Session) -> None:
     """The `ryot bench` figures of docs/benchmarks.md (raw samples in results/bench/)."""
     install(session, "dev,bench")
-    for name in session.posargs or ["orchestrator", "compression", "kv", "tune", "decisions", "inference",
-                                     "training"]:
+    for name in session.posargs or ["orchestrator", "compression", "kv", "tune", "decisions",
+                                     "inference", "training"]:
         session.run("ryot", "bench", name)
 
 
@@ -88,10 +88,10 @@ def mutation(session: nox.Session) -> None:
     """Mutation testing (mutmut) of the verification core and the orchestrator; slow, not in CI.
 
     The statistics, verdicts, runner, verify, gates, precedence and the quantizer's torch
-    reference: about 20 minutes on 2 cores. Each module is mutated in its own copy of the tree
+    reference (run time: docs/benchmarks.md). Each module is mutated in its own copy of the tree
     (build/mutation/); scores and every surviving mutant's diff go to results/mutation/
-    (summary.md, results.json). One module or group: ``nox -s mutation -- ryot/core/orchestration/gates.py`` or
-    ``nox -s mutation -- statistics``.
+    (summary.md, results.json). One module or group:
+    ``nox -s mutation -- ryot/core/orchestration/gates.py`` or ``nox -s mutation -- statistics``.
     """
     install(session)
     session.install("mutmut==3.8.1")

@@ -62,6 +62,7 @@ class TrackCompression:
         compression_roundtrip_vs_clone = _measurements.compression_roundtrip_vs_clone
 
         times = compression_roundtrip_vs_clone(self.x, self.cfg, rounds=9)
-        return statistics.median(a / b for a, b in zip(times["roundtrip"], times["clone"], strict=True))
+        return statistics.median(
+            a / b for a, b in zip(times["roundtrip"], times["clone"], strict=True))
 
     track_roundtrip_vs_clone.unit = "x clone time"

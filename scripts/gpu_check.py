@@ -79,7 +79,8 @@ def check_quantize(device, smoke, rounds):
         rows.append({"kernel": f"quantize int{bits}", "case": f"{n * 4 >> 20} MB float32 block 64",
                      "codes_identical_to_torch": identical, "relative_error": err,
                      "copy_GBps": 2 * x.nbytes / med / 1e9,
-                     **ratio_row("encode+decode ÷ copy time", times["encode+decode"], times["copy"]),
+                     **ratio_row("encode+decode ÷ copy time", times["encode+decode"],
+                                 times["copy"]),
                      "samples": times})
     return rows
 
@@ -104,7 +105,8 @@ def check_attention(device, smoke, rounds):
             rows.append({"kernel": f"decode attention int{bits}", "case": f"{tokens} tokens",
                          "relative_error_vs_float64": err, "relative_diff_vs_torch_path": vs_torch,
                          "memory_saved": 1 - cache.nbytes / cache.dense_nbytes,
-                         **ratio_row("quantized ÷ dense SDPA time", times["quantized"], times["sdpa"]),
+                         **ratio_row("quantized ÷ dense SDPA time", times["quantized"],
+                                     times["sdpa"]),
                          "samples": times})
     return rows
 
@@ -130,7 +132,8 @@ def main() -> int:
     for r in rows:
         err = r.get("relative_error", r.get("relative_error_vs_float64"))
         extra = {k: r[k] for k in ("tflops_triton", "copy_GBps", "memory_saved",
-                                   "codes_identical_to_torch", "relative_diff_vs_torch_path") if k in r}
+                                   "codes_identical_to_torch", "relative_diff_vs_torch_path")
+                 if k in r}
         print(f"| {r['kernel']} | {r['case']} | {err:.2e} | {r['label']}: {r['median']:.3f} "
               f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}] | {json.dumps(extra)} |")
     ok = all(r.get("codes_identical_to_torch", True) for r in rows)

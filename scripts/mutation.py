@@ -1,9 +1,11 @@
 """Mutation testing of the verification core and the orchestrator (issue #13), with mutmut.
 
-    python scripts/mutation.py                       # every module below (~20 min on 2 cores)
-    python scripts/mutation.py ryot/core/orchestration/gates.py         # one module (or a group: statistics, ...)
+    python scripts/mutation.py                       # every module below (slow: docs/benchmarks.md)
+    # one module (or a group: statistics, ...)
+    python scripts/mutation.py ryot/core/orchestration/gates.py
     python scripts/mutation.py --reuse statistics    # re-read build/mutation/ (no new run)
-    nox -s mutation -- ryot/core/orchestration/gates.py                 # the same in a fresh nox environment
+    # the same in a fresh nox environment
+    nox -s mutation -- ryot/core/orchestration/gates.py
 
 mutmut writes ``mutants/`` beside the code it mutates, so each module is run in its own copy of
 the working tree under ``build/mutation/<module>/`` (git-ignored; kept afterwards, so
@@ -45,13 +47,14 @@ EQUIVALENTS = ROOT / "scripts" / "mutation_equivalents.json"
 
 ENGINE_TESTS = (  # the tests of the verification engine that exercise the statistics
     "tests/verification/test_calibration.py",
-    "tests/verification/test_statistics_v2.py",
     "tests/verification/test_verdicts.py",
+    "tests/verification/test_runner.py",
+    "tests/measure/test_samples.py",
     "properties/test_statistics.py",
 )
-STATISTICS_TESTS = (*ENGINE_TESTS, "tests/verification/test_mutation_kills_statistics.py",
-                    "tests/test_misc.py")
-VERDICT_TESTS = (*ENGINE_TESTS, "tests/verification/test_mutation_kills_verdicts.py")
+STATISTICS_TESTS = (*ENGINE_TESTS, "tests/stats/test_intervals.py",
+                    "tests/stats/test_sequential.py", "tests/stats/test_stationarity.py")
+VERDICT_TESTS = (*ENGINE_TESTS,)
 
 
 @dataclass(frozen=True)
@@ -67,21 +70,21 @@ MODULES: dict[str, Target] = {
     "ryot/verification/verdicts.py": Target(VERDICT_TESTS),
     "ryot/verification/runner.py": Target((
         *VERDICT_TESTS, "tests/verification/test_evaluate.py",
-        "tests/verification/test_faults_accept.py")),
+        "tests/verification/test_accept_faults.py")),
     "ryot/verification/verify.py": Target((
-        "tests/verification/test_verify_forgeries.py", "tests/verification/test_faults_accept.py",
-        "tests/verification/test_mutation_kills_verify.py", "properties/test_statistics.py")),
-    "ryot/core/orchestration/gates.py": Target(("tests/test_gates.py", "tests/test_mutation_kills.py",
-                             "properties/test_gates.py")),
-    "ryot/core/orchestration/precedence.py": Target(("tests/test_precedence.py", "tests/test_mutation_kills.py",
-                                  "properties/test_resolution.py")),
+        "tests/verification/test_verify_forgeries.py", "tests/verification/test_accept_faults.py",
+        "tests/verification/test_verify.py", "properties/test_statistics.py")),
+    "ryot/core/orchestration/gates.py": Target((
+        "tests/core/orchestration/test_gates.py", "properties/test_gates.py")),
+    "ryot/core/orchestration/precedence.py": Target((
+        "tests/core/orchestration/test_precedence.py", "properties/test_resolution.py")),
     "ryot/core/kernels/quantize.py": Target(
-        ("tests/test_semantic_compression.py", "tests/kernels/test_quantize_kernel.py",
-         "tests/test_mutation_kills.py"),
+        ("tests/core/quant/test_blockwise.py", "tests/core/kernels/test_quantize_kernel.py"),
         functions=("qmax", "quantize_blocks", "dequantize_blocks", "pack_int4", "unpack_int4")),
 }
 GROUPS = {
-    "statistics": ("ryot/stats/intervals.py", "ryot/stats/sequential.py", "ryot/stats/stationarity.py"),
+    "statistics": ("ryot/stats/intervals.py", "ryot/stats/sequential.py",
+                   "ryot/stats/stationarity.py"),
     "verdicts": ("ryot/verification/verdicts.py",),
     "gates": ("ryot/core/orchestration/gates.py",),
     "precedence": ("ryot/core/orchestration/precedence.py",),
@@ -151,8 +154,8 @@ def mutmut(scratch: Path, *args: str, log: Path | None = None) -> str:
 
 
 def function_of(name: str, module: str) -> str | None:
-    """``ryot.core.orchestration.gates.x_check_gate__mutmut_3`` -> ``check_gate``; methods (mutmut writes
-    ``xǁClassǁmethod``) -> ``Class.method``; None for another module's mutant."""
+    """``ryot.core.orchestration.gates.x_check_gate__mutmut_3`` -> ``check_gate``; methods
+    (mutmut writes ``xǁClassǁmethod``) -> ``Class.method``; None for another module's mutant."""
     head = dotted(module) + ".x"
     if not name.startswith(head):
         return None
@@ -251,18 +254,21 @@ def group_rows(results: dict[str, dict]) -> list[dict]:
 def summary_markdown(doc: dict) -> str:
     lines = [f"# Mutation testing ({doc['mutmut']}, {doc['cpu']})", "",
              f"Command: `{doc['command']}`", "",
-             "| module | mutants | killed | timeout | survived | no tests | equivalent | raw | adjusted | time |",
+             "| module | mutants | killed | timeout | survived | no tests | equivalent | raw "
+             "| adjusted | time |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in doc["modules"].values():
         if "error" in r:
             lines.append(f"| `{r['module']}` | failed: see below | | | | | | | | |")
             continue
         c = r["counts"]
-        lines.append(f"| `{r['module']}`{' (' + ', '.join(r['functions']) + ')' if r['functions'] else ''} "
+        lines.append(f"| `{r['module']}`"
+                     f"{' (' + ', '.join(r['functions']) + ')' if r['functions'] else ''} "
                      f"| {r['mutants']} | {c.get('killed', 0)} | {c.get('timeout', 0)} "
                      f"| {c.get('survived', 0)} | {c.get('no tests', 0)} | {r['equivalent']} "
                      f"| {pct(r['raw_score'])} | {pct(r['adjusted_score'])} | {r['seconds']} s |")
-    lines += ["", "| group | mutants | killed | equivalent | raw | adjusted | goal |", "|---|---|---|---|---|---|---|"]
+    lines += ["", "| group | mutants | killed | equivalent | raw | adjusted | goal |",
+              "|---|---|---|---|---|---|---|"]
     for g in doc["groups"]:
         lines.append(f"| {g['group']} | {g['mutants']} | {g['killed']} | {g['equivalent']} "
                      f"| {pct(g['raw_score'])} | {pct(g['adjusted_score'])} | {pct(g['goal'])} |")
@@ -292,7 +298,9 @@ def cpu_name() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("modules", nargs="*", help="modules (ryot/core/orchestration/gates.py) or groups (statistics); default: all")
+    parser.add_argument("modules", nargs="*",
+                        help="modules (ryot/core/orchestration/gates.py) or groups (statistics); "
+                             "default: all")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "mutation")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "mutation")
@@ -304,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.modules or list(MODULES):
         for m in GROUPS.get(name, (name,)):
             if m not in MODULES:
-                parser.error(f"unknown module or group {m!r}; known: {', '.join([*MODULES, *GROUPS])}")
+                parser.error(f"unknown module or group {m!r}; "
+                             f"known: {', '.join([*MODULES, *GROUPS])}")
             if m not in chosen:
                 chosen.append(m)
     equivalents = load_equivalents()
@@ -326,12 +335,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {module}: FAILED\n{failed}", flush=True)
         else:
             r = results[module]
-            print(f"== {module}: {r['killed']}/{r['mutants']} killed, {r['equivalent']} equivalent, "
-                  f"{r['surviving']} surviving (raw {pct(r['raw_score'])}, adjusted "
-                  f"{pct(r['adjusted_score'])}) in {r['seconds']} s", flush=True)
+            print(f"== {module}: {r['killed']}/{r['mutants']} killed, {r['equivalent']} "
+                  f"equivalent, {r['surviving']} surviving (raw {pct(r['raw_score'])}, "
+                  f"adjusted {pct(r['adjusted_score'])}) in {r['seconds']} s", flush=True)
         results = {m: results[m] for m in MODULES if m in results}
         doc = {"mutmut": f"mutmut {version('mutmut')}", "cpu": cpu_name(),
-               "command": "nox -s mutation" + (" -- " + " ".join(args.modules) if args.modules else ""),
+               "command": "nox -s mutation"
+                          + (" -- " + " ".join(args.modules) if args.modules else ""),
                "modules": results, "groups": group_rows(results)}
         previous.write_text(json.dumps(doc, indent=1) + "\n")
         (args.out / "summary.md").write_text(summary_markdown(doc))

@@ -39,7 +39,8 @@ def _registry():
 NAMES = ("orchestrator", "compression", "kv", "tune", "decisions", "inference", "training")
 
 
-def run(name: str, out_dir: str | os.PathLike[str] = "results/bench", **options) -> tuple[dict, Path]:
+def run(name: str, out_dir: str | os.PathLike[str] = "results/bench",
+        **options) -> tuple[dict, Path]:
     result = _registry()[name](**options)
     path = write_json_atomic(Path(out_dir) / f"{name}.json", result)
     return result, path
@@ -60,5 +61,6 @@ def format_rows(result: dict) -> str:
             lines.append(f"{r['label']:<46} {'n/a':>12} {'':>26}  {r.get('reason', '')}")
             continue
         lo, hi = r["ci95"]
-        lines.append(f"{r['label']:<46} {r['median']:>12.4g} {f'[{lo:.4g}, {hi:.4g}]':>26}  {r['unit']}")
+        lines.append(f"{r['label']:<46} {r['median']:>12.4g} "
+                     f"{f'[{lo:.4g}, {hi:.4g}]':>26}  {r['unit']}")
     return "\n".join(lines)

@@ -37,14 +37,16 @@ def run(megabytes: int = 64, block: int = 64, rounds: int = 15,
     ours, naive = "ryot int8 (auto backend)", "naive torch int8 (eager)"
     others = {naive: lambda: decode(encode(x, cfg, backend="eager"), backend="eager")}
     errors = {ours: compression_relative_error(x, cfg),
-              naive: reconstruction_error(x, decode(encode(x, cfg, backend="eager"), backend="eager"))}
+              naive: reconstruction_error(
+                  x, decode(encode(x, cfg, backend="eager"), backend="eager"))}
     bnb, why_not = _bitsandbytes()
     if bnb is not None:
         def bnb_round_trip():
             q, state = bnb.quantize_blockwise(x, blocksize=block)
             return bnb.dequantize_blockwise(q, state)
         others["bitsandbytes quantize/dequantize_blockwise"] = bnb_round_trip
-        errors["bitsandbytes quantize/dequantize_blockwise"] = reconstruction_error(x, bnb_round_trip())
+        errors["bitsandbytes quantize/dequantize_blockwise"] = reconstruction_error(
+            x, bnb_round_trip())
     times = compression_roundtrip_vs_clone(x, cfg, rounds, warmup=2, others=others)
     times = {(ours if name == "roundtrip" else name): t for name, t in times.items()}
     rows = [sample_row(f"{name}: seconds per round trip", "s", t) for name, t in times.items()]

@@ -39,8 +39,10 @@ TRUTH_OFFSETS = (-0.05, -0.02, -0.01, 0.0, 0.01, 0.02, 0.05)
 SCENARIOS = {
     "independent CV 5%": {"noise": 0.05},
     "independent CV 20%": {"noise": 0.20},
-    "outliers baseline (5% of trials 3x)": {"noise": 0.05, "outliers": 0.05, "outlier_arm": "baseline"},
-    "outliers candidate (5% of trials 3x)": {"noise": 0.05, "outliers": 0.05, "outlier_arm": "candidate"},
+    "outliers baseline (5% of trials 3x)": {"noise": 0.05, "outliers": 0.05,
+                                            "outlier_arm": "baseline"},
+    "outliers candidate (5% of trials 3x)": {"noise": 0.05, "outliers": 0.05,
+                                             "outlier_arm": "candidate"},
     "drift falls 0.5%/trial": {"noise": 0.05, "drift_per_trial": -0.005},
     "drift rises 0.5%/trial": {"noise": 0.05, "drift_per_trial": 0.005},
     "AR(1) rho 0.5": {"noise": 0.05, "ar1": 0.5},
@@ -48,7 +50,8 @@ SCENARIOS = {
 }
 
 
-def _ar1(rng: np.random.Generator, n: int, rho: float, sigma: float, state: float) -> tuple[np.ndarray, float]:
+def _ar1(rng: np.random.Generator, n: int, rho: float, sigma: float,
+         state: float) -> tuple[np.ndarray, float]:
     """n steps of a stationary AR(1) series with marginal sd sigma, continuing from state."""
     out = np.empty(n)
     innovation = sigma * math.sqrt(1 - rho * rho)
@@ -66,8 +69,10 @@ def scenario_sampler(n: int, params: dict) -> Samples:
     noise = params.get("noise", 0.05)
     if params.get("ar1"):
         state = params["ar_state"]  # one mutable dict per run: the series continues across calls
-        base_noise, state["b"] = _ar1(rng, n, params["ar1"], noise, state.get("b", rng.normal(0, noise)))
-        cand_noise, state["c"] = _ar1(rng, n, params["ar1"], noise, state.get("c", rng.normal(0, noise)))
+        base_noise, state["b"] = _ar1(rng, n, params["ar1"], noise,
+                                      state.get("b", rng.normal(0, noise)))
+        cand_noise, state["c"] = _ar1(rng, n, params["ar1"], noise,
+                                      state.get("c", rng.normal(0, noise)))
     else:
         base_noise, cand_noise = rng.normal(0, noise, n), rng.normal(0, noise, n)
     baseline = params["true_ratio"] * np.exp(base_noise)
@@ -86,16 +91,19 @@ def scenario_sampler(n: int, params: dict) -> Samples:
 
 def _registry() -> Registry:
     registry = Registry()
-    registry.register(Metric("scenario.ratio", "paired", "x", "decision-quality scenario", scenario_sampler))
+    registry.register(Metric("scenario.ratio", "paired", "x", "decision-quality scenario",
+                             scenario_sampler))
     return registry
 
 
 def criterion(truth: float, seed: int, scenario: dict, **budget) -> Criterion:
-    fields = {k: BUILTIN_DEFAULTS[k] for k in ("confidence", "min_samples", "max_samples", "max_noise")}
+    fields = {k: BUILTIN_DEFAULTS[k]
+              for k in ("confidence", "min_samples", "max_samples", "max_noise")}
     fields.update(budget)
     return Criterion(id="decision", metric="scenario.ratio", unit="x", comparator=">=",
                      threshold=THRESHOLD, description="decision-quality trial", max_seconds=1e9,
-                     params={"true_ratio": truth, "seed": seed, "ar_state": {}, **scenario}, **fields)
+                     params={"true_ratio": truth, "seed": seed, "ar_state": {}, **scenario},
+                     **fields)
 
 
 def wilson(successes: int, trials: int) -> tuple[float, float]:
@@ -145,12 +153,14 @@ def _hint_rows(registry: Registry, repetitions: int) -> list[dict]:
             given += 1
             budget = first.samples.count + hint
             suggested.append(budget)
-            again = measure(criterion(truth, 90_000 + rep, dict(scenario), max_samples=budget), registry)
+            again = measure(criterion(truth, 90_000 + rep, dict(scenario), max_samples=budget),
+                            registry)
             followed_decided += again.verdict.status in ("PASS", "FAIL")
         rows.append({"truth": truth, "offset": offset, "hints_given": given,
                      "followed_decided": followed_decided,
                      "followed_decided_rate": followed_decided / given if given else None,
-                     "median_suggested_max_samples": float(np.median(suggested)) if suggested else None})
+                     "median_suggested_max_samples":
+                         float(np.median(suggested)) if suggested else None})
     return rows
 
 
@@ -187,15 +197,19 @@ def format_table(result: dict) -> str:
     for r in result["rows"]:
         lo, hi = r["wrong_rate_ci95"]
         offset = r["truth"] / THRESHOLD - 1
-        lines.append(f"| {r['scenario']} | {offset:+.0%} | {r['wrong_rate']:.1%} [{lo:.1%}, {hi:.1%}] | "
+        lines.append(f"| {r['scenario']} | {offset:+.0%} | "
+                     f"{r['wrong_rate']:.1%} [{lo:.1%}, {hi:.1%}] | "
                      f"{r['decided_rate']:.1%} | {r['counts']['INVALID'] / r['repetitions']:.1%} | "
                      f"{r['mean_samples']:.1f} |")
     if result.get("hints"):
-        lines += ["", "| truth | INCONCLUSIVE with a hint | followed: decided | median suggested max_samples |",
+        lines += ["", "| truth | INCONCLUSIVE with a hint | followed: decided "
+                      "| median suggested max_samples |",
                   "|---|---|---|---|"]
         for h in result["hints"]:
-            rate = "—" if h["followed_decided_rate"] is None else f"{h['followed_decided_rate']:.1%}"
-            med = "—" if h["median_suggested_max_samples"] is None else f"{h['median_suggested_max_samples']:.0f}"
+            rate = ("—" if h["followed_decided_rate"] is None
+                    else f"{h['followed_decided_rate']:.1%}")
+            med = ("—" if h["median_suggested_max_samples"] is None
+                   else f"{h['median_suggested_max_samples']:.0f}")
             lines.append(f"| {h['offset']:+.0%} | {h['hints_given']} | {rate} | {med} |")
     if result.get("small_n"):
         lines += ["", "| n (one look), truth at the threshold | PASS | FAIL (wrong) | INVALID |",

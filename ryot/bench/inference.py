@@ -184,8 +184,8 @@ def format_table(result: dict) -> str:
     ``weights_for`` picks and with the other dtype."""
     med = {r["label"]: r for r in result["rows"]}
     head = (f"{'threads':>7} {'context':>7} {'TTFT base':>9} {'opt':>6} {'eager':>6} {'other':>6} "
-            f"{'speedup':>7} {'store':>6} {'decode base':>11} {'int8':>6} {'other':>6} {'dense':>6} "
-            f"{'int8 KB':>8} {'bf16 KB':>8}")
+            f"{'speedup':>7} {'store':>6} {'decode base':>11} {'int8':>6} {'other':>6} "
+            f"{'dense':>6} {'int8 KB':>8} {'bf16 KB':>8}")
     lines = [head + "   (ms; store = TTFT opt − the same prompt pass without storing its codes)"]
     for n in result["threads"]:
         for c in result["contexts"]:

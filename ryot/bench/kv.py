@@ -19,7 +19,8 @@ def run(tokens: tuple[int, ...] = (1024, 2048, 4096, 8192), heads: int = 8, head
     rows = []
     for n in tokens:
         k, v = random_kv(n, heads, head_dim, torch_dtype, seed=n)
-        q = torch.randn(1, heads, 1, head_dim, generator=torch.Generator().manual_seed(n + 1)).to(torch_dtype)
+        q = torch.randn(1, heads, 1, head_dim,
+                        generator=torch.Generator().manual_seed(n + 1)).to(torch_dtype)
         cache = filled_kv_cache(k, v, bits)
         arms = {"dense SDPA": lambda q=q, k=k, v=v: F.scaled_dot_product_attention(q, k, v),
                 "quantized attend": lambda q=q, cache=cache: cache.attend(0, q)}

@@ -10,7 +10,8 @@ __all__ = ["run"]
 
 
 def run(samples: int = 31) -> dict:
-    """The whole step and each of its parts (see :func:`ryot.metrics.measurements.orchestrator_calls`)."""
+    """The whole step and each of its parts
+    (see :func:`ryot.metrics.measurements.orchestrator_calls`)."""
     parts = orchestrator_seconds(samples, parts=tuple(orchestrator_calls()))
     rows = [sample_row(label, "us/call", [s * 1e6 for s in m.seconds_per_call],
                        calls_per_sample=m.calls_per_sample) for label, m in parts.items()]

@@ -15,7 +15,8 @@ def sample_row(label: str, unit: str, samples: Sequence[float], **extra) -> dict
             "relative_spread": relative_spread(samples), "samples": list(samples), **extra}
 
 
-def ratio_row(label: str, numerator: Sequence[float], denominator: Sequence[float], **extra) -> dict:
+def ratio_row(label: str, numerator: Sequence[float], denominator: Sequence[float],
+              **extra) -> dict:
     ci = bootstrap_ratio_of_medians(numerator, denominator, paired=True)
     return {"label": label, "unit": "ratio", "median": ci.estimate, "ci95": [ci.low, ci.high],
             "method": "paired bootstrap of the ratio of medians", **extra}

@@ -15,9 +15,10 @@ backward, gradient clipping, optimizer step):
 
 Step times are interleaved (one round = ``steps_per_round`` steps of every arm, order rotated)
 after ``warmup`` steps each. Peak memory: each arm trains ``memory_steps`` steps in a fresh
-process (:func:`ryot.infra.isolation.run_isolated`); the figure is the peak resident memory added above
-the process's memory right after its imports (the same imports for every arm, torch.optim and
-its lazily imported torch._dynamo included, so only training's own memory is compared).
+process (:func:`ryot.infra.isolation.run_isolated`); the figure is the peak resident memory
+added above the process's memory right after its imports (the same imports for every arm,
+torch.optim and its lazily imported torch._dynamo included, so only training's own memory is
+compared).
 """
 
 from __future__ import annotations
@@ -41,14 +42,16 @@ from ryot.workload.train.run_config import TrainConfig
 
 __all__ = ["ARMS", "run"]
 
-ARMS = ("baseline", "stock eager", "stock compiled", "ryot", "ryot + checkpointing", "ryot compiled")
+ARMS = ("baseline", "stock eager", "stock compiled", "ryot", "ryot + checkpointing",
+        "ryot compiled")
 
 
 def _stock_step(config: TrainConfig, compiled: bool) -> Callable[[], float]:
     """A stock PyTorch training step on ryot's model with SDPA; returns the loss."""
     torch.manual_seed(config.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model = GPT(replace(config.model_config(device.type), attention="sdpa", checkpoint_blocks=False)).to(device)
+    model = GPT(replace(config.model_config(device.type), attention="sdpa",
+                        checkpoint_blocks=False)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0, fused=True)
     train, _ = dataset_splits(config.dataset)
     sampler = BatchSampler(train, config.batch_size, config.block_size, seed=config.seed)
@@ -102,7 +105,8 @@ def _optimizer_steps(model: GPT, rounds: int) -> dict[str, list[float]]:
         p.grad = torch.randn(p.shape, generator=gen)
     params = list(model.parameters())
     optimizers = {"torch AdamW (fused)": torch.optim.AdamW(params, weight_decay=0.0, fused=True),
-                  "torch AdamW (foreach)": torch.optim.AdamW(params, weight_decay=0.0, foreach=True),
+                  "torch AdamW (foreach)": torch.optim.AdamW(params, weight_decay=0.0,
+                                                             foreach=True),
                   "AdamW8bit": AdamW8bit(params, weight_decay=0.0, block_size=64)}
     if native.library("adamw8bit") is not None:
         reference = AdamW8bit(params, weight_decay=0.0, block_size=64)
@@ -128,7 +132,8 @@ def run(rounds: int = 15, steps_per_round: int = 3, warmup: int = 6, memory_step
                        warmup_seconds=compile_s[name]) for name in arms]
     for name in arms:
         if name != "baseline":
-            rows.append(ratio_row(f"speedup of {name} over baseline", times["baseline"], times[name]))
+            rows.append(ratio_row(f"speedup of {name} over baseline", times["baseline"],
+                                  times[name]))
     for ours in (a for a in arms if a.startswith("ryot")):
         for name in ("stock eager", "stock compiled"):
             if name in arms:
@@ -136,14 +141,17 @@ def run(rounds: int = 15, steps_per_round: int = 3, warmup: int = 6, memory_step
     memory = {name: [] for name in arms}
     for _ in range(memory_repeats):
         for name in arms:
-            memory[name].append(run_isolated(_peak_added_bytes, name, train, memory_steps).value / 2**20)
-    rows += [sample_row(f"{name}: peak memory added by training", "MiB", memory[name]) for name in arms]
+            memory[name].append(
+                run_isolated(_peak_added_bytes, name, train, memory_steps).value / 2**20)
+    rows += [sample_row(f"{name}: peak memory added by training", "MiB", memory[name])
+             for name in arms]
     steps = _optimizer_steps(GPT(train.model_config()), rounds * 2)
     rows += [sample_row(f"optimizer step, {name}", "s", t) for name, t in steps.items()]
     for name in arms:
         if name != "baseline":
             reductions = [1 - o / b for o, b in zip(memory[name], memory["baseline"], strict=True)]
-            rows.append(sample_row(f"memory reduction of {name} vs baseline", "fraction", reductions))
+            rows.append(sample_row(f"memory reduction of {name} vs baseline", "fraction",
+                                   reductions))
     return {"benchmark": "training", "preset": preset.name, "model": train.to_json(),
             "rounds": rounds, "steps_per_round": steps_per_round, "warmup_steps": warmup,
             "memory_steps": memory_steps, **fingerprint(), "rows": rows}

@@ -12,7 +12,8 @@ __all__ = ["register", "run"]
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "accept", help="measure every criterion, decide, write report.json/.md, junit.xml, plot.png",
+        "accept",
+        help="measure every criterion, decide, write report.json/.md, junit.xml, plot.png",
         description="Exit codes: 0 all PASS (NOT_APPLICABLE allowed), 1 any FAIL, 3 no FAIL but "
                     "some INCONCLUSIVE/INVALID/ERROR, 2 bad input, 4 a ryot bug.")
     p.add_argument("--criteria", metavar="FILE",

@@ -1,4 +1,5 @@
-"""``ryot train`` and ``python -m ryot.train`` (also under torchrun): arguments in, exit code out."""
+"""``ryot train`` and ``python -m ryot.train`` (also under torchrun): arguments in, exit code
+out."""
 
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ def main(argv=None) -> int:
     run directory, unusable checkpoints) · 4 a ryot bug · 130 interrupted (SIGINT).
     """
     parser = argparse.ArgumentParser(
-        prog="ryot train", description="Train the embedded GPT on CPython's pydoc text, baseline "
-        "(fp32, eager, plain attention, AdamW) or optimized (bf16 autocast, fused attention, AdamW with "
-        "8-bit block-wise states; under torchrun also int8-compressed gradient all-reduce), with the "
+        prog="ryot train",
+        description="Train the embedded GPT on CPython's pydoc text, baseline (fp32, eager, plain "
+        "attention, AdamW) or optimized (bf16 autocast, fused attention, AdamW with 8-bit "
+        "block-wise states; under torchrun also int8-compressed gradient all-reduce), with the "
         "orchestrator's safety gates in the loop. Under torchrun it runs DDP.",
         epilog="Exit codes: 0 completed, 1 stopped on safety-gate violations, 2 bad input, "
                "130 interrupted. train_log.json (in --run-dir) records how the run ended.")
@@ -40,8 +42,10 @@ def main(argv=None) -> int:
     parser.add_argument("--mode", choices=["baseline", "optimized"], default=defaults.mode)
     for name in ("steps", "batch_size", "seed", "n_layer", "n_head", "n_embd", "block_size",
                  "checkpoint_every", "max_violations"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
-    parser.add_argument("--keep-checkpoints", type=int, default=defaults.keep_checkpoints, metavar="K",
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int,
+                            default=getattr(defaults, name))
+    parser.add_argument("--keep-checkpoints", type=int, default=defaults.keep_checkpoints,
+                        metavar="K",
                         help="keep the newest K checkpoints, delete older ones (0: keep all; "
                              f"default {defaults.keep_checkpoints})")
     parser.add_argument("--lr", type=float, default=defaults.lr)
@@ -49,22 +53,25 @@ def main(argv=None) -> int:
     parser.add_argument("--resume", action="store_true", help="continue from the newest intact "
                         "checkpoint in --run-dir (with the run's own configuration)")
     parser.add_argument("--activation-checkpointing", action="store_true",
-                        help="optimized mode: recompute each block's activations in the backward pass "
-                             "(less memory, about one more forward pass of time)")
+                        help="optimized mode: recompute each block's activations in the "
+                             "backward pass (less memory, about one more forward pass of time)")
     parser.add_argument("--activation-budget-mb", type=float, default=None, metavar="MIB",
-                        help="optimized mode: the orchestrator turns activation checkpointing on when "
-                             "one step would keep more than MIB of activations for the backward pass "
-                             "(measured before the first step; recorded in the orchestrator's history)")
+                        help="optimized mode: the orchestrator turns activation checkpointing "
+                             "on when one step would keep more than MIB of activations for the "
+                             "backward pass (measured before the first step; recorded in the "
+                             "orchestrator's history)")
     parser.add_argument("--inject-nan-at", type=int, nargs="*", default=[],
                         help="fault injection: make these steps' loss NaN")
     args = parser.parse_args(argv)
     if args.resume and not args.run_dir:
         parser.error("--resume needs --run-dir")
     try:
-        config = TrainConfig(mode=args.mode, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                             seed=args.seed, n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd,
+        config = TrainConfig(mode=args.mode, steps=args.steps, batch_size=args.batch_size,
+                             lr=args.lr, seed=args.seed, n_layer=args.n_layer,
+                             n_head=args.n_head, n_embd=args.n_embd,
                              block_size=args.block_size, checkpoint_every=args.checkpoint_every,
-                             keep_checkpoints=args.keep_checkpoints, max_violations=args.max_violations,
+                             keep_checkpoints=args.keep_checkpoints,
+                             max_violations=args.max_violations,
                              inject_nan_at=tuple(args.inject_nan_at),
                              activation_checkpointing=args.activation_checkpointing,
                              activation_budget_mb=args.activation_budget_mb)
@@ -76,8 +83,8 @@ def main(argv=None) -> int:
     def show(record: StepRecord) -> None:
         if first_rank and (record.step % 10 == 0 or not record.applied):
             flag = "" if record.applied else "  (gate violation: step not applied)"
-            print(f"step {record.step:5d}  loss {record.loss:.4f}  {record.tokens / record.seconds:9.0f} tok/s{flag}",
-                  file=sys.stderr)
+            print(f"step {record.step:5d}  loss {record.loss:.4f}  "
+                  f"{record.tokens / record.seconds:9.0f} tok/s{flag}", file=sys.stderr)
 
     logged = f"; see {Path(args.run_dir) / 'train_log.json'}" if args.run_dir else ""
     with warnings.catch_warnings():

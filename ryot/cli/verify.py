@@ -9,7 +9,8 @@ __all__ = ["register", "run"]
 
 
 def register(sub) -> None:
-    p = sub.add_parser("verify", help="recompute a report's statistics and verdicts from its samples",
+    p = sub.add_parser("verify",
+                       help="recompute a report's statistics and verdicts from its samples",
                        description="Exit codes: 0 consistent, 1 mismatch (names the metric), "
                                    "2 unreadable, 4 a ryot bug.")
     p.add_argument("report", metavar="REPORT")

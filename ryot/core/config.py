@@ -43,7 +43,8 @@ def _from_dict(cls, d: Any):
     if not isinstance(d, dict):
         raise ConfigError(f"{cls.__name__} expects an object, got {type(d).__name__}")
     names = {f.name for f in fields(cls)}
-    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+    required = {f.name for f in fields(cls)
+                if f.default is MISSING and f.default_factory is MISSING}
     unknown, missing = set(d) - names, required - set(d)
     if unknown:
         raise ConfigError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}")
@@ -105,7 +106,8 @@ class RLVRConfig(_FlatConfig):
 
     def __post_init__(self) -> None:
         _check_int("RLVRConfig", "num_paths", self.num_paths)
-        _check_float("RLVRConfig", "path_selection_threshold", self.path_selection_threshold, 0.0, 1.0)
+        _check_float("RLVRConfig", "path_selection_threshold", self.path_selection_threshold,
+                     0.0, 1.0)
         object.__setattr__(self, "path_selection_threshold", float(self.path_selection_threshold))
         _check_int("RLVRConfig", "kv_page_size", self.kv_page_size)
 

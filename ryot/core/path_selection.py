@@ -2,8 +2,8 @@
 
 A candidate is scored by a verifiable reward in [0, 1]; sampling stops at the first candidate
 whose reward reaches ``rlvr.path_selection_threshold``. With a
-:class:`ryot.core.kv.cache.QuantizedKVCache`, each candidate ``fork``s the prompt's sequence so every
-path reads the prompt's pages in place.
+:class:`ryot.core.kv.cache.QuantizedKVCache`, each candidate ``fork``s the prompt's sequence so
+every path reads the prompt's pages in place.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ __all__ = ["PathResult", "select_paths"]
 
 @dataclass(frozen=True)
 class PathResult:
-    """The best path, its reward, every path tried (in order) with its reward, and why we stopped."""
+    """The best path, its reward, every path tried (in order) with its reward, and why we
+    stopped."""
 
     best: object
     best_reward: float

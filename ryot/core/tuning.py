@@ -3,7 +3,8 @@
 ``tune(op, shape, dtype)`` times real candidates and keeps the fastest one that is also correct
 against a float64 reference:
 
-* on CUDA, Triton tile configs of :mod:`ryot.core.kernels.matmul`, timed with device synchronization;
+* on CUDA, Triton tile configs of :mod:`ryot.core.kernels.matmul`, timed with device
+  synchronization;
 * on CPU, the same tile configs driving a tiled torch matmul (each tile one ``torch.matmul``
   call): the tile shape decides how the work is cut for the CPU's GEMM and caches.
 
@@ -113,7 +114,8 @@ def _read_cache(path: Path) -> tuple[dict[str, dict], str | None]:
         else:
             bad.append(f"entry {key!r}: {problem}")
     if bad:
-        return entries, f"dropped {len(bad)} invalid entr{'y' if len(bad) == 1 else 'ies'} ({bad[0]})"
+        return entries, (f"dropped {len(bad)} invalid entr{'y' if len(bad) == 1 else 'ies'} "
+                         f"({bad[0]})")
     return entries, None
 
 
@@ -135,7 +137,8 @@ def _write_cache(path: Path, entries: dict[str, dict]) -> None:
             aside = _set_aside(path)
             warnings.warn(f"ryot: tuning cache {path} was not a file; moved it to {aside}",
                           RuntimeWarning, stacklevel=4)
-        write_json_atomic(path, {"format": "ryot.tune_cache", "format_version": 1, "entries": entries})
+        write_json_atomic(path, {"format": "ryot.tune_cache", "format_version": 1,
+                                 "entries": entries})
     except OSError as exc:
         warnings.warn(f"ryot: could not save the tuning cache {path} ({exc})", RuntimeWarning,
                       stacklevel=4)
@@ -259,8 +262,9 @@ def tune(op: str, shape: tuple[int, ...], dtype: torch.dtype = torch.float32, *,
         m = time_callable(lambda c=config: run(a, b, c), samples=samples, warmup=1,
                           min_sample_seconds=0.005, device=device)
         median = sorted(m.seconds_per_call)[len(m.seconds_per_call) // 2]
-        timings.append({"config": config.to_dict(), "median_s": median, "samples_s": m.seconds_per_call,
-                        "relative_error": err, "correct": err <= TOLERANCE[dtype]})
+        timings.append({"config": config.to_dict(), "median_s": median,
+                        "samples_s": m.seconds_per_call, "relative_error": err,
+                        "correct": err <= TOLERANCE[dtype]})
     correct = [t for t in timings if t.get("correct")]
     if not correct:
         raise RuntimeError(f"tune: no candidate for {op} {shape} {dtype} was correct: {timings}")

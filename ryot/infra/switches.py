@@ -36,6 +36,7 @@ def env_flag(name: str, default: bool) -> bool:
         return True
     if raw in _FALSE:
         return False
-    warnings.warn(f"{name}={os.environ[name]!r} is not a switch value (1/0, true/false, yes/no, on/off); "
-                  f"using the default, {name}={int(default)}", RuntimeWarning, stacklevel=2)
+    warnings.warn(f"{name}={os.environ[name]!r} is not a switch value (1/0, true/false, yes/no, "
+                  f"on/off); using the default, {name}={int(default)}", RuntimeWarning,
+                  stacklevel=2)
     return default

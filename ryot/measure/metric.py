@@ -18,7 +18,8 @@ __all__ = ["InvalidMeasurement", "Metric", "NotApplicable"]
 @dataclass(frozen=True)
 class Metric:
     name: str
-    kind: str  # scalar | paired | exact | proportion | paired_proportions (see ryot.measure.samples)
+    # scalar | paired | exact | proportion | paired_proportions (see ryot.measure.samples)
+    kind: str
     unit: str
     description: str
     sampler: Callable[[int, dict], Any]

@@ -63,7 +63,8 @@ def _number(v: Any, where: str) -> float:
 
 
 def _numbers(seq: Any, where: str) -> list[float]:
-    if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence) and not hasattr(seq, "tolist"):
+    if (isinstance(seq, (str, bytes))
+            or not isinstance(seq, Sequence) and not hasattr(seq, "tolist")):
         raise ConfigError(f"a metric provider returned {type(seq).__name__} for {where}; "
                          "expected a list of numbers")
     items = seq.tolist() if hasattr(seq, "tolist") else list(seq)
@@ -165,15 +166,16 @@ def paired_proportions(both: int, baseline_only: int, candidate_only: int, neith
     """Two models on the same items: how many items each combination got right."""
     if statistic not in ("difference", "ratio"):
         raise ConfigError(f"statistic must be 'difference' or 'ratio', got {statistic!r}")
-    table = {c: _count(v, c) for c, v in zip(TABLE_CELLS, (both, baseline_only, candidate_only, neither),
-                                             strict=True)}
+    counts = (both, baseline_only, candidate_only, neither)
+    table = {c: _count(v, c) for c, v in zip(TABLE_CELLS, counts, strict=True)}
     if sum(table.values()) < 1:
         raise ConfigError("paired proportions need at least one item")
     return Samples("paired_proportions", counts=table, statistic=statistic, details=details)
 
 
-def paired_proportions_from_items(baseline_correct: Sequence[bool], candidate_correct: Sequence[bool],
-                                  *, statistic: str = "difference", **details: Any) -> Samples:
+def paired_proportions_from_items(baseline_correct: Sequence[bool],
+                                  candidate_correct: Sequence[bool], *,
+                                  statistic: str = "difference", **details: Any) -> Samples:
     """The 2×2 table from per-item correctness of both models (same items, same order)."""
     if len(baseline_correct) != len(candidate_correct):
         raise ConfigError(f"both models must be judged on the same items, got "
@@ -189,7 +191,8 @@ def coerce(result: Any, kind: str | None = None) -> Samples:
     with ``numerator``/``denominator`` (paired). Strings, booleans and None are refused."""
     if isinstance(result, Samples):
         if result.kind not in KINDS:
-            raise ConfigError(f"unknown sample kind {result.kind!r}; expected one of {', '.join(KINDS)}")
+            raise ConfigError(f"unknown sample kind {result.kind!r}; expected one of "
+                              f"{', '.join(KINDS)}")
         out = result
         out.values = _numbers(out.values, "values")
         out.numerator = _numbers(out.numerator, "numerator")
@@ -215,5 +218,6 @@ def coerce(result: Any, kind: str | None = None) -> Samples:
                          "expected a list of numbers, a number, a {numerator, denominator} dict "
                          "or Samples")
     if kind is not None and out.kind != kind:
-        raise ConfigError(f"the metric declares {kind} samples but its provider returned {out.kind}")
+        raise ConfigError(f"the metric declares {kind} samples but its provider returned "
+                          f"{out.kind}")
     return out

@@ -1,12 +1,13 @@
-"""Every metric ryot ships, each declared (a :class:`ryot.measure.metric.Metric`) beside its sampler.
+"""Every metric ryot ships, each declared (a :class:`ryot.measure.metric.Metric`) beside its
+sampler.
 
-| module | metrics |
-|---|---|
-| ``synthetic.py`` | ``synthetic.*``: known true values and noise, for tests and ``ryot bench decisions`` |
-| ``core.py`` | ``orchestrator.step_us``, ``compression.*``, ``kv.memory_saved``: the optimizer core, in seconds |
-| ``origin.py`` | the origin report's metrics, on the default workload (``workload.py``) |
-| ``overhead.py`` | ``overhead.fraction_of_savings``, and the analysis ``ryot overhead`` writes |
-| ``rlvr.py`` | ``rlvr.*``: path selection on the arithmetic task |
+- ``synthetic.py`` — ``synthetic.*``: known true values and noise, for tests and
+  ``ryot bench decisions``
+- ``core.py`` — ``orchestrator.step_us``, ``compression.*``, ``kv.memory_saved``: the optimizer
+  core, in seconds
+- ``origin.py`` — the origin report's metrics, on the default workload (``workload.py``)
+- ``overhead.py`` — ``overhead.fraction_of_savings``, and the analysis ``ryot overhead`` writes
+- ``rlvr.py`` — ``rlvr.*``: path selection on the arithmetic task
 
 Providers measure and return samples; they never decide (criteria do, in :mod:`ryot.verification`,
 which loads this list and never the reverse: nothing here imports the engine).

@@ -38,7 +38,8 @@ def roundtrip_vs_clone(n: int, params: dict) -> Samples:
 
 
 def relative_error(n: int, params: dict) -> Samples:
-    return Samples("exact", values=[measurements.compression_relative_error(*_tensor_and_config(params))])
+    return Samples("exact", values=[
+        measurements.compression_relative_error(*_tensor_and_config(params))])
 
 
 def kv_memory_saved(n: int, params: dict) -> Samples:
@@ -52,7 +53,8 @@ def kv_memory_saved(n: int, params: dict) -> Samples:
 
 METRICS = (
     Metric("orchestrator.step_us", "scalar", "us",
-           "Microseconds per training step spent in gates + adapt + snapshot", orchestrator_step_us),
+           "Microseconds per training step spent in gates + adapt + snapshot",
+           orchestrator_step_us),
     Metric("compression.roundtrip_vs_clone", "paired", "x",
            "Paired: seconds for encode+decode (numerator) and for ``clone`` (denominator).",
            roundtrip_vs_clone),

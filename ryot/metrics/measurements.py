@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 # -- the orchestrator's per-step cost ------------------------------------------------------------
-HEALTHY = {"loss": 2.3, "grad_norm": 0.8, "compression_error": 0.012}  # a step that passes the gates
+# a step that passes the gates
+HEALTHY = {"loss": 2.3, "grad_norm": 0.8, "compression_error": 0.012}
 STEP = "step (gates + adapt + snapshot)"
 
 
@@ -87,8 +88,9 @@ def compression_roundtrip_vs_clone(x: torch.Tensor, config: CompressionConfig, r
     """Seconds per call of ``decode(encode(x))`` (``"roundtrip"``) and of ``x.clone()``
     (``"clone"``), plus any ``others`` arms, over ``rounds`` rounds.
 
-    Interleaved (:func:`ryot.measure.timing.interleaved`): one call of every arm per round in rotated
-    order, each re-warmed right before it is timed, so neither arm gains from running second.
+    Interleaved (:func:`ryot.measure.timing.interleaved`): one call of every arm per round in
+    rotated order, each re-warmed right before it is timed, so neither arm gains from running
+    second.
     """
     arms = {"roundtrip": lambda: decode(encode(x, config)), "clone": x.clone, **(others or {})}
     return interleaved(arms, rounds=rounds, warmup=warmup, rewarm=True)
@@ -101,7 +103,8 @@ def compression_relative_error(x: torch.Tensor, config: CompressionConfig) -> fl
 
 # -- the quantized KV cache ------------------------------------------------------------------
 def random_kv(tokens: int, heads: int, head_dim: int, dtype: torch.dtype = torch.bfloat16, *,
-              device: str | torch.device | None = None, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+              device: str | torch.device | None = None,
+              seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Keys and values for one layer, shaped ``(1, heads, tokens, head_dim)``, seeded."""
     gen = torch.Generator().manual_seed(seed)
     k, v = (torch.randn(1, heads, tokens, head_dim, generator=gen).to(device=device, dtype=dtype)
@@ -158,8 +161,9 @@ def cold_tune_seconds(shape: tuple[int, int, int], repeats: int) -> list[float]:
 def rss_before_training() -> int:
     """Resident bytes of this (fresh) process before a training arm starts, read after the
     imports every arm needs — creating any torch optimizer lazily imports ``torch._dynamo``,
-    ~65 MB that is not training's. Training's added memory is ``peak_rss_bytes()`` after it
-    minus this (``ryot.infra.isolation``; one arm per process: ``run_isolated``)."""
+    memory that is not training's (figures: docs/benchmarks.md). Training's added memory is
+    ``peak_rss_bytes()`` after it minus this (``ryot.infra.isolation``; one arm per process:
+    ``run_isolated``)."""
     import torch._dynamo  # noqa: F401
     import torch.optim  # noqa: F401
 

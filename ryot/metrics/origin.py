@@ -52,7 +52,8 @@ def convergence_divergence(n: int, params: dict) -> Samples:
     """Mean relative gap |L_opt − L_base| / L_base over the second half of training, after a
     10-step moving average of each curve (same seed, same batches)."""
     p = preset(params)
-    lb, lo = trained(p.config("baseline")).result.losses, trained(p.config("optimized")).result.losses
+    lb, lo = (trained(p.config("baseline")).result.losses,
+              trained(p.config("optimized")).result.losses)
     k = min(len(lb), len(lo))
 
     def smooth(xs):
@@ -66,7 +67,8 @@ def convergence_divergence(n: int, params: dict) -> Samples:
 
 def nonfinite_count(n: int, params: dict) -> Samples:
     p = preset(params)
-    count = sum(1 for mode in ("baseline", "optimized") for r in trained(p.config(mode)).result.records
+    count = sum(1 for mode in ("baseline", "optimized")
+                for r in trained(p.config(mode)).result.records
                 if not (math.isfinite(r.loss) and math.isfinite(r.grad_norm)))
     return Samples("exact", values=[float(count)])
 
@@ -193,8 +195,8 @@ def decode_throughput(n: int, params: dict) -> Samples:
 
 # -- memory (each run in its own process) ----------------------------------------------------
 def _train_for_memory(config: TrainConfig) -> dict:
-    """In a fresh process: memory before training (:func:`ryot.metrics.measurements.rss_before_training`)
-    and after each step."""
+    """In a fresh process: memory before training
+    (:func:`ryot.metrics.measurements.rss_before_training`) and after each step."""
     before = rss_before_training()
     trainer = Trainer(config)
     result = trainer.run()
@@ -244,7 +246,8 @@ def test_coverage(n: int, params: dict) -> Samples:
         if proc.returncode != 0 or not out.exists():
             raise RuntimeError(f"the test suite failed under coverage (exit {proc.returncode}): "
                                f"{proc.stdout[-500:]}")
-        return Samples("exact", values=[json.loads(out.read_text())["totals"]["percent_covered"] / 100])
+        return Samples("exact", values=[
+            json.loads(out.read_text())["totals"]["percent_covered"] / 100])
 
 
 def gpu_utilization(n: int, params: dict) -> Samples:
@@ -276,27 +279,33 @@ def gpu_utilization(n: int, params: dict) -> Samples:
 
 
 METRICS = (
-    Metric("training.speedup", "paired", "x", "optimized ÷ baseline training tokens/s", training_speedup),
+    Metric("training.speedup", "paired", "x", "optimized ÷ baseline training tokens/s",
+           training_speedup),
     Metric("training.convergence_divergence", "exact", "ratio",
            "relative gap of optimized vs baseline loss curves", convergence_divergence),
     Metric("run.nonfinite_count", "exact", "count", "NaN/Inf losses or gradients across all runs",
            nonfinite_count),
     Metric("run.oom_count", "exact", "count", "out-of-memory events across all runs", oom_count),
-    Metric("accuracy.top1", "proportion", "fraction", "held-out next-token top-1 accuracy", accuracy_top1),
-    Metric("accuracy.top5", "proportion", "fraction", "held-out next-token top-5 accuracy", accuracy_top5),
+    Metric("accuracy.top1", "proportion", "fraction", "held-out next-token top-1 accuracy",
+           accuracy_top1),
+    Metric("accuracy.top5", "proportion", "fraction", "held-out next-token top-5 accuracy",
+           accuracy_top5),
     Metric("accuracy.retention", "paired_proportions", "ratio",
            "optimized ÷ baseline held-out top-1 accuracy, same tokens", accuracy_retention),
-    Metric("inference.ttft_speedup", "paired", "x", "baseline ÷ optimized time to first token", ttft_speedup),
-    Metric("inference.ttft_ms", "scalar", "ms", "time to first token of the optimized path", ttft_ms),
-    Metric("inference.token_latency_ms", "scalar", "ms", "per-token decode latency of the optimized path",
-           token_latency_ms),
-    Metric("inference.decode_throughput", "scalar", "tokens/s", "decode throughput of the optimized path",
-           decode_throughput),
-    Metric("memory.reduction", "scalar", "fraction", "1 − optimized ÷ baseline peak memory (isolated runs)",
-           memory_reduction),
+    Metric("inference.ttft_speedup", "paired", "x", "baseline ÷ optimized time to first token",
+           ttft_speedup),
+    Metric("inference.ttft_ms", "scalar", "ms", "time to first token of the optimized path",
+           ttft_ms),
+    Metric("inference.token_latency_ms", "scalar", "ms",
+           "per-token decode latency of the optimized path", token_latency_ms),
+    Metric("inference.decode_throughput", "scalar", "tokens/s",
+           "decode throughput of the optimized path", decode_throughput),
+    Metric("memory.reduction", "scalar", "fraction",
+           "1 − optimized ÷ baseline peak memory (isolated runs)", memory_reduction),
     Metric("memory.stability", "scalar", "ratio", "std ÷ mean of per-step memory (isolated runs)",
            memory_stability),
-    Metric("quality.test_coverage", "exact", "fraction", "pytest-cov line coverage of ryot/", test_coverage),
-    Metric("gpu.utilization", "scalar", "fraction", "mean GPU utilization sampled with NVML", gpu_utilization,
-           requires=("cuda", "nvml")),
+    Metric("quality.test_coverage", "exact", "fraction", "pytest-cov line coverage of ryot/",
+           test_coverage),
+    Metric("gpu.utilization", "scalar", "fraction", "mean GPU utilization sampled with NVML",
+           gpu_utilization, requires=("cuda", "nvml")),
 )

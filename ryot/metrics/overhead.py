@@ -76,12 +76,13 @@ def analyse(p: Preset) -> dict:
     if saved <= 0:
         analysis["fraction_of_savings"] = None
         analysis["reason"] = (
-            f"the optimized run saved no time ({opt_total:.3f} s vs baseline {base_total:.3f} s over "
-            f"{steps} steps), so overhead as a share of the savings is undefined; overhead itself "
-            f"was {overhead:.3f} s")
+            f"the optimized run saved no time ({opt_total:.3f} s vs baseline {base_total:.3f} s "
+            f"over {steps} steps), so overhead as a share of the savings is undefined; overhead "
+            f"itself was {overhead:.3f} s")
     else:
         analysis["fraction_of_savings"] = overhead / saved
-        analysis["reason"] = f"overhead {overhead:.3f} s ÷ saved {saved:.3f} s = {overhead / saved:.3f}"
+        analysis["reason"] = (f"overhead {overhead:.3f} s ÷ saved {saved:.3f} s = "
+                              f"{overhead / saved:.3f}")
     return analysis
 
 
@@ -100,14 +101,15 @@ def render_markdown(analysis: dict) -> str:
         lines.append(f"| {name} | {c['seconds']:.4f} | {c['count']} |")
     lines += [f"| **total overhead** | **{analysis['overhead_seconds']:.4f}** | |", "",
               f"Baseline steps: {analysis['baseline_seconds']:.3f} s · optimized steps: "
-              f"{analysis['optimized_seconds']:.3f} s · saved: {analysis['saved_seconds']:.3f} s", "",
+              f"{analysis['optimized_seconds']:.3f} s · saved: "
+              f"{analysis['saved_seconds']:.3f} s", "",
               f"**Overhead ÷ time saved:** {analysis['reason']}", ""]
     return "\n".join(lines)
 
 
 def overhead_fraction(n: int, params: dict) -> Samples:
-    """(tuning + optimizer-state quantization + KV setup + orchestrator time) ÷ time the optimized run
-    saved over the baseline, both over the same steps. Above 1: the optimizations cost more
+    """(tuning + optimizer-state quantization + KV setup + orchestrator time) ÷ time the optimized
+    run saved over the baseline, both over the same steps. Above 1: the optimizations cost more
     than they saved."""
     analysis = analyse(preset(params))
     return Samples("exact", values=[fraction_or_invalid(analysis)], details=analysis)

@@ -29,7 +29,8 @@ def synthetic_ratio(n: int, params: dict) -> Samples:
     both arms of a round, as machine load does.
     """
     rng = _rng(params)
-    ratio, noise, drift = params.get("true_ratio", 1.0), params.get("noise", 0.05), params.get("drift", 0.0)
+    ratio, noise, drift = (params.get("true_ratio", 1.0), params.get("noise", 0.05),
+                           params.get("drift", 0.0))
     shared = np.exp(rng.normal(0.0, drift, n))
     denominator = shared * np.exp(rng.normal(0.0, noise, n))
     numerator = shared * ratio * np.exp(rng.normal(0.0, noise, n))
@@ -63,12 +64,15 @@ def synthetic_not_applicable(n: int, params: dict) -> Samples:
 
 
 METRICS = (
-    Metric("synthetic.ratio", "paired", "x", "Paired trials whose ratio of population medians is ``true_ratio``.",
-           synthetic_ratio),
-    Metric("synthetic.scalar", "scalar", "", "``value * (1 + noise * N(0, 1))``: median ``value``.", synthetic_scalar),
+    Metric("synthetic.ratio", "paired", "x",
+           "Paired trials whose ratio of population medians is ``true_ratio``.", synthetic_ratio),
+    Metric("synthetic.scalar", "scalar", "",
+           "``value * (1 + noise * N(0, 1))``: median ``value``.", synthetic_scalar),
     Metric("synthetic.exact", "exact", "", "a fixed value", synthetic_exact),
-    Metric("synthetic.cold", "scalar", "", "Samples taken before the measured system warmed up (an INVALID verdict).",
+    Metric("synthetic.cold", "scalar", "",
+           "Samples taken before the measured system warmed up (an INVALID verdict).",
            synthetic_cold),
     Metric("synthetic.error", "scalar", "", "always raises", synthetic_error),
-    Metric("synthetic.not_applicable", "scalar", "", "always NOT_APPLICABLE", synthetic_not_applicable),
+    Metric("synthetic.not_applicable", "scalar", "", "always NOT_APPLICABLE",
+           synthetic_not_applicable),
 )

@@ -2,7 +2,7 @@
 
 | module | one job |
 |---|---|
-| ``intervals.py`` | intervals on raw samples: medians, Hodges–Lehmann, Wilson, paired proportions, bootstraps |
+| ``intervals.py`` | intervals: medians, Hodges–Lehmann, Wilson, paired proportions, bootstraps |
 | ``stationarity.py`` | drift (Mann–Kendall, Theil–Sen) and lag-1 autocorrelation, effective n |
 | ``sequential.py`` | the look schedule, error spending per look, the "more samples" hint |
 

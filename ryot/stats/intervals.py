@@ -63,7 +63,8 @@ def median(samples: Sequence[float]) -> float:
 def half_binomial_cdf(m: int) -> np.ndarray:
     """``P(Binomial(m, ½) <= j)`` for j = 0..m, exact in log space (fine up to m ~ 10^6)."""
     j = np.arange(m + 1, dtype=np.float64)
-    log_pmf = np.concatenate(([0.0], np.cumsum(np.log((m - j[:-1]) / (j[:-1] + 1))))) - m * math.log(2.0)
+    log_pmf = (np.concatenate(([0.0], np.cumsum(np.log((m - j[:-1]) / (j[:-1] + 1)))))
+               - m * math.log(2.0))
     return np.minimum(1.0, np.cumsum(np.exp(log_pmf)))
 
 
@@ -179,7 +180,8 @@ def without_gross_outliers(samples: Sequence[float], mads: float) -> np.ndarray:
 def wilson_interval(successes: int, trials: int, confidence: float) -> Interval:
     """Wilson score interval of successes / trials (good coverage down to small counts)."""
     if trials < 1 or not 0 <= successes <= trials:
-        raise ConfigError(f"need 0 <= successes <= trials and trials >= 1, got {successes}/{trials}")
+        raise ConfigError("need 0 <= successes <= trials and trials >= 1, "
+                          f"got {successes}/{trials}")
     z = z_two_sided(confidence)
     p = successes / trials
     denom = 1.0 + z * z / trials

@@ -5,9 +5,10 @@ A run looks at its samples at counts halving back from ``max_samples`` to ``min_
 ``alpha = 1 − confidence``. The split follows a Lan–DeMets error-spending function of the
 information fraction ``t = n / max_samples``, O'Brien–Fleming type:
 ``spent(t) = 2 − 2·Phi(z_{alpha/2} / sqrt(t))`` — almost nothing early, most of it at the last
-look, where the interval is narrowest. Look i runs at confidence ``1 − (spent(t_i) − spent(t_{i−1}))``;
-the increments sum to alpha, so by the union bound the chance of any wrong decision across all
-looks is at most ``1 − confidence`` (conservative: it ignores that looks are correlated).
+look, where the interval is narrowest. Look i runs at confidence
+``1 − (spent(t_i) − spent(t_{i−1}))``; the increments sum to alpha, so by the union bound the
+chance of any wrong decision across all looks is at most ``1 − confidence`` (conservative: it
+ignores that looks are correlated).
 
 Pure functions of the criterion's numbers: ``ryot verify`` derives the same schedule and
 confidences from the criterion instead of trusting the report.

@@ -48,7 +48,8 @@ def _batched(x: np.ndarray) -> tuple[np.ndarray, float]:
     if x.size <= MAX_POINTS:
         return x, 1.0
     edges = np.linspace(0, x.size, MAX_POINTS + 1).round().astype(int)
-    return np.array([np.median(x[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)]), x.size / MAX_POINTS
+    medians = np.array([np.median(x[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    return medians, x.size / MAX_POINTS
 
 
 def theil_sen_slope(x: np.ndarray) -> float:

@@ -23,7 +23,8 @@ def load_checked(path: str | os.PathLike[str]) -> dict:
     problems = verify_report(report)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ReportError(f"{path}: not a consistent ryot report: {excerpt(str(problems[0]), 400)}{more}; "
+        raise ReportError(f"{path}: not a consistent ryot report: "
+                          f"{excerpt(str(problems[0]), 400)}{more}; "
                           f"`ryot verify {path}` lists every problem")
     return report
 

@@ -115,7 +115,8 @@ def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None, *,
     for i, entry in enumerate(doc["criteria"]):
         at = f"/criteria/{i}"
         if entry["id"] in seen:
-            raise CriteriaError(f"duplicate id {entry['id']!r} (also at /criteria/{seen[entry['id']]})",
+            raise CriteriaError(f"duplicate id {entry['id']!r} "
+                                f"(also at /criteria/{seen[entry['id']]})",
                                 source=source, pointer=f"{at}/id")
         seen[entry["id"]] = i
         merged = {**defaults, **entry}

@@ -33,7 +33,8 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 
 def default_criteria_path() -> Path:
     """The repository's ``success_criteria.json``, or the copy shipped inside the wheel."""
-    for candidate in (_PACKAGE.parent / "success_criteria.json", _PACKAGE / "success_criteria.json"):
+    for candidate in (_PACKAGE.parent / "success_criteria.json",
+                      _PACKAGE / "success_criteria.json"):
         if candidate.is_file():
             return candidate
     raise FileNotFoundError("success_criteria.json is missing from this installation")
@@ -58,7 +59,8 @@ class ProgressDisplay(RunObserver):
 
     def finished(self, m: CriterionResult) -> None:
         status, n = m.verdict.status, m.samples.count if m.samples else 1
-        self.progress.update(self.tasks[m.criterion.id], status=f"[{TABLE[status].style}]{status}[/]",
+        self.progress.update(self.tasks[m.criterion.id],
+                             status=f"[{TABLE[status].style}]{status}[/]",
                              total=max(1, n), completed=n)
 
 

@@ -70,7 +70,8 @@ def load(criteria: str | os.PathLike[str] | Mapping[str, Any]) -> CriteriaFile:
                         f"format, got {type(criteria).__name__}", source="criteria")
 
 
-def _workload(criteria: CriteriaFile, outputs: dict[str, str]) -> tuple[Any, tuple[str, str | None] | None]:
+def _workload(criteria: CriteriaFile,
+              outputs: dict[str, str]) -> tuple[Any, tuple[str, str | None] | None]:
     """The factory's product, or None and (the reason, evidence) why there is none."""
     if not criteria.workload:
         return None, None

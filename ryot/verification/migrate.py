@@ -17,15 +17,17 @@ __all__ = ["LEGACY_MAP", "REQUIRES", "migrate"]
 # legacy key -> (criterion id, metric, unit, comparator, field, description)
 LEGACY_MAP: dict[str, tuple[str, str, str, str, str, str]] = {
     "training_speedup_min": ("training_speedup", "training.speedup", "x", ">=", "threshold",
-                             "optimized ÷ baseline training tokens/s (baseline: fp32 eager, plain attention)"),
+                             "optimized ÷ baseline training tokens/s "
+                             "(baseline: fp32 eager, plain attention)"),
     "training_speedup_max": ("training_speedup", "training.speedup", "x", ">=", "expected_max", ""),
     "ttft_speedup_min": ("ttft_speedup", "inference.ttft_speedup", "x", ">=", "threshold",
                          "baseline ÷ optimized time to first token"),
     "ttft_speedup_max": ("ttft_speedup", "inference.ttft_speedup", "x", ">=", "expected_max", ""),
-    "throughput_min_tokens_per_sec": ("decode_throughput", "inference.decode_throughput", "tokens/s",
-                                      ">=", "threshold", "decode throughput of the optimized path"),
-    "throughput_max_tokens_per_sec": ("decode_throughput", "inference.decode_throughput", "tokens/s",
-                                      ">=", "expected_max", ""),
+    "throughput_min_tokens_per_sec": ("decode_throughput", "inference.decode_throughput",
+                                      "tokens/s", ">=", "threshold",
+                                      "decode throughput of the optimized path"),
+    "throughput_max_tokens_per_sec": ("decode_throughput", "inference.decode_throughput",
+                                      "tokens/s", ">=", "expected_max", ""),
     "baseline_accuracy_threshold": ("accuracy_retention", "accuracy.retention", "ratio", ">=",
                                     "threshold", "optimized ÷ baseline held-out top-1 accuracy"),
     "top1_accuracy_min": ("top1_accuracy", "accuracy.top1", "fraction", ">=", "threshold",
@@ -34,13 +36,16 @@ LEGACY_MAP: dict[str, tuple[str, str, str, str, str, str]] = {
                           "held-out next-token top-5 accuracy of the optimized model"),
     "convergence_divergence_max": ("convergence_divergence", "training.convergence_divergence",
                                    "ratio", "<=", "threshold",
-                                   "relative gap of optimized vs baseline loss curves at equal steps"),
+                                   "relative gap of optimized vs baseline loss curves "
+                                   "at equal steps"),
     "memory_reduction_min": ("memory_reduction", "memory.reduction", "fraction", ">=", "threshold",
-                             "1 − optimized ÷ baseline peak memory, each run measured in isolation"),
-    "memory_stability_threshold": ("memory_stability", "memory.stability", "ratio", "<=", "threshold",
-                                   "std ÷ mean of per-step memory"),
+                             "1 − optimized ÷ baseline peak memory, "
+                             "each run measured in isolation"),
+    "memory_stability_threshold": ("memory_stability", "memory.stability", "ratio", "<=",
+                                   "threshold", "std ÷ mean of per-step memory"),
     "inference_token_latency_max_ms": ("token_latency", "inference.token_latency_ms", "ms", "<=",
-                                       "threshold", "per-token decode latency of the optimized path"),
+                                       "threshold",
+                                       "per-token decode latency of the optimized path"),
     "ttft_max_ms": ("ttft", "inference.ttft_ms", "ms", "<=", "threshold",
                     "time to first token of the optimized path"),
     "test_coverage_min": ("test_coverage", "quality.test_coverage", "fraction", ">=", "threshold",
@@ -83,7 +88,8 @@ def migrate(doc: Any, source: str = "legacy file") -> tuple[dict, list[str]]:
         cid, metric, unit, comparator, field, description = LEGACY_MAP[key]
         if field == "flag":
             if value is not True:
-                unmapped.append(f"/{section}/{key}: only `true` (the requirement holds) maps to a criterion")
+                unmapped.append(f"/{section}/{key}: only `true` (the requirement holds) "
+                                "maps to a criterion")
                 continue
             value, field = 0, "threshold"
         elif isinstance(value, bool) or not isinstance(value, (int, float)):

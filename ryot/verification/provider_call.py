@@ -71,7 +71,8 @@ class OutputTail(io.TextIOBase):
         """The kept tail, marked when older output was dropped."""
         with self._lock:
             if self.total > len(self._tail):
-                return f"[… {self.total - len(self._tail)} earlier characters dropped]\n{self._tail}"
+                return (f"[… {self.total - len(self._tail)} earlier characters dropped]\n"
+                        f"{self._tail}")
             return self._tail
 
 

@@ -49,7 +49,8 @@ def seal_key(key_file: str | os.PathLike[str] | None = None) -> bytes | None:
         try:
             key = open(key_file, "rb").read().strip()
         except OSError as exc:
-            raise ConfigError(f"{key_file}: cannot read the key file: {exc.strerror or exc}") from None
+            raise ConfigError(
+                f"{key_file}: cannot read the key file: {exc.strerror or exc}") from None
         if not key:
             raise ConfigError(f"{key_file}: the key file is empty")
         return key
@@ -80,7 +81,8 @@ def method(c, kind: str | None, look_confidence: float | None, looks: list[int])
     statistic, interval = METHODS.get(kind, ("none", "none"))
     return {"statistic": statistic, "interval": interval, "resamples": RESAMPLES, "seed": SEED,
             "confidence": c.confidence, "confidence_per_look": look_confidence,
-            "looks": list(looks), "schedule": sequential.look_schedule(c.min_samples, c.max_samples),
+            "looks": list(looks),
+            "schedule": sequential.look_schedule(c.min_samples, c.max_samples),
             "error_spending": "O'Brien-Fleming-type (Lan-DeMets), union bound over looks"}
 
 
@@ -102,7 +104,8 @@ def result_entry(m: CriterionResult) -> dict[str, Any]:
 
 def build(criteria: CriteriaFile, measurements: list[CriterionResult], *, started_at: str,
           finished_at: str, quick: bool,
-          provider_output: dict[str, str] | None = None, key: bytes | None = None) -> dict[str, Any]:
+          provider_output: dict[str, str] | None = None,
+          key: bytes | None = None) -> dict[str, Any]:
     """The sealed report; ``provider_output`` (criterion id -> the tail of what its provider
     printed) is kept only when something was printed. With a ``key`` (default: RYOT_SEAL_KEY)
     the report also carries a keyed HMAC seal."""

@@ -23,7 +23,8 @@ def _multi_gpu() -> str | None:
 
 def _module(name: str):
     def check() -> str | None:
-        return None if importlib.util.find_spec(name) else f"the Python package {name} is not installed"
+        return (None if importlib.util.find_spec(name)
+                else f"the Python package {name} is not installed")
     return check
 
 
@@ -39,7 +40,8 @@ CHECKS = {
     "nvml": _nvml,
     "triton": _module("triton"),
     "bitsandbytes": _module("bitsandbytes"),
-    "linux": lambda: None if sys.platform.startswith("linux") else f"needs Linux, this is {sys.platform}",
+    "linux": lambda: (None if sys.platform.startswith("linux")
+                      else f"needs Linux, this is {sys.platform}"),
 }
 
 

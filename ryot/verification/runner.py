@@ -58,7 +58,8 @@ def _sampler(c: Criterion, registry: Registry) -> tuple[Callable, str | None, tu
     return metric.sampler, (metric.kind or None), metric.requires
 
 
-def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int], None] | None = None,
+def measure(c: Criterion, registry: Registry, *,
+            on_progress: Callable[[int, int], None] | None = None,
             clock: Callable[[], float] = time.perf_counter, quick: bool = False,
             workload: object = None) -> CriterionResult:
     """Sample ``c`` sequentially. Providers receive ``params`` plus ``_offset`` (samples so far),
@@ -77,9 +78,11 @@ def measure(c: Criterion, registry: Registry, *, on_progress: Callable[[int, int
     try:
         for i, target in enumerate(schedule):
             have = samples.count if samples else 0
-            batch = coerce(call(sampler, target - have, {**c.params, "_offset": have, "_quick": quick,
-                                                 "_workload": workload},
-                                limit_s=time_limit_s(c.max_seconds, c.timeout_seconds), elapsed_s=clock() - start), kind)
+            batch = coerce(call(sampler, target - have,
+                                {**c.params, "_offset": have, "_quick": quick,
+                                 "_workload": workload},
+                                limit_s=time_limit_s(c.max_seconds, c.timeout_seconds),
+                                elapsed_s=clock() - start), kind)
             if samples is None:
                 samples = batch
             else:

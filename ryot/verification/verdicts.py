@@ -135,7 +135,8 @@ def _sequence_statistics(samples: Samples, confidence: float) -> Statistics:
     else:
         estimate, low, high = centre, ci.low, ci.high
         spread = stats.relative_spread(x)
-        drift = t.slope * (n - 1) / abs(centre) if centre != 0 else (0.0 if t.slope == 0 else math.inf)
+        drift = (t.slope * (n - 1) / abs(centre) if centre != 0
+                 else (0.0 if t.slope == 0 else math.inf))
     return Statistics(estimate, low, high, n, spread, ci.coverage, n_eff, rho, drift, t.p_value,
                       outliers)
 
@@ -179,7 +180,8 @@ def _input_problem(c: Criterion, samples: Samples) -> str | None:
             bad = [i for i, v in enumerate(getattr(samples, arm)) if v <= 0]
             if bad:
                 return (f"a ratio needs positive values in both arms: {arm}[{bad[0]}] = "
-                        f"{getattr(samples, arm)[bad[0]]:g}" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+                        f"{getattr(samples, arm)[bad[0]]:g}"
+                        + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
     if samples.kind == "paired_proportions" and samples.statistic == "ratio" and \
             samples.counts["both"] + samples.counts["baseline_only"] == 0:
         return "a ratio of accuracies needs a baseline that got at least one item right"
@@ -234,7 +236,8 @@ def _bounds(c: Criterion) -> list[float]:
     return [c.threshold] if c.comparator != "between" else [c.min, c.max]
 
 
-def more_samples_hint(c: Criterion, s: Statistics, kind: str, look_confidence: float) -> tuple[int | None, str]:
+def more_samples_hint(c: Criterion, s: Statistics, kind: str,
+                      look_confidence: float) -> tuple[int | None, str]:
     """(more samples, text): how many more a fresh run would likely need to decide."""
     if kind not in ("scalar", "paired") or s.low is None:
         return None, ""
@@ -298,9 +301,11 @@ def decide(c: Criterion, samples: Samples, confidence: float, *, budget_spent: b
         return Verdict(None, f"{interval} straddles {c.bounds_text()}", s, flag)
     if short:
         dependent = (f" (effective n {s.effective_n:.1f} of {s.n}: lag-1 autocorrelation "
-                     f"{s.autocorrelation:.2f})" if s.effective_n is not None and s.effective_n < s.n else "")
+                     f"{s.autocorrelation:.2f})"
+                     if s.effective_n is not None and s.effective_n < s.n else "")
         return Verdict(INVALID, f"too few samples for {confidence:.4g} confidence: the widest "
-                       f"interval from {s.n} samples{dependent} covers only {s.coverage:.4g}", s, flag)
+                       f"interval from {s.n} samples{dependent} covers only {s.coverage:.4g}",
+                       s, flag)
     if s.relative_spread > c.max_noise:
         return Verdict(INVALID, f"noise too high to decide: relative spread (MAD) "
                        f"{s.relative_spread:.3g} > max_noise {c.max_noise:g} and {interval} "

@@ -159,7 +159,8 @@ def _check_result(r: dict) -> list[str]:
     verdict, expected_conf = next(((v, k) for v, k in candidates if v.status == r["status"]),
                                   candidates[0])
     if verdict.status != r["status"]:
-        problems.append(f"status is {r['status']} but the samples give {verdict.status or 'no verdict yet'}")
+        problems.append(f"status is {r['status']} but the samples give "
+                        f"{verdict.status or 'no verdict yet'}")
         return problems
     if verdict.reason != r["reason"]:
         problems.append(f"reason {r['reason']!r} but the samples give {verdict.reason!r}")
@@ -179,7 +180,8 @@ def _check_result(r: dict) -> list[str]:
                         f"{verdict.more_samples_hint}")
     conf = r["method"].get("confidence_per_look")
     if not _close(conf, expected_conf):
-        problems.append(f"method.confidence_per_look is {conf} but the schedule gives {expected_conf}")
+        problems.append(f"method.confidence_per_look is {conf} but the schedule gives "
+                        f"{expected_conf}")
     return problems
 
 
@@ -187,7 +189,8 @@ def _where(report: dict, pointer: str) -> str:
     parts = pointer.split("/")
     if len(parts) > 2 and parts[1] == "results" and parts[2].isdigit():
         results = report.get("results")
-        if isinstance(results, list) and int(parts[2]) < len(results) and isinstance(results[int(parts[2])], dict):
+        if (isinstance(results, list) and int(parts[2]) < len(results)
+                and isinstance(results[int(parts[2])], dict)):
             r = results[int(parts[2])]
             return f"{r.get('metric', '?')} ({r.get('id', '?')})"
     return "report"
@@ -197,7 +200,8 @@ def against_criteria(report: dict, criteria: CriteriaFile) -> list[Mismatch]:
     """Does the report judge exactly the criteria of ``criteria`` (same file, same bounds)?"""
     out = []
     if report["criteria_file"]["sha256"] != criteria.sha256:
-        out.append(Mismatch("report", f"criteria file sha256 {report['criteria_file']['sha256'][:12]}… "
+        out.append(Mismatch("report", f"criteria file sha256 "
+                                      f"{report['criteria_file']['sha256'][:12]}… "
                                       f"is not that of {criteria.path} ({criteria.sha256[:12]}…)"))
     by_id = {r["id"]: r for r in report["results"]}
     for c in criteria.criteria:
@@ -209,8 +213,9 @@ def against_criteria(report: dict, criteria: CriteriaFile) -> list[Mismatch]:
         stored = r["criterion"]
         for key, value in expected.to_dict().items():
             if stored.get(key) != value:
-                out.append(Mismatch(f"{c.metric} ({c.id})", f"criterion.{key} is {stored.get(key)!r} "
-                                                           f"but {criteria.path} says {value!r}"))
+                out.append(Mismatch(f"{c.metric} ({c.id})",
+                                    f"criterion.{key} is {stored.get(key)!r} "
+                                    f"but {criteria.path} says {value!r}"))
     for r in by_id.values():
         out.append(Mismatch(f"{r['metric']} ({r['id']})", f"not a criterion of {criteria.path}"))
     return out

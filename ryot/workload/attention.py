@@ -7,10 +7,10 @@
   and a backward that *recomputes* the attention probabilities with plain batched matmuls.
 
 Why the third: on CPU, PyTorch's flash-attention backward walks the sequence in small tiles and
-is slow for short contexts — profiled on the default model (context 128, head size 32, batch 16,
-bf16 on a 2-core Xeon) it took 52% of a training step, ~2.5x plain attention's whole
-forward + backward. Recomputing keeps flash's memory (only Q, K, V are saved) at about plain
-attention's speed. On CUDA the flash backward is fast, so the model uses ``sdpa`` there.
+is slow for short contexts — on the default model (context 128, head size 32) it costs more than
+plain attention's whole forward + backward (figures: docs/benchmarks.md). Recomputing keeps
+flash's memory (only Q, K, V are saved) at about plain attention's speed. On CUDA the flash
+backward is fast, so the model uses ``sdpa`` there.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def recompute_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> to
     recomputing plain attention (see above)."""
     if q.size(-2) != k.size(-2):
         raise ConfigError(f"recompute attention is self-attention: {q.size(-2)} queries but "
-                         f"{k.size(-2)} keys (use plain_attention for a query block over a longer cache)")
+                         f"{k.size(-2)} keys (use plain_attention for a query block over a "
+                         f"longer cache)")
     return _RecomputeAttention.apply(q, k, v)
 
 

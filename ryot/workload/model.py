@@ -36,7 +36,8 @@ class GPTConfig:
 
     def __post_init__(self) -> None:
         if self.attention not in MODES:
-            raise ConfigError(f"GPTConfig.attention must be one of {', '.join(MODES)}, got {self.attention!r}")
+            raise ConfigError(f"GPTConfig.attention must be one of {', '.join(MODES)}, "
+                              f"got {self.attention!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -97,8 +97,10 @@ if triton is not None:
             else:  # the newest, incomplete group is kept unquantized
                 kr_base = kr_ptr + ((b * H + h) * G + tok[:, None]) * D
                 valid = (pos < L)[:, None]
-                k_even = tl.load(kr_base + 2 * half[None, :], mask=valid, other=0.0).to(tl.float32)
-                k_odd = tl.load(kr_base + 2 * half[None, :] + 1, mask=valid, other=0.0).to(tl.float32)
+                k_even = tl.load(kr_base + 2 * half[None, :], mask=valid,
+                                 other=0.0).to(tl.float32)
+                k_odd = tl.load(kr_base + 2 * half[None, :] + 1, mask=valid,
+                                other=0.0).to(tl.float32)
             s = (tl.sum(k_even * q_even[None, :], axis=1) + tl.sum(k_odd * q_odd[None, :], axis=1))
             s = tl.where((pos <= q_pos) & (pos < L), s * sm_scale, float("-inf"))
             m_new = tl.maximum(m_i, tl.max(s, axis=0))
@@ -109,15 +111,20 @@ if triton is not None:
             live = (pos < L)[:, None]
             v_row = (page_head * PAGE + slot_tok) * DS
             if PACKED:
-                byte = tl.load(vc_ptr + v_row[:, None] + half[None, :], mask=live, other=0x88).to(tl.int32)
+                byte = tl.load(vc_ptr + v_row[:, None] + half[None, :], mask=live,
+                               other=0x88).to(tl.int32)
                 v_even = ((byte & 0xF) - 8).to(tl.float32)
                 v_odd = (((byte >> 4) & 0xF) - 8).to(tl.float32)
             else:
-                v_even = tl.load(vc_ptr + v_row[:, None] + 2 * half[None, :], mask=live, other=0).to(tl.float32)
-                v_odd = tl.load(vc_ptr + v_row[:, None] + 2 * half[None, :] + 1, mask=live, other=0).to(tl.float32)
+                v_even = tl.load(vc_ptr + v_row[:, None] + 2 * half[None, :], mask=live,
+                                 other=0).to(tl.float32)
+                v_odd = tl.load(vc_ptr + v_row[:, None] + 2 * half[None, :] + 1, mask=live,
+                                other=0).to(tl.float32)
             vs_row = (page_head * PAGE + slot_tok) * (D // GV)
-            v_even = v_even * tl.load(vs_ptr + vs_row[:, None] + (2 * half[None, :]) // GV, mask=live, other=0.0)
-            v_odd = v_odd * tl.load(vs_ptr + vs_row[:, None] + (2 * half[None, :] + 1) // GV, mask=live, other=0.0)
+            v_even = v_even * tl.load(vs_ptr + vs_row[:, None] + (2 * half[None, :]) // GV,
+                                      mask=live, other=0.0)
+            v_odd = v_odd * tl.load(vs_ptr + vs_row[:, None] + (2 * half[None, :] + 1) // GV,
+                                    mask=live, other=0.0)
 
             acc_even = acc_even * alpha + tl.sum(p[:, None] * v_even, axis=0)
             acc_odd = acc_odd * alpha + tl.sum(p[:, None] * v_odd, axis=0)

@@ -1,4 +1,4 @@
-"""The paged, block-quantized KV cache (``cache``) and its codes as pure tensor functions
-(``codes``)."""
+"""The paged, block-quantized KV cache (``cache``), its page bookkeeping (``pages``) and its codes
+as pure tensor functions (``codes``)."""
 
 __all__: list[str] = []

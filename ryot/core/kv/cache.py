@@ -11,7 +11,7 @@ pages: :meth:`QuantizedKVCache.fork` gives a candidate path the prompt's pages w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -21,35 +21,12 @@ from ryot.core.fast_paths import maybe_compiled
 from ryot.core.kernels import use_triton
 from ryot.core.kernels.decode_attention import decode_attention_triton
 from ryot.core.kv.codes import dequantize_pages, quantize_keys, quantize_prompt, quantize_values
+from ryot.core.kv.pages import PAGED, PagedLayer, page_run
 from ryot.infra.errors import ConfigError
 
 __all__ = ["COMPILE_MIN_TOKENS", "QuantizedKVCache", "SequenceView", "optimize_kv_cache"]
 
 COMPILE_MIN_TOKENS = 512  # below this, compiling the dequantization does not pay
-
-
-def _page_run(pages: list[int]) -> slice | list[int]:
-    """Pages numbered in a run index as a slice (a view, no gather); others as they are."""
-    start = pages[0] if pages else 0
-    return slice(start, start + len(pages)) if pages == list(range(start, start + len(pages))) else pages
-
-
-_PAGED = ("k_codes", "k_scales", "v_codes", "v_scales")
-
-
-@dataclass
-class _Layer:
-    """One layer: its tensors are views of the cache's storage, which stacks every layer."""
-
-    k_codes: torch.Tensor = None  # (pages, H, P, D) and, alike, k_scales, v_codes, v_scales
-    k_scales: torch.Tensor = None
-    v_codes: torch.Tensor = None
-    v_scales: torch.Tensor = None
-    k_residual: torch.Tensor = None  # (S, H, G, D): keys of each sequence's incomplete group
-    pages_used: int = 0
-    page_table: list[list[int]] = field(default_factory=list)
-    lengths: list[int] = field(default_factory=list)
-    refcount: list[int] = field(default_factory=list)
 
 
 class QuantizedKVCache:
@@ -75,9 +52,10 @@ class QuantizedKVCache:
                              f"head_dim={head_dim}")
         self.num_layers, self.num_heads, self.head_dim = num_layers, num_heads, head_dim
         self.max_tokens, self.compression, self.rlvr = max_tokens, compression, rlvr
-        self.bits, self.group, self.page = compression.bits, compression.block_size, rlvr.kv_page_size
+        self.bits, self.group = compression.bits, compression.block_size
+        self.page = rlvr.kv_page_size
         self.device, self.dtype = torch.device(device or "cpu"), dtype or torch.float32
-        self._layers = [_Layer() for _ in range(num_layers)]
+        self._layers = [PagedLayer() for _ in range(num_layers)]
         self._store = self._new_storage(pages=min(4, -(-max_tokens // self.page)), seqs=1)
         self._bind()
 
@@ -105,9 +83,9 @@ class QuantizedKVCache:
         self._store[name] = torch.cat([t, t.new_zeros((t.shape[0], extra, *t.shape[2:]))], dim=1)
         self._bind()
 
-    def _alloc_page(self, layer: _Layer) -> int:
+    def _alloc_page(self, layer: PagedLayer) -> int:
         if layer.pages_used == (capacity := layer.k_codes.shape[0]):  # double every layer's pages
-            for name in _PAGED:
+            for name in PAGED:
                 self._grow(name, capacity)
         layer.refcount.extend([0] * (layer.k_codes.shape[0] - len(layer.refcount)))
         page, layer.pages_used = layer.pages_used, layer.pages_used + 1
@@ -136,7 +114,8 @@ class QuantizedKVCache:
                seqs: Sequence[int] | None = None) -> None:
         """Add ``new_tokens`` keys and values, shaped (batch, heads, new_tokens, head_dim)."""
         self._check_layer(layer)
-        if k.shape != v.shape or k.dim() != 4 or k.shape[1] != self.num_heads or k.shape[3] != self.head_dim:
+        if (k.shape != v.shape or k.dim() != 4 or k.shape[1] != self.num_heads
+                or k.shape[3] != self.head_dim):
             raise ConfigError(f"append: k and v must both be (batch, {self.num_heads}, new_tokens, "
                              f"{self.head_dim}), got {tuple(k.shape)} and {tuple(v.shape)}")
         seqs = list(range(k.shape[0])) if seqs is None else list(seqs)
@@ -144,8 +123,9 @@ class QuantizedKVCache:
         L = self._layers[layer]
         for row, seq in enumerate(seqs):
             if L.lengths[seq] + k.shape[2] > self.max_tokens:
-                raise ConfigError(f"append: sequence {seq} would hold {L.lengths[seq] + k.shape[2]} "
-                                 f"tokens, more than max_tokens={self.max_tokens}")
+                raise ConfigError(f"append: sequence {seq} would hold "
+                                 f"{L.lengths[seq] + k.shape[2]} tokens, more than "
+                                 f"max_tokens={self.max_tokens}")
             t, total = 0, k.shape[2]
             while t < total:  # chunks that stay inside one page
                 pos = L.lengths[seq]
@@ -153,7 +133,7 @@ class QuantizedKVCache:
                 self._append_chunk(L, seq, k[row, :, t:t + chunk], v[row, :, t:t + chunk])
                 t += chunk
 
-    def _page_for_write(self, L: _Layer, seq: int, pos: int) -> int:
+    def _page_for_write(self, L: PagedLayer, seq: int, pos: int) -> int:
         index = pos // self.page
         table = L.page_table[seq]
         if index == len(table):
@@ -161,18 +141,19 @@ class QuantizedKVCache:
         page = table[index]
         if L.refcount[page] > 1:  # shared with another sequence: copy on write
             fresh = self._alloc_page(L)
-            for name in _PAGED:
+            for name in PAGED:
                 getattr(L, name)[fresh] = getattr(L, name)[page]
             L.refcount[page] -= 1
             table[index] = page = fresh
         return page
 
-    def _append_chunk(self, L: _Layer, seq: int, k: torch.Tensor, v: torch.Tensor) -> None:
+    def _append_chunk(self, L: PagedLayer, seq: int, k: torch.Tensor, v: torch.Tensor) -> None:
         """Tokens ``pos .. pos + n`` (inside one page): k, v shaped (H, n, D)."""
         pos, n = L.lengths[seq], k.shape[1]
         page = self._page_for_write(L, seq, pos)
         slot = pos % self.page
-        L.v_codes[page, :, slot:slot + n], L.v_scales[page, :, slot:slot + n] = quantize_values(v, self.value_group, self.bits)
+        L.v_codes[page, :, slot:slot + n], L.v_scales[page, :, slot:slot + n] = quantize_values(
+            v, self.value_group, self.bits)
         # keys: held unquantized until their group of G tokens is complete
         g_slot = pos % self.group
         L.lengths[seq] = pos + n
@@ -193,7 +174,8 @@ class QuantizedKVCache:
              seqs: Sequence[int] | None = None) -> None:
         """``append(layer, *kv[layer])`` for every layer into empty sequences — the same codes,
         with every layer quantized in one pass and written in one copy per tensor (a prefill)."""
-        shapes_ok = all(k.shape == v.shape and k.shape[1::2] == (self.num_heads, self.head_dim) for k, v in kv)
+        shapes_ok = all(k.shape == v.shape and k.shape[1::2] == (self.num_heads, self.head_dim)
+                        for k, v in kv)
         if len(kv) != self.num_layers or not shapes_ok:
             raise ConfigError(f"fill: {self.num_layers} layers of k and v, each (batch, "
                              f"{self.num_heads}, new_tokens, {self.head_dim}), are needed")
@@ -201,34 +183,38 @@ class QuantizedKVCache:
         self.fill_quantized(self.quantize_prompt(ks, vs), seqs)
 
     def quantize_prompt(self, ks: torch.Tensor, vs: torch.Tensor) -> dict[str, torch.Tensor]:
-        """:func:`ryot.core.kv.codes.quantize_prompt` with this cache's grouping, bits and key dtype."""
+        """:func:`ryot.core.kv.codes.quantize_prompt` with this cache's grouping, bits and key
+        dtype."""
         return quantize_prompt(ks, vs, group=self.group, value_group=self.value_group,
                                bits=self.bits, key_dtype=self.dtype)
 
-    def fill_quantized(self, parts: dict[str, torch.Tensor], seqs: Sequence[int] | None = None) -> None:
+    def fill_quantized(self, parts: dict[str, torch.Tensor],
+                       seqs: Sequence[int] | None = None) -> None:
         """Store :meth:`quantize_prompt`'s result (every layer, batch row ``b`` into sequence
         ``seqs[b]``, which must be empty) in whole pages: one copy per tensor kind."""
         batch, n = self._check_parts(parts)
         seqs = list(range(batch)) if seqs is None else list(seqs)
         if len(seqs) != batch or len(set(seqs)) != batch or any(
                 isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seqs):
-            raise ConfigError(f"fill: seqs must name {batch} distinct sequences (ints >= 0), one per "
-                             f"batch row, got {seqs}")
+            raise ConfigError(f"fill: seqs must name {batch} distinct sequences (ints >= 0), "
+                             f"one per batch row, got {seqs}")
         if n > self.max_tokens or any(L.lengths[s] for L in self._layers for s in seqs
                                       if s < len(L.lengths)):
-            raise ConfigError(f"fill: sequences {seqs} must be empty and hold <= {self.max_tokens} tokens")
+            raise ConfigError(f"fill: sequences {seqs} must be empty and hold "
+                              f"<= {self.max_tokens} tokens")
         if not seqs:
             return
         self._ensure_sequences(max(seqs) + 1)
         G, P = self.group, self.page
         full = n // G * G
         for row, seq in enumerate(seqs):
-            table = [[self._page_for_write(L, seq, f) for f in range(0, n, P)] for L in self._layers]
-            runs = [_page_run(pages) for pages in table]
+            table = [[self._page_for_write(L, seq, f) for f in range(0, n, P)]
+                     for L in self._layers]
+            runs = [page_run(pages) for pages in table]
             index = ((slice(None), runs[0]) if all(r == runs[0] for r in runs) else  # one run
                      (torch.arange(self.num_layers, device=self.device)[:, None],
                       torch.tensor(table, device=self.device)))
-            for name in _PAGED:  # (layers, H, tokens or groups, ·) -> whole pages
+            for name in PAGED:  # (layers, H, tokens or groups, ·) -> whole pages
                 per_page = P // G if name == "k_scales" else P
                 x = parts[name][:, row]
                 if x.shape[2] < len(table[0]) * per_page:
@@ -242,17 +228,19 @@ class QuantizedKVCache:
     def _check_parts(self, parts: dict[str, torch.Tensor]) -> tuple[int, int]:
         """Every tensor :meth:`fill_quantized` needs, shaped as :meth:`quantize_prompt` makes
         them for this cache; returns (batch, tokens). Checked before anything is written."""
-        if not isinstance(parts, dict) or set(parts) != {*_PAGED, "k_residual"}:
+        if not isinstance(parts, dict) or set(parts) != {*PAGED, "k_residual"}:
             got = sorted(parts) if isinstance(parts, dict) else type(parts).__name__
-            raise ConfigError(f"fill: parts must hold {sorted({*_PAGED, 'k_residual'})}, got {got}")
+            raise ConfigError(f"fill: parts must hold {sorted({*PAGED, 'k_residual'})}, got {got}")
         for name, t in parts.items():
             if not isinstance(t, torch.Tensor) or t.device != self.device:
                 raise ConfigError(f"fill: {name} must be a tensor on {self.device}, got "
                                  f"{getattr(t, 'device', type(t).__name__)}")
         v = parts["v_codes"]
         if v.dim() != 5:
-            raise ConfigError(f"fill: v_codes must be (layers, batch, heads, tokens, ·), got {tuple(v.shape)}")
-        Y, B, H, n, D, G = self.num_layers, v.shape[1], self.num_heads, v.shape[3], self.head_dim, self.group
+            raise ConfigError("fill: v_codes must be (layers, batch, heads, tokens, ·), "
+                              f"got {tuple(v.shape)}")
+        Y, B, H, n = self.num_layers, v.shape[1], self.num_heads, v.shape[3]
+        D, G = self.head_dim, self.group
         stored, full = D if self.bits == 8 else D // 2, n // G * G
         want = {"v_codes": ((Y, B, H, n, stored), self._store["v_codes"].dtype),
                 "v_scales": ((Y, B, H, n, D // self.value_group), torch.float32),
@@ -261,8 +249,8 @@ class QuantizedKVCache:
                 "k_residual": ((Y, B, H, n - full, D), self.dtype)}
         for name, (shape, dtype) in want.items():
             if tuple(parts[name].shape) != shape or parts[name].dtype != dtype:
-                raise ConfigError(f"fill: {name} must be {dtype} shaped {shape} for this cache, got "
-                                 f"{parts[name].dtype} shaped {tuple(parts[name].shape)}")
+                raise ConfigError(f"fill: {name} must be {dtype} shaped {shape} for this cache, "
+                                 f"got {parts[name].dtype} shaped {tuple(parts[name].shape)}")
         return B, n
 
     def fork(self, parent: int) -> int:
@@ -291,7 +279,7 @@ class QuantizedKVCache:
         """Keys and values of one sequence, dequantized to float32, (H, L, D) each."""
         L = self._layers[layer]
         n = L.lengths[seq]
-        pages = _page_run(L.page_table[seq])
+        pages = page_run(L.page_table[seq])
         args = (L.k_codes[pages], L.k_scales[pages], L.v_codes[pages], L.v_scales[pages],
                 self.group, self.value_group, self.bits == 4)
         keys, values = (maybe_compiled(dequantize_pages, *args) if n >= COMPILE_MIN_TOKENS
@@ -322,7 +310,8 @@ class QuantizedKVCache:
                 raise ConfigError(f"attend: sequence {seq} holds {have} tokens in layer {layer}, "
                                  f"fewer than the {q.shape[2]} queries")
         if backend == "triton" and not self._kernel_shapes_ok():
-            raise ConfigError("attend: the Triton kernel needs power-of-two block_size and head_dim")
+            raise ConfigError("attend: the Triton kernel needs power-of-two block_size and "
+                              "head_dim")
         if backend == "triton" or (backend == "auto" and use_triton(q.device)
                                    and self._kernel_shapes_ok()):
             out = self._attend_triton(L, q, seqs)
@@ -333,7 +322,7 @@ class QuantizedKVCache:
     def _kernel_shapes_ok(self) -> bool:
         return all(v & (v - 1) == 0 for v in (self.group, self.head_dim)) and self.head_dim >= 4
 
-    def _attend_triton(self, L: _Layer, q: torch.Tensor, seqs: list[int]) -> torch.Tensor:
+    def _attend_triton(self, L: PagedLayer, q: torch.Tensor, seqs: list[int]) -> torch.Tensor:
         width = max(len(L.page_table[s]) for s in seqs)
         table = torch.tensor([L.page_table[s] + [0] * (width - len(L.page_table[s])) for s in seqs],
                              dtype=torch.int32)
@@ -362,7 +351,7 @@ class QuantizedKVCache:
         """Bytes held: pages in use (codes and scales) plus the unquantized key groups."""
         total = 0
         for L in self._layers:
-            per_page = sum(getattr(L, n)[0].nbytes for n in _PAGED)
+            per_page = sum(getattr(L, n)[0].nbytes for n in PAGED)
             live = sum(1 for c in L.refcount[: L.pages_used] if c > 0)
             total += live * per_page + len(L.lengths) * L.k_residual[0].nbytes
         return total
@@ -374,7 +363,8 @@ class QuantizedKVCache:
         return sum(sum(L.lengths) * per_token for L in self._layers)
 
     def _check_layer(self, layer: int) -> None:
-        if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < self.num_layers:
+        if (isinstance(layer, bool) or not isinstance(layer, int)
+                or not 0 <= layer < self.num_layers):
             raise ConfigError(f"layer must be an int in [0, {self.num_layers}), got {layer!r}")
 
 

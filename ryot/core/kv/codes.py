@@ -2,8 +2,8 @@
 int4 pairs, a whole prompt's keys and values at once, and dequantizing pages.
 
 :mod:`ryot.core.kv.cache` stores what these return; the optimized prefill
-(:mod:`ryot.workload.infer.prefill`) may run :func:`quantize_prompt` inside a compiled graph, so every
-function here is pure torch on its arguments.
+(:mod:`ryot.workload.infer.prefill`) may run :func:`quantize_prompt` inside a compiled graph, so
+every function here is pure torch on its arguments.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def load_codes(stored: torch.Tensor, bits: int) -> torch.Tensor:
                                                                             stored.shape[-1] * 2)
 
 
-def quantize_values(v: torch.Tensor, value_group: int, bits: int) -> tuple[torch.Tensor, torch.Tensor]:
+def quantize_values(v: torch.Tensor, value_group: int,
+                    bits: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(..., n, D) -> stored codes and scales (..., n, D // value_group): per token."""
     codes, scales = quantize_groups(v.unflatten(-1, (-1, value_group)), -1, bits)
     return store_codes(codes.flatten(-2), bits), scales
@@ -63,7 +64,8 @@ def quantize_prompt(ks: torch.Tensor, vs: torch.Tensor, *, group: int, value_gro
     ks = ks.to(key_dtype)
     full = ks.shape[3] // group * group
     parts = dict(zip(("v_codes", "v_scales"), quantize_values(vs, value_group, bits), strict=True))
-    parts.update(zip(("k_codes", "k_scales"), quantize_keys(ks[..., :full, :], group, bits), strict=True))
+    parts.update(zip(("k_codes", "k_scales"), quantize_keys(ks[..., :full, :], group, bits),
+                     strict=True))
     parts["k_residual"] = ks[..., full:, :]
     return parts
 
@@ -72,7 +74,8 @@ def dequantize_pages(k_codes, k_scales, v_codes, v_scales, group: int, value_gro
                      packed: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """(pages, H, P, ·) codes and scales -> float32 keys and values, (H, pages * P, D) each.
     Scales broadcast over their groups (no repeated scale tensors are built)."""
-    k_codes, v_codes = (load_codes(k_codes, 4), load_codes(v_codes, 4)) if packed else (k_codes, v_codes)
+    if packed:
+        k_codes, v_codes = load_codes(k_codes, 4), load_codes(v_codes, 4)
     p, H, P, D = k_codes.shape
     keys = k_codes.view(p, H, P // group, group, D) * k_scales.unsqueeze(3)  # int8 * float32
     values = v_codes.view(p, H, P, D // value_group, value_group) * v_scales.unsqueeze(4)

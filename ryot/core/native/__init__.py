@@ -1,12 +1,13 @@
 """Small C loops compiled on first use and called through ``ctypes``: the fusions eager torch
 cannot do on CPU (one pass over memory instead of ~30 tensor operations).
 
-Each loop has a plain torch reference it is tested against (see the C file's header). The
-shared library is built with the system C compiler (``cc``, ~1 s) into
-``$RYOT_CACHE_DIR/native`` (default ``~/.cache/ryot/native``), named by a hash of the source and
-flags, written atomically with a sha256 sidecar; later processes load it after checking that
-digest (a damaged library would crash ``dlopen``; a mismatch rebuilds it instead). ``RYOT_NATIVE=0`` turns every loop
-off (the torch paths run instead); no compiler does too. :func:`status` says which and why.
+Each loop has a plain torch reference it is tested against (see the C file's header). The shared
+library is built with the system C compiler (``cc``; build time: docs/benchmarks.md, "8-bit
+optimizer states") into ``$RYOT_CACHE_DIR/native`` (default ``~/.cache/ryot/native``), named by a
+hash of the source and flags, written atomically with a sha256 sidecar; later processes load it
+after checking that digest (a damaged library would crash ``dlopen``; a mismatch rebuilds it
+instead). ``RYOT_NATIVE=0`` turns every loop off (the torch paths run instead); no compiler does
+too. :func:`status` says which and why.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def _build(name: str) -> Path:
     compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         raise OSError("no C compiler (cc) on PATH")
-    digest = hashlib.sha256(source.read_bytes() + " ".join((compiler, *FLAGS)).encode()).hexdigest()[:16]
+    flags = " ".join((compiler, *FLAGS)).encode()
+    digest = hashlib.sha256(source.read_bytes() + flags).hexdigest()[:16]
     target = cache_dir() / f"{name}-{digest}.so"
     sidecar = target.with_name(target.name + ".sha256")
     if _intact(target, sidecar):
@@ -53,8 +55,8 @@ def _build(name: str) -> Path:
     fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        proc = subprocess.run([compiler, *FLAGS, "-o", tmp, str(source), "-lm"], capture_output=True,
-                              text=True, timeout=120)
+        proc = subprocess.run([compiler, *FLAGS, "-o", tmp, str(source), "-lm"],
+                              capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             raise OSError(f"{compiler} failed on {source.name}: {proc.stderr.strip()[-400:]}")
         os.chmod(tmp, 0o755)
@@ -72,7 +74,8 @@ def _build(name: str) -> Path:
 def _intact(library: Path, sidecar: Path) -> bool:
     """The cached library exists and still has the digest recorded when it was built."""
     try:
-        return sidecar.read_text(encoding="ascii").strip() == hashlib.sha256(library.read_bytes()).hexdigest()
+        recorded = sidecar.read_text(encoding="ascii").strip()
+        return recorded == hashlib.sha256(library.read_bytes()).hexdigest()
     except OSError:
         return False
 
@@ -92,4 +95,6 @@ def library(name: str) -> ctypes.CDLL | None:
 
 def status(name: str) -> str:
     """"native" when the loop is in use, else why the torch path runs instead."""
-    return "native" if library(name) is not None else f"torch fallback ({_reasons.get(name, 'unknown')})"
+    if library(name) is not None:
+        return "native"
+    return f"torch fallback ({_reasons.get(name, 'unknown')})"

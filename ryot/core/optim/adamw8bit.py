@@ -1,12 +1,12 @@
 """AdamW with 8-bit block-wise optimizer states (bitsandbytes' ``AdamW8bit``, in pure torch).
 
 Both Adam moments of every parameter with at least ``min_8bit_size`` elements are kept between
-steps as uint8 codes of the dynamic code (:mod:`ryot.core.quant.dynamic_code`) plus one float32 absmax per
-block of ``block_size`` values: ``exp_avg`` with the *signed* code, ``exp_avg_sq`` (never
-negative, spanning many decades) with the *unsigned* code — bitsandbytes' choice for its second
-state (``qmap2 = create_dynamic_map(signed=False)``), which gives the non-negative moment all 256
-levels instead of wasting the negative half. Per element that is 1 + 4/block_size bytes per state
-instead of 4 (0.254x at block 256). Each step dequantizes both moments, runs the exact
+steps as uint8 codes of the dynamic code (:mod:`ryot.core.quant.dynamic_code`) plus one float32
+absmax per block of ``block_size`` values: ``exp_avg`` with the *signed* code, ``exp_avg_sq``
+(never negative, spanning many decades) with the *unsigned* code — bitsandbytes' choice for its
+second state (``qmap2 = create_dynamic_map(signed=False)``), which gives the non-negative moment
+all 256 levels instead of wasting the negative half. Per element that is 1 + 4/block_size bytes
+per state instead of 4 (0.254x at block 256). Each step dequantizes both moments, runs the exact
 ``torch.optim.AdamW`` update in float32 and quantizes them again. Smaller parameters (biases,
 norms) keep float32 moments, as bitsandbytes' ``min_8bit_size`` = 4096.
 
@@ -46,33 +46,38 @@ MIN_8BIT_SIZE = 4096
 CHUNK = 1 << 15  # values per chunk of the 8-bit update (a multiple of the block size)
 
 
-def _check_float(name: str, value: object, low: float, high: float, *, open_high: bool = True) -> float:
+def _check_float(name: str, value: object, low: float, high: float, *,
+                 open_high: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"{name} must be a finite number, got {value!r}")
     if value < low or (value >= high if open_high else value > high):
-        raise ConfigError(f"{name} must be in [{low}, {high}{')' if open_high else ']'}, got {value!r}")
+        raise ConfigError(f"{name} must be in [{low}, {high}{')' if open_high else ']'}, "
+                          f"got {value!r}")
     return float(value)
 
 
 class AdamW8bit(torch.optim.Optimizer):
     """``torch.optim.AdamW`` (decoupled weight decay, bias correction) with 8-bit states."""
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, block_size: int = 256,
+    def __init__(self, params: Iterable, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, block_size: int = 256,
                  min_8bit_size: int = MIN_8BIT_SIZE) -> None:
         lr = _check_float("lr", lr, 0.0, math.inf)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ConfigError(f"betas must be a pair of numbers, got {betas!r}")
-        betas = (_check_float("betas[0]", betas[0], 0.0, 1.0), _check_float("betas[1]", betas[1], 0.0, 1.0))
+        betas = (_check_float("betas[0]", betas[0], 0.0, 1.0),
+                 _check_float("betas[1]", betas[1], 0.0, 1.0))
         eps = _check_float("eps", eps, 0.0, math.inf)
         if eps <= 0:
             raise ConfigError(f"eps must be > 0, got {eps!r}")
         weight_decay = _check_float("weight_decay", weight_decay, 0.0, math.inf)
         block_size = check_block_size(block_size)
-        if isinstance(min_8bit_size, bool) or not isinstance(min_8bit_size, int) or min_8bit_size < 1:
+        if (isinstance(min_8bit_size, bool) or not isinstance(min_8bit_size, int)
+                or min_8bit_size < 1):
             raise ConfigError(f"min_8bit_size must be a positive int, got {min_8bit_size!r}")
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, block_size=block_size,
-                        min_8bit_size=min_8bit_size)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        block_size=block_size, min_8bit_size=min_8bit_size)
         super().__init__(params, defaults)
         self._flat: dict[int, FlatStates] = {}
         self.use_native = True  # False: the torch reference even where the C loop is available
@@ -95,7 +100,8 @@ class AdamW8bit(torch.optim.Optimizer):
                 if not state or "exp_avg_codes" not in state:
                     continue
                 for name, signed in (("exp_avg", True), ("exp_avg_sq", False)):
-                    values = decode_blocks(state[f"{name}_codes"], state[f"{name}_absmax"], old, signed)
+                    values = decode_blocks(state[f"{name}_codes"], state[f"{name}_absmax"], old,
+                                           signed)
                     codes, absmax = encode_blocks(values[: p.numel()], block_size, signed)
                     state[f"{name}_codes"], state[f"{name}_absmax"] = codes, absmax
             group["block_size"] = block_size
@@ -108,12 +114,14 @@ class AdamW8bit(torch.optim.Optimizer):
             nblocks = -(-n // block)
             for name, signed in (("exp_avg", True), ("exp_avg_sq", False)):
                 # all-zero blocks: absmax 0, codes of the level 0 (index 127 signed, 0 unsigned)
-                state[f"{name}_codes"] = torch.full((nblocks * block,), zero_code(signed), dtype=torch.uint8,
-                                                    device=p.device)
+                state[f"{name}_codes"] = torch.full((nblocks * block,), zero_code(signed),
+                                                    dtype=torch.uint8, device=p.device)
                 state[f"{name}_absmax"] = torch.zeros(nblocks, device=p.device)
         else:
-            state["exp_avg"] = torch.zeros_like(p, dtype=torch.float32, memory_format=torch.preserve_format)
-            state["exp_avg_sq"] = torch.zeros_like(p, dtype=torch.float32, memory_format=torch.preserve_format)
+            state["exp_avg"] = torch.zeros_like(p, dtype=torch.float32,
+                                                memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, dtype=torch.float32,
+                                                   memory_format=torch.preserve_format)
         return state
 
     @torch.no_grad()
@@ -140,8 +148,9 @@ class AdamW8bit(torch.optim.Optimizer):
                     small.append(p)
                 else:
                     flat = p.detach().reshape(-1).to(torch.float32)
-                    adamw_update(flat, p.grad.reshape(-1).to(torch.float32), state["exp_avg"].view(-1),
-                                 state["exp_avg_sq"].view(-1), group, state["step"])
+                    adamw_update(flat, p.grad.reshape(-1).to(torch.float32),
+                                 state["exp_avg"].view(-1), state["exp_avg_sq"].view(-1), group,
+                                 state["step"])
                     p.copy_(flat.view_as(p))
             if small:
                 self._step_small(small, group)
@@ -154,11 +163,12 @@ class AdamW8bit(torch.optim.Optimizer):
         """Float32 states (parameters below ``min_8bit_size``): torch's fused AdamW kernel."""
         beta1, beta2 = group["betas"]
         states = [self.state[p] for p in params]
-        steps = [torch.tensor(float(s["step"]), device=p.device) for p, s in zip(params, states, strict=True)]
+        steps = [torch.tensor(float(s["step"]), device=p.device)
+                 for p, s in zip(params, states, strict=True)]
         torch._fused_adamw_(params, [p.grad for p in params], [s["exp_avg"] for s in states],
-                            [s["exp_avg_sq"] for s in states], [], steps, lr=group["lr"], beta1=beta1,
-                            beta2=beta2, weight_decay=group["weight_decay"], eps=group["eps"],
-                            amsgrad=False, maximize=False)
+                            [s["exp_avg_sq"] for s in states], [], steps, lr=group["lr"],
+                            beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
+                            eps=group["eps"], amsgrad=False, maximize=False)
         torch.autograd.graph.increment_version(params)  # the fused kernel does not bump them
 
     def _step_flat(self, index: int, group: dict) -> set:
@@ -166,12 +176,14 @@ class AdamW8bit(torch.optim.Optimizer):
         returns the parameters it stepped (none: the per-parameter path runs)."""
         new = [p for p in group["params"] if p.grad is not None and not self.state.get(p)
                and p.numel() >= group["min_8bit_size"]]
-        if len(new) >= 2 and len(new) == sum(p.numel() >= group["min_8bit_size"] for p in group["params"]):
+        if len(new) >= 2 and len(new) == sum(p.numel() >= group["min_8bit_size"]
+                                             for p in group["params"]):
             self._flat[index] = FlatStates.fresh(new, self.state, group["block_size"],
                                                  (zero_code(True), zero_code(False)))
         params = [p for p in group["params"] if "exp_avg_codes" in self.state.get(p, {})]
         if (len(params) < 2 or len({self.state[p]["step"] for p in params}) != 1
-                or any(p.grad is None or p.grad.is_sparse or not p.is_contiguous() for p in params)):
+                or any(p.grad is None or p.grad.is_sparse or not p.is_contiguous()
+                       for p in params)):
             return set()
         flat = self._flat.get(index)
         if flat is None or not flat.holds(params, self.state, group["block_size"]):
@@ -200,8 +212,9 @@ class AdamW8bit(torch.optim.Optimizer):
             blocks = slice(lo // block, -(-hi // block))
             padded = slice(lo, lo + (blocks.stop - blocks.start) * block)
             start = self._clock(grad)
-            moments = [decode_blocks(state[f"{name}_codes"][padded], state[f"{name}_absmax"][blocks],
-                                     block, signed)[: hi - lo] for name, signed in _MOMENTS]
+            moments = [decode_blocks(state[f"{name}_codes"][padded],
+                                     state[f"{name}_absmax"][blocks], block, signed)[: hi - lo]
+                       for name, signed in _MOMENTS]
             middle = self._clock(grad)
             adamw_update(flat[lo:hi], grad[lo:hi].to(torch.float32), *moments, group, state["step"])
             end = self._clock(grad)
@@ -217,7 +230,8 @@ class AdamW8bit(torch.optim.Optimizer):
 
     def state_nbytes(self) -> int:
         """Every byte of tensor state the optimizer keeps between steps."""
-        return sum(t.nbytes for s in self.state.values() for t in s.values() if isinstance(t, torch.Tensor))
+        return sum(t.nbytes for s in self.state.values() for t in s.values()
+                   if isinstance(t, torch.Tensor))
 
     def load_state_dict(self, state_dict: dict) -> None:
         """As torch's, but the 8-bit codes stay uint8 and the scales float32 (torch casts every

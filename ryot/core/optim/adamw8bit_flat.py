@@ -1,16 +1,17 @@
-"""One fused AdamW8bit update of every 8-bit parameter of a group (used by :mod:`ryot.core.optim.adamw8bit`).
+"""One fused AdamW8bit update of every 8-bit parameter of a group (used by
+:mod:`ryot.core.optim.adamw8bit`).
 
 The group's 8-bit states live in four flat tensors (codes and scales of both moments, each
 parameter padded to whole blocks); every parameter's own state entries are views into them, so
 checkpoints and the per-parameter path see the same bytes. One step then runs either
 
-* the C loop of :mod:`ryot.core.native` (``adamw8bit.c``): decode, update, encode block by block in
-  one pass, or
+* the C loop of :mod:`ryot.core.native` (``adamw8bit.c``): decode, update, encode block by block
+  in one pass, or
 * the torch reference: ~30 tensor operations over the concatenated states (the same float32
   operations in the same order; what the C loop is tested against).
 
-The C loop runs when it is available (``ryot.core.native.status("adamw8bit")``) and every parameter
-and gradient is a contiguous float32 CPU tensor; otherwise the torch path.
+The C loop runs when it is available (``ryot.core.native.status("adamw8bit")``) and every
+parameter and gradient is a contiguous float32 CPU tensor; otherwise the torch path.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch
 
 from ryot.core import native
 from ryot.core.quant.blockwise import norm_ratio
-from ryot.core.quant.dynamic_code import _bucket_tables, _tables, decode_blocks, encode_blocks
+from ryot.core.quant.dynamic_code import bucket_tables, code_tables, decode_blocks, encode_blocks
 from ryot.measure.timing import synchronize
 
 __all__ = [
@@ -38,9 +39,10 @@ ERROR_SAMPLE = 4096  # values of each parameter whose quantization error is meas
 TORCH_CHUNK = 1 << 20  # padded values per chunk of the torch path (~4 MiB per float32 temporary)
 
 
-def adamw_update(param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor,
-                 group: dict, step: int) -> None:
-    """``torch.optim.AdamW``'s update of flat float32 tensors, in place (its order of operations)."""
+def adamw_update(param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor,
+                 exp_avg_sq: torch.Tensor, group: dict, step: int) -> None:
+    """``torch.optim.AdamW``'s update of flat float32 tensors, in place (its order of
+    operations)."""
     beta1, beta2 = group["betas"]
     lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
     exp_avg.lerp_(grad, 1 - beta1)
@@ -81,8 +83,8 @@ def sampled_error(flat: FlatStates, name: str, signed: bool, value: torch.Tensor
     codes, absmax, block = flat.tensors[f"{name}_codes"], flat.tensors[f"{name}_absmax"], flat.block
     errors, start = [], 0
     for size, padded in zip(flat.sizes, flat.padded, strict=True):
-        errors.append(sample_error(value[start:start + size], codes[start:], absmax[start // block:],
-                                   block, signed))
+        errors.append(sample_error(value[start:start + size], codes[start:],
+                                   absmax[start // block:], block, signed))
         start += padded
     return largest(errors)
 
@@ -104,7 +106,8 @@ class FlatStates:
                           {key: torch.cat([state[p][key] for p in params]) for key in STATE_KEYS})
 
     @classmethod
-    def fresh(cls, params: list, state: dict, block: int, zero_codes: tuple[int, int]) -> FlatStates:
+    def fresh(cls, params: list, state: dict, block: int,
+              zero_codes: tuple[int, int]) -> FlatStates:
         """Zero states (step 0) allocated flat from the start; ``zero_codes``: the code of 0.0 of
         the signed and of the unsigned code."""
         total = sum(-(-p.numel() // block) * block for p in params)
@@ -114,7 +117,8 @@ class FlatStates:
         return cls._adopt(params, state, block, {
             "exp_avg_codes": torch.full((total,), zero_codes[0], dtype=torch.uint8, device=device),
             "exp_avg_absmax": torch.zeros(total // block, device=device),
-            "exp_avg_sq_codes": torch.full((total,), zero_codes[1], dtype=torch.uint8, device=device),
+            "exp_avg_sq_codes": torch.full((total,), zero_codes[1], dtype=torch.uint8,
+                                           device=device),
             "exp_avg_sq_absmax": torch.zeros(total // block, device=device)})
 
     @classmethod
@@ -124,7 +128,8 @@ class FlatStates:
         padded = [-(-n // block) * block for n in sizes]
         for key in STATE_KEYS:
             per_value = 1 if key.endswith("codes") else block
-            for p, view in zip(params, tensors[key].split([k // per_value for k in padded]), strict=True):
+            views = tensors[key].split([k // per_value for k in padded])
+            for p, view in zip(params, views, strict=True):
                 state[p][key] = view
         counts = [k // block for k in padded]
         block_param = torch.repeat_interleave(torch.arange(len(params), dtype=torch.int32),
@@ -150,7 +155,8 @@ class FlatStates:
     def split(self, values: torch.Tensor) -> list[torch.Tensor]:
         """Per-parameter views of a flat padded tensor, shaped like the parameters."""
         pieces = values.split(self.padded)
-        return [piece[:n].view_as(p) for piece, n, p in zip(pieces, self.sizes, self.params, strict=True)]
+        return [piece[:n].view_as(p)
+                for piece, n, p in zip(pieces, self.sizes, self.params, strict=True)]
 
 
 def clock(device: torch.device) -> float:
@@ -188,12 +194,14 @@ def _chunks(flat: FlatStates) -> list[tuple[int, int, int, int]]:
     return runs
 
 
-def _step_torch(flat: FlatStates, group: dict, step: int, measure_error: bool) -> tuple[float, float | None]:
+def _step_torch(flat: FlatStates, group: dict, step: int,
+                measure_error: bool) -> tuple[float, float | None]:
     seconds, errors = 0.0, []
     for first, end, lo, hi in _chunks(flat):
-        part = FlatStates(flat.params[first:end], flat.sizes[first:end], flat.padded[first:end], flat.block,
-                          {key: t[lo // _per_value(key, flat.block): hi // _per_value(key, flat.block)]
-                           for key, t in flat.tensors.items()}, flat.block_param, flat.block_offset)
+        tensors = {key: t[lo // _per_value(key, flat.block): hi // _per_value(key, flat.block)]
+                   for key, t in flat.tensors.items()}
+        part = FlatStates(flat.params[first:end], flat.sizes[first:end], flat.padded[first:end],
+                          flat.block, tensors, flat.block_param, flat.block_offset)
         part_seconds, part_error = _step_torch_whole(part, group, step, measure_error)
         seconds += part_seconds
         errors += [] if part_error is None else [part_error]
@@ -204,14 +212,16 @@ def _per_value(key: str, block: int) -> int:
     return 1 if key.endswith("codes") else block
 
 
-def _step_torch_whole(flat: FlatStates, group: dict, step: int, measure_error: bool) -> tuple[float, float | None]:
+def _step_torch_whole(flat: FlatStates, group: dict, step: int,
+                      measure_error: bool) -> tuple[float, float | None]:
     block, device = flat.block, flat.params[0].device
     pads = [torch.zeros(k - n, device=device) for n, k in zip(flat.sizes, flat.padded, strict=True)]
     grad = torch.cat([t for p, pad in zip(flat.params, pads, strict=True)
                       for t in (p.grad.reshape(-1).to(torch.float32), pad)])
     start = clock(device)
-    exp_avg, exp_avg_sq = (decode_blocks(flat.tensors[f"{name}_codes"], flat.tensors[f"{name}_absmax"],
-                                         block, signed) for name, signed in MOMENTS)
+    exp_avg, exp_avg_sq = (decode_blocks(flat.tensors[f"{name}_codes"],
+                                         flat.tensors[f"{name}_absmax"], block, signed)
+                           for name, signed in MOMENTS)
     middle = clock(device)
     beta1, beta2 = group["betas"]
     lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
@@ -234,21 +244,23 @@ def _step_torch_whole(flat: FlatStates, group: dict, step: int, measure_error: b
     return seconds, largest(errors)
 
 
-_ARGS = [ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+_ARGS = [ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
          ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
          ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-         ctypes.c_void_p, ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_float,
-         ctypes.c_int, ctypes.c_float, ctypes.c_float, ctypes.c_int64, ctypes.c_void_p]
+         ctypes.c_void_p, ctypes.c_void_p, ctypes.c_float, ctypes.c_float, ctypes.c_float,
+         ctypes.c_float, ctypes.c_float, ctypes.c_int, ctypes.c_float, ctypes.c_float,
+         ctypes.c_int64, ctypes.c_void_p]
 
 
-def _step_native(flat: FlatStates, group: dict, step: int, measure_error: bool) -> tuple[float, float | None]:
+def _step_native(flat: FlatStates, group: dict, step: int,
+                 measure_error: bool) -> tuple[float, float | None]:
     fn = native.library("adamw8bit").ryot_adamw8bit_step
     fn.argtypes, fn.restype = _ARGS, ctypes.c_int
     beta1, beta2 = group["betas"]
     lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
     cpu = torch.device("cpu")
-    (levels_s, _), (levels_u, _) = _tables(True, cpu), _tables(False, cpu)
-    (low_s, above_s), (low_u, above_u) = _bucket_tables(True, cpu), _bucket_tables(False, cpu)
+    (levels_s, _), (levels_u, _) = code_tables(True, cpu), code_tables(False, cpu)
+    (low_s, above_s), (low_u, above_u) = bucket_tables(True, cpu), bucket_tables(False, cpu)
     pointers = (ctypes.c_void_p * len(flat.params))
     params = pointers(*[p.data_ptr() for p in flat.params])
     grads = pointers(*[p.grad.data_ptr() for p in flat.params])
@@ -257,8 +269,9 @@ def _step_native(flat: FlatStates, group: dict, step: int, measure_error: bool) 
     sample = torch.zeros(4 * len(flat.params), dtype=torch.float64)  # per parameter
     t = flat.tensors
     start = time.perf_counter()
-    failed = fn(flat.block_param.numel(), flat.block, flat.block_param.data_ptr(), flat.block_offset.data_ptr(),
-                params, grads, sizes.data_ptr(), t["exp_avg_codes"].data_ptr(), t["exp_avg_absmax"].data_ptr(),
+    failed = fn(flat.block_param.numel(), flat.block, flat.block_param.data_ptr(),
+                flat.block_offset.data_ptr(), params, grads, sizes.data_ptr(),
+                t["exp_avg_codes"].data_ptr(), t["exp_avg_absmax"].data_ptr(),
                 t["exp_avg_sq_codes"].data_ptr(), t["exp_avg_sq_absmax"].data_ptr(),
                 levels_s.data_ptr(), low_s.data_ptr(), above_s.data_ptr(),
                 levels_u.data_ptr(), low_u.data_ptr(), above_u.data_ptr(),

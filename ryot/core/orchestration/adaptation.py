@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ryot.core.config import CompressionConfig, KernelConfig, RLVRConfig
-from ryot.core.orchestration.gates import SafetyBounds, _NotNumeric, as_float
+from ryot.core.orchestration.gates import NotNumeric, SafetyBounds, as_float
 from ryot.core.orchestration.precedence import (
     Adjustment,
     IncompatibleConfigError,
@@ -58,12 +58,13 @@ def read_metric(metrics: Mapping[str, Any], key: str) -> float | None:
         return None
     try:
         return as_float(metrics[key])
-    except _NotNumeric:
+    except NotNumeric:
         return None
 
 
 def _outside(value: float | None, interval: tuple[float, float]) -> bool:
-    return value is not None and (not math.isfinite(value) or not interval[0] <= value <= interval[1])
+    return value is not None and (not math.isfinite(value)
+                                  or not interval[0] <= value <= interval[1])
 
 
 def _halved_block(compression: CompressionConfig, tile_k: int) -> int:
@@ -89,13 +90,15 @@ def propose(kernel: KernelConfig, compression: CompressionConfig, rlvr: RLVRConf
             return False
         kernel, compression, rlvr = resolution.kernel, resolution.compression, resolution.rlvr
         changes.append(change)
-        changes.extend(replace(a, reason=f"{a.reason} (after {rule})") for a in resolution.adjustments)
+        changes.extend(replace(a, reason=f"{a.reason} (after {rule})")
+                       for a in resolution.adjustments)
         return True
 
     error = read_metric(metrics, "compression_error")
     limit = min(compression.error_bound, bounds.max_compression_error)
     if error is not None and (not math.isfinite(error) or error >= NEAR_BOUND_FRACTION * limit):
-        why = f"R1: compression_error={error!r} is at or above {NEAR_BOUND_FRACTION:.0%} of {limit!r}"
+        why = (f"R1: compression_error={error!r} is at or above {NEAR_BOUND_FRACTION:.0%} "
+               f"of {limit!r}")
         if compression.bits == 4:
             attempt("R1", kernel, replace(compression, bits=8), rlvr,
                     Adjustment("compression.bits", 4, 8, why))

@@ -25,9 +25,9 @@ from ryot.core.orchestration.adaptation import MAX_PATHS, propose
 from ryot.core.orchestration.gates import (
     GATES,
     GateReport,
+    NotNumeric,
     SafetyBounds,
     Violation,
-    _NotNumeric,
     as_float,
     check_gates,
 )
@@ -82,7 +82,7 @@ def _finite_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
         if isinstance(key, str):
             try:
                 number = as_float(value)
-            except _NotNumeric:
+            except NotNumeric:
                 continue
             if math.isfinite(number):
                 kept[key] = number
@@ -130,10 +130,12 @@ class OptimizationOrchestrator:
 
     # -- changes --------------------------------------------------------------------------
     def _record(self, param: str, old: Any, new: Any, reason: str) -> None:
-        self.history.append(ChangeRecord(self.state.epoch, self.state.step, param, old, new, reason))
+        self.history.append(ChangeRecord(self.state.epoch, self.state.step, param, old, new,
+                                         reason))
 
     def adapt_parameters(self, metrics: Mapping[str, Any]) -> OptimizationState:
-        """Apply the rules of :mod:`ryot.core.orchestration.adaptation`; the new state is always compatible."""
+        """Apply the rules of :mod:`ryot.core.orchestration.adaptation`; the new state is always
+        compatible."""
         if not isinstance(metrics, Mapping):
             raise TypeError(f"metrics must be a mapping, got {type(metrics).__name__}")
         s = self.state
@@ -165,15 +167,19 @@ class OptimizationOrchestrator:
 
     def plan_activation_checkpointing(self, saved_bytes: int, budget_bytes: int) -> bool:
         """Activation checkpointing on when one step saves more activation bytes for backward
-        than ``budget_bytes`` (measured: :func:`ryot.workload.train.activation_memory.saved_activation_bytes`),
-        off otherwise; a change is recorded in the history (param ``activation_checkpointing``),
-        so checkpoint metadata carries the decision and why."""
+        than ``budget_bytes`` (measured:
+        :func:`ryot.workload.train.activation_memory.saved_activation_bytes`), off otherwise; a
+        change is recorded in the history (param ``activation_checkpointing``), so checkpoint
+        metadata carries the decision and why."""
         for name, value in (("saved_bytes", saved_bytes), ("budget_bytes", budget_bytes)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(f"plan_activation_checkpointing: {name} must be an int >= 0, got {value!r}")
+                raise ConfigError(f"plan_activation_checkpointing: {name} must be an int >= 0, "
+                                  f"got {value!r}")
         on = saved_bytes > budget_bytes
-        self.set_activation_checkpointing(on, f"activations saved for backward {saved_bytes / 2**20:.3g} "
-                                              f"MiB {'>' if on else '<='} budget {budget_bytes / 2**20:.3g} MiB")
+        self.set_activation_checkpointing(on, f"activations saved for backward "
+                                              f"{saved_bytes / 2**20:.3g} MiB "
+                                              f"{'>' if on else '<='} budget "
+                                              f"{budget_bytes / 2**20:.3g} MiB")
         return on
 
     def set_activation_checkpointing(self, on: bool, reason: str) -> None:

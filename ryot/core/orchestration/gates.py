@@ -17,7 +17,7 @@ from typing import Any
 from ryot.infra.errors import ConfigError
 
 __all__ = [
-    "GATES", "GateReport", "SafetyBounds", "Violation", "as_float", "check_gate",
+    "GATES", "GateReport", "NotNumeric", "SafetyBounds", "Violation", "as_float", "check_gate",
     "check_gates"
 ]
 
@@ -43,7 +43,8 @@ class SafetyBounds:
             object.__setattr__(self, name, (float(pair[0]), float(pair[1])))
         m = self.max_compression_error
         if not (_is_real(m) and math.isfinite(m) and m >= 0):
-            raise ConfigError(f"SafetyBounds.max_compression_error must be a finite number >= 0, got {m!r}")
+            raise ConfigError("SafetyBounds.max_compression_error must be a finite number >= 0, "
+                              f"got {m!r}")
         object.__setattr__(self, "max_compression_error", float(m))
 
     def interval(self, gate: str) -> tuple[float, float]:
@@ -82,47 +83,50 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-class _NotNumeric(Exception):
-    pass
+class NotNumeric(Exception):
+    """The value is not a real scalar (:func:`as_float` says why)."""
 
 
 def as_float(value: Any) -> float:
-    """Read a scalar as a Python float (huge ints become ±inf); raise _NotNumeric otherwise."""
+    """Read a scalar as a Python float (huge ints become ±inf); raise NotNumeric otherwise."""
     if isinstance(value, float):
         return value
     if isinstance(value, bool):
-        raise _NotNumeric("a bool is not a number")
+        raise NotNumeric("a bool is not a number")
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
         if value.numel() != 1:
-            raise _NotNumeric(f"a tensor with {value.numel()} elements is not a scalar")
+            raise NotNumeric(f"a tensor with {value.numel()} elements is not a scalar")
         if value.dtype == torch.bool or value.is_complex():
-            raise _NotNumeric(f"a {value.dtype} tensor is not a real number")
+            raise NotNumeric(f"a {value.dtype} tensor is not a real number")
         return float(value.detach().item())
     numpy = sys.modules.get("numpy")
     if numpy is not None and isinstance(value, numpy.ndarray):
         if value.size != 1 or value.dtype.kind not in "iuf":
-            raise _NotNumeric(f"a numpy array of {value.size} {value.dtype} elements is not a real scalar")
+            raise NotNumeric(f"a numpy array of {value.size} {value.dtype} elements is not a "
+                              "real scalar")
         value = value.reshape(()).item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise _NotNumeric(f"{type(value).__name__} is not a real number")
+        raise NotNumeric(f"{type(value).__name__} is not a real number")
     try:
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
 
 
-def check_gate(gate: str, value: Any, bound: tuple[float, float], present: bool = True) -> Violation | None:
+def check_gate(gate: str, value: Any, bound: tuple[float, float],
+               present: bool = True) -> Violation | None:
     """The violation for one gate, or None when it passes."""
     if not present:
         return Violation(gate, None, bound, f"{gate} is missing")
     try:
         number = as_float(value)
-    except _NotNumeric as exc:
+    except NotNumeric as exc:
         return Violation(gate, repr(value), bound, f"{gate} is not numeric: {exc}")
     if math.isinf(number) and isinstance(value, numbers.Integral):
-        return Violation(gate, number, bound, f"{gate} is an integer too large for a float, outside "
-                                              f"[{bound[0]!r}, {bound[1]!r}]")
+        return Violation(gate, number, bound,
+                         f"{gate} is an integer too large for a float, outside "
+                         f"[{bound[0]!r}, {bound[1]!r}]")
     if math.isnan(number) or math.isinf(number):
         return Violation(gate, number, bound, f"{gate} is not finite ({number})")
     low, high = bound
@@ -134,7 +138,8 @@ def check_gate(gate: str, value: Any, bound: tuple[float, float], present: bool 
 def check_gates(metrics: Mapping[str, Any], bounds: SafetyBounds) -> GateReport:
     """Check every gate; ``passed`` is True exactly when there is no violation."""
     if not isinstance(metrics, Mapping):
-        raise TypeError(f"metrics must be a mapping of gate name to value, got {type(metrics).__name__}")
+        raise TypeError("metrics must be a mapping of gate name to value, "
+                        f"got {type(metrics).__name__}")
     violations = []
     for gate in GATES:
         violation = check_gate(gate, metrics.get(gate), bounds.interval(gate), gate in metrics)

@@ -75,7 +75,8 @@ def _scan(meta: Any, source: str) -> None:
         node, pointer, depth = stack.pop()
         where = pointer or "/"
         if depth > MAX_DEPTH:
-            raise CheckpointMetadataError(f"{source}: nested deeper than {MAX_DEPTH} levels at {where}")
+            raise CheckpointMetadataError(f"{source}: nested deeper than {MAX_DEPTH} levels at "
+                                          f"{where}")
         if isinstance(node, _DuplicateKeys):
             raise CheckpointMetadataError(
                 f"{source}: duplicate key {node.duplicates[0]!r} at {where} (a JSON object may "

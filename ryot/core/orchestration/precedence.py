@@ -62,7 +62,8 @@ class ParameterPrecedenceResolver:
         for name, value in (("max_block_size", max_block_size),
                             ("max_kv_page_size", max_kv_page_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"ParameterPrecedenceResolver.{name} must be an int >= 1, got {value!r}")
+                raise ConfigError(f"ParameterPrecedenceResolver.{name} must be an int >= 1, "
+                                  f"got {value!r}")
         self.max_block_size = max_block_size
         self.max_kv_page_size = max_kv_page_size
 
@@ -114,7 +115,8 @@ class ParameterPrecedenceResolver:
                     f"max_kv_page_size={self.max_kv_page_size}")
             adjustments.append(Adjustment(
                 "rlvr.kv_page_size", page, new_page,
-                f"raised to the nearest multiple of compression.block_size={compression.block_size}"))
+                "raised to the nearest multiple of "
+                f"compression.block_size={compression.block_size}"))
             rlvr = replace(rlvr, kv_page_size=new_page)
 
         return Resolution(kernel, compression, rlvr, tuple(adjustments))

@@ -115,7 +115,8 @@ def _backend(requested: str, device, numel: int) -> str:
     return "compiled" if numel >= COMPILE_MIN_NUMEL else "eager"
 
 
-def encode(x: torch.Tensor, config: CompressionConfig, *, backend: str = "auto") -> CompressedTensor:
+def encode(x: torch.Tensor, config: CompressionConfig, *,
+           backend: str = "auto") -> CompressedTensor:
     """Compress ``x`` block-wise over its flattened values (one scale per block).
 
     ``backend``: ``auto`` (Triton on CUDA; on CPU compiled torch for large tensors, else eager),
@@ -159,7 +160,8 @@ def reconstruction_error(x: torch.Tensor, y: torch.Tensor) -> float:
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
         raise ConfigError("reconstruction_error expects two tensors")
     if x.shape != y.shape:
-        raise ConfigError(f"reconstruction_error: shapes differ, {tuple(x.shape)} vs {tuple(y.shape)}")
+        raise ConfigError(f"reconstruction_error: shapes differ, {tuple(x.shape)} vs "
+                          f"{tuple(y.shape)}")
     x64, y64 = x.detach().to(torch.float64), y.detach().to(torch.float64)
     return norm_ratio(torch.linalg.vector_norm(x64 - y64).item(),
                       torch.linalg.vector_norm(x64).item())

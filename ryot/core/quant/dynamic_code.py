@@ -1,4 +1,5 @@
-"""The 8-bit *dynamic* (non-linear) code of bitsandbytes, block-wise: what 8-bit optimizer states use.
+"""The 8-bit *dynamic* (non-linear) code of bitsandbytes, block-wise: what 8-bit optimizer states
+use.
 
 A linear absmax int8 code (:mod:`ryot.core.quant.blockwise`) spaces its 255 levels evenly over
 ``[-absmax, absmax]``, so values far below the block's absmax all land on a handful of levels;
@@ -15,13 +16,13 @@ into blocks of ``block_size`` values (the last one zero-padded), each block is d
 absmax (a float32 scale per block) and every normalized value is mapped to the *nearest* level;
 dequantization is a table lookup times the block's scale.
 
-Nearest level, fast: a binary search over the 255 midpoints (``torch.bucketize``, kept as the
-plain reference :func:`nearest_codes_reference`) costs ~20 ms per million values on a 2-core CPU.
-:func:`nearest_codes` instead looks up the upper 16 bits of each float32 (its bfloat16 bucket) in
-a 65536-entry table built once from ``bucketize`` itself: every bucket holds at most one
-midpoint (bfloat16's relative spacing, 2**-8, is finer than the code's, >= 0.5%: checked when the
-table is built), so the code is the bucket's lower code plus one comparison. Same codes as the
-reference, bit for bit, ~6x faster.
+Nearest level, fast: the plain reference :func:`nearest_codes_reference` is a binary search over
+the 255 midpoints (``torch.bucketize``). :func:`nearest_codes` instead looks up the upper 16 bits
+of each float32 (its bfloat16 bucket) in a 65536-entry table built once from ``bucketize`` itself:
+every bucket holds at most one midpoint (bfloat16's relative spacing, 2**-8, is finer than the
+code's, >= 0.5%: checked when the table is built), so the code is the bucket's lower code plus one
+comparison. Same codes as the reference, bit for bit, and faster (figures: docs/benchmarks.md,
+"8-bit optimizer states").
 
 >>> import torch
 >>> x = torch.randn(1000, generator=torch.Generator().manual_seed(0))
@@ -49,7 +50,9 @@ from ryot.infra.errors import ConfigError
 
 __all__ = [
     "MAX_BLOCK_SIZE", "MIN_BLOCK_SIZE", "REL_EPS", "SUPPORTED_DTYPES", "DynamicQuantized",
-    "blockwise_errors", "check_block_size", "decode_blocks", "dequantize_blockwise",
+    "blockwise_errors", "bucket_tables", "check_block_size", "code_tables", "decode_blocks",
+    "dequantize_blockwise",
+    "decode_blocks", "dequantize_blockwise",
     "dynamic_map", "encode_blocks", "nearest_codes", "nearest_codes_reference",
     "quantize_blockwise", "zero_code"
 ]
@@ -61,7 +64,8 @@ REL_EPS = 1e-8
 
 
 def _decade_fractions(count: int) -> list[float]:
-    """Midpoints of ``count`` equal intervals of [0.1, 1], computed in float32 as bitsandbytes does."""
+    """Midpoints of ``count`` equal intervals of [0.1, 1], computed in float32 as bitsandbytes
+    does."""
     bounds = torch.linspace(0.1, 1.0, count + 1, dtype=torch.float32)
     return ((bounds[:-1] + bounds[1:]) / 2.0).tolist()
 
@@ -71,7 +75,8 @@ def _map(signed: bool) -> tuple[float, ...]:
     exponent_bits, non_sign_bits = 7, 7
     values: list[float] = []
     for i in range(exponent_bits):
-        count = 2 ** (i + non_sign_bits - exponent_bits) if signed else 2 ** (i + non_sign_bits - exponent_bits + 1)
+        count = (2 ** (i + non_sign_bits - exponent_bits) if signed
+                 else 2 ** (i + non_sign_bits - exponent_bits + 1))
         decade = 10.0 ** (i - (exponent_bits - 1))
         fractions = _decade_fractions(count)
         values += [decade * f for f in fractions]
@@ -94,13 +99,14 @@ def dynamic_map(signed: bool = True) -> torch.Tensor:
 
 
 @cache
-def _tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def code_tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 256 levels of the code and the 255 midpoints between them, on ``device``."""
     midpoints = torch.tensor(_midpoints(signed), dtype=torch.float32, device=device)
     return dynamic_map(signed).to(device), midpoints
 
 
 @cache
-def _bucket_tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def bucket_tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Per bfloat16 bucket (upper 16 bits of a float32): the code of its lowest value (uint8) and
     the midpoint above which the code is one higher (+inf: no midpoint inside the bucket).
 
@@ -126,9 +132,10 @@ def _bucket_tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, to
 
 @cache
 def _midpoints(signed: bool) -> tuple[float, ...]:
-    """The 255 midpoints between levels, as float32 values (what ``_tables`` computes)."""
+    """The 255 midpoints between levels, as float32 values (what ``code_tables`` computes)."""
     levels = array.array("f", _map(signed))
-    return tuple(array.array("f", [(a + b) / 2 for a, b in zip(levels[1:], levels[:-1], strict=True)]))
+    return tuple(array.array("f", [(a + b) / 2
+                                   for a, b in zip(levels[1:], levels[:-1], strict=True)]))
 
 
 def _float32(bits: int) -> float:
@@ -137,13 +144,13 @@ def _float32(bits: int) -> float:
 
 def nearest_codes_reference(normalized: torch.Tensor, signed: bool) -> torch.Tensor:
     """The index of the nearest level of each value in [-1, 1] (ties go down): binary search."""
-    _, midpoints = _tables(signed, normalized.device)
+    _, midpoints = code_tables(signed, normalized.device)
     return torch.bucketize(normalized, midpoints).to(torch.uint8)
 
 
 def nearest_codes(normalized: torch.Tensor, signed: bool) -> torch.Tensor:
     """Same as :func:`nearest_codes_reference` for float32 values in [-1, 1], by table lookup."""
-    low_code, above = _bucket_tables(signed, normalized.device)
+    low_code, above = bucket_tables(signed, normalized.device)
     flat = normalized.reshape(-1)
     bucket = flat.view(torch.int32).bitwise_right_shift(16).bitwise_and_(0xFFFF)
     codes = low_code.index_select(0, bucket).add_(flat.gt(above.index_select(0, bucket)))
@@ -176,12 +183,13 @@ def check_block_size(block_size: object, name: str = "block_size") -> int:
     if isinstance(block_size, bool) or not isinstance(block_size, int):
         raise ConfigError(f"{name} must be an int, got {type(block_size).__name__}")
     if not MIN_BLOCK_SIZE <= block_size <= MAX_BLOCK_SIZE or block_size & (block_size - 1):
-        raise ConfigError(f"{name} must be a power of two from {MIN_BLOCK_SIZE} to {MAX_BLOCK_SIZE}, "
-                         f"got {block_size}")
+        raise ConfigError(f"{name} must be a power of two from {MIN_BLOCK_SIZE} to "
+                         f"{MAX_BLOCK_SIZE}, got {block_size}")
     return block_size
 
 
-def encode_blocks(flat: torch.Tensor, block_size: int, signed: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def encode_blocks(flat: torch.Tensor, block_size: int,
+                  signed: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Codes (uint8, padded) and per-block absmax (float32) of finite flat values — no checks."""
     n = flat.numel()
     nblocks = -(-n // block_size)
@@ -195,14 +203,16 @@ def encode_blocks(flat: torch.Tensor, block_size: int, signed: bool) -> tuple[to
     return nearest_codes(normalized, signed).view(-1), absmax
 
 
-def decode_blocks(codes: torch.Tensor, absmax: torch.Tensor, block_size: int, signed: bool) -> torch.Tensor:
+def decode_blocks(codes: torch.Tensor, absmax: torch.Tensor, block_size: int,
+                  signed: bool) -> torch.Tensor:
     """All padded values (float32): the level of each code times its block's absmax."""
-    levels, _ = _tables(signed, codes.device)
+    levels, _ = code_tables(signed, codes.device)
     values = levels.index_select(0, codes.int()).view(absmax.numel(), block_size)
     return values.mul_(absmax.unsqueeze(1)).view(-1)
 
 
-def quantize_blockwise(x: torch.Tensor, block_size: int = 256, *, signed: bool = True) -> DynamicQuantized:
+def quantize_blockwise(x: torch.Tensor, block_size: int = 256, *,
+                       signed: bool = True) -> DynamicQuantized:
     """Quantize ``x`` block-wise with the dynamic code (``signed=False`` needs ``x >= 0``)."""
     if not isinstance(x, torch.Tensor):
         raise ConfigError(f"x must be a torch.Tensor, got {type(x).__name__}")
@@ -210,14 +220,16 @@ def quantize_blockwise(x: torch.Tensor, block_size: int = 256, *, signed: bool =
     if not isinstance(signed, bool):
         raise ConfigError(f"signed must be a bool, got {type(signed).__name__}")
     if x.dtype not in SUPPORTED_DTYPES:
-        raise ConfigError(f"x must be floating point ({', '.join(map(str, SUPPORTED_DTYPES))}), got {x.dtype}")
+        raise ConfigError(f"x must be floating point ({', '.join(map(str, SUPPORTED_DTYPES))}), "
+                          f"got {x.dtype}")
     if x.numel() == 0:
         raise ConfigError("x is empty: nothing to quantize")
     flat = x.detach().reshape(-1)
     if not torch.isfinite(flat).all():
         raise ConfigError("x holds NaN or infinite values")
     if not signed and bool((flat < 0).any()):
-        raise ConfigError("x has negative values: the unsigned code (signed=False) holds only [0, 1]")
+        raise ConfigError("x has negative values: the unsigned code (signed=False) holds only "
+                          "[0, 1]")
     codes, absmax = encode_blocks(flat, block_size, signed)
     return DynamicQuantized(codes, absmax, x.shape, x.dtype, block_size, signed)
 
@@ -225,7 +237,8 @@ def quantize_blockwise(x: torch.Tensor, block_size: int = 256, *, signed: bool =
 def dequantize_blockwise(q: DynamicQuantized) -> torch.Tensor:
     """Reconstruct a tensor of the original shape and dtype."""
     if not isinstance(q, DynamicQuantized):
-        raise ConfigError(f"dequantize_blockwise expects a DynamicQuantized, got {type(q).__name__}")
+        raise ConfigError("dequantize_blockwise expects a DynamicQuantized, "
+                          f"got {type(q).__name__}")
     flat = decode_blocks(q.codes, q.absmax, q.block_size, q.signed)[: q.numel]
     return flat.to(q.dtype).view(q.shape)
 
@@ -242,4 +255,5 @@ def blockwise_errors(x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
         raise ConfigError(f"shapes differ: {tuple(x.shape)} vs {tuple(y.shape)}")
     x64, y64 = x.detach().to(torch.float64), y.detach().to(torch.float64)
     diff = (x64 - y64).abs()
-    return {"mean_abs": diff.mean().item(), "mean_rel": (diff / (x64 + REL_EPS).abs()).mean().item()}
+    return {"mean_abs": diff.mean().item(),
+            "mean_rel": (diff / (x64 + REL_EPS).abs()).mean().item()}

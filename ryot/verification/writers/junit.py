@@ -37,7 +37,8 @@ def render_junit(report: dict) -> str:
     ET.SubElement(properties, "property", {"name": "ryot.report_sha256", "value": report["sha256"]})
     for r in results:
         case = ET.SubElement(suite, "testcase", {"classname": _xml(f"ryot.{r['metric']}"),
-                                                 "name": _xml(r["id"]), "time": f"{r['elapsed_s']:.3f}"})
+                                                 "name": _xml(r["id"]),
+                                                 "time": f"{r['elapsed_s']:.3f}"})
         status, reason = r["status"], _xml(r["reason"])
         element = TABLE[status].junit
         if element == "skipped":

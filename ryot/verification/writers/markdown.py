@@ -38,7 +38,8 @@ def render_markdown(report: dict, notes: Sequence[str] = ()) -> str:
         f"{report['summary']['exit_code']}{' (quick run)' if report['quick'] else ''}",
         "",
         f"Criteria {code(source['path'])} (sha256 `{source['sha256'][:12]}…`) · "
-        f"ryot {text(env['ryot_version'])} · commit {code((env['git_commit'] or 'unknown')[:12])} · "
+        f"ryot {text(env['ryot_version'])} · "
+        f"commit {code((env['git_commit'] or 'unknown')[:12])} · "
         f"torch {text(env['torch'])} · triton {text(env['triton'])} · {text(hw['kind'])}: "
         f"{text(hw['name'])} ({text(hw['cores'])} cores) · {text(report['started_at'])} → "
         f"{text(report['finished_at'])}",
@@ -52,8 +53,9 @@ def render_markdown(report: dict, notes: Sequence[str] = ()) -> str:
         reason = text(r["reason"])
         if r["suspicious"]:
             reason += f" **SUSPICIOUS:** {text(r['suspicious'])}"
-        lines.append(f"| {TABLE[r['status']].icon} | {code(r['id'])} | {code(r['metric'])} | {value} | "
-                     f"{_bounds(c)} | {s['n'] if s else 0} | **{r['status']}** | {reason} |")
+        lines.append(f"| {TABLE[r['status']].icon} | {code(r['id'])} | {code(r['metric'])} | "
+                     f"{value} | {_bounds(c)} | {s['n'] if s else 0} | **{r['status']}** | "
+                     f"{reason} |")
     lines += ["", "How each value and interval was computed is in report.json (each result's "
               "`method`; docs/statistics.md explains them). `ryot verify report.json` recomputes "
               "every figure from the raw samples.", ""]

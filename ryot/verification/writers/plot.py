@@ -46,7 +46,8 @@ def render_plot(report: dict) -> bytes:
             ax.axvline(c["threshold"], color="black", lw=1)
             points.append(c["threshold"])
         if s and _finite(s["estimate"], s.get("ci_low"), s.get("ci_high")):
-            ax.errorbar([s["estimate"]], [0], xerr=[[s["estimate"] - s["ci_low"]], [s["ci_high"] - s["estimate"]]],
+            ax.errorbar([s["estimate"]], [0],
+                        xerr=[[s["estimate"] - s["ci_low"]], [s["ci_high"] - s["estimate"]]],
                         fmt="o", color=_colour(r["status"]), capsize=4)
             points += [s["ci_low"], s["ci_high"]]
         elif s and _finite(s["estimate"]):  # an exact value: a point, no interval

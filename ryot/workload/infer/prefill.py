@@ -4,14 +4,13 @@ the prompt's keys and values quantized into ryot's int8 paged KV cache.
 :func:`prompt_pass` is the whole computation as one pure function: attention is causal SDPA over
 the prompt's own keys and values (:class:`DensePrefill`: dense, nothing dequantized), only the
 last position gets logits, and every layer's keys and values are quantized together
-(:func:`ryot.core.kv.codes.quantize_prompt`). :func:`prefill` runs it and stores the codes in a cache
-(:meth:`ryot.core.kv.cache.QuantizedKVCache.fill_quantized`: one copy per tensor kind).
+(:func:`ryot.core.kv.codes.quantize_prompt`). :func:`prefill` runs it and stores the codes in a
+cache (:meth:`ryot.core.kv.cache.QuantizedKVCache.fill_quantized`: one copy per tensor kind).
 
 On CPU the prompt pass is compiled (``torch.compile``, inductor with its C++ wrapper), once per
 model, prompt shape and thread count, and used with the model's float32 weights: on the full
-preset's model at 64 tokens and 2 threads the compiled pass gives the first token 1.7x faster
-than the baseline, the eager pass 1.0x (docs/inference.md has the measurements and the
-one-off compile seconds).
+preset's model the compiled pass gives the first token faster than the baseline, where the eager
+pass only draws level (figures, and the one-off compile seconds: docs/inference.md).
 ``RYOT_COMPILE_PREFILL=0`` turns it off; a compile that fails warns once and the eager pass
 runs instead (:func:`status` says why). Compiling happens in :func:`prepare`, outside any timed
 region — as a serving engine compiles at start-up.
@@ -60,7 +59,8 @@ class DensePrefill:
 
     def append(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> None:
         if layer != len(self.kv):
-            raise ConfigError(f"prefill: layers must run in order, got {layer} after {len(self.kv)}")
+            raise ConfigError(
+                f"prefill: layers must run in order, got {layer} after {len(self.kv)}")
         self.kv.append((k, v))
 
     def attend(self, layer: int, q: torch.Tensor) -> torch.Tensor:
@@ -174,7 +174,8 @@ def prepare(model: GPT, tokens: torch.Tensor) -> tuple[GPT, Callable]:
             first_line = (str(exc).strip().splitlines() or ["(no message)"])[0]
             _failure.append(f"{type(exc).__name__}: {first_line[:300]}")
             warnings.warn(f"ryot: compiling the prompt pass failed, running it eagerly "
-                          f"({_failure[0]}); {SWITCH}=0 skips the attempt", RuntimeWarning, stacklevel=2)
+                          f"({_failure[0]}); {SWITCH}=0 skips the attempt", RuntimeWarning,
+                          stacklevel=2)
             return weights_for(model, tokens.shape[1], device), prompt_pass
         compile_seconds[key] = time.perf_counter() - start
         per_model[key] = compiled

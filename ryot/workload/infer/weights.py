@@ -89,7 +89,7 @@ def inference_copy(model: GPT, dtype: torch.dtype = torch.bfloat16) -> GPT:
     return clone
 
 
-# On CPU, oneDNN's bfloat16 GEMM costs a fixed ~20 us per call that more threads do not split,
+# On CPU, oneDNN's bfloat16 GEMM has a fixed cost per call that more threads do not split,
 # while float32 GEMMs of a few rows split across threads; so a forward over fewer positions than
 # this many per thread runs the float32 weights (measured: docs/inference.md).
 CPU_BF16_MIN_POSITIONS = 32

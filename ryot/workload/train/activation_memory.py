@@ -9,8 +9,8 @@ the rest during backward.
 
 :func:`saved_activation_bytes` runs that forward on fake tensors (``FakeTensorMode``: shapes,
 dtypes and devices, no data), so the probe allocates no tensor data — a peak-memory measurement
-would otherwise see it: on the full preset a real probe added ~15 MiB to the optimized arm's
-peak, the fake one ~5 MiB (fake-tensor machinery and caches, loaded on first use) — and takes
+would otherwise see it; a fake probe adds far less to the optimized arm's peak than a real one
+(fake-tensor machinery and caches, loaded on first use; figures: docs/benchmarks.md) — and takes
 milliseconds. :func:`measure_saved_bytes` is the same count over real tensors, its reference
 (tests/test_activation_memory.py checks they agree). The figure depends on shapes, not values:
 the probe batch is zeros.
@@ -65,7 +65,8 @@ def _count(model: GPT, batch_size: int, autocast: bool, params: set[int], forwar
         return t
 
     checkpointing, model.config.checkpoint_blocks = model.config.checkpoint_blocks, False
-    ctx = torch.autocast(device.type, dtype=torch.bfloat16) if autocast else contextlib.nullcontext()
+    ctx = (torch.autocast(device.type, dtype=torch.bfloat16) if autocast
+           else contextlib.nullcontext())
     try:
         with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), ctx:
             _, loss = forward(idx)

@@ -132,9 +132,11 @@ def load(path: str | os.PathLike[str]) -> Checkpoint:
         tensors = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise CheckpointError(f"{path}: refused: it holds objects other than tensors and plain "
-                              f"containers, which could run code when loaded ({_why(exc)})") from None
+                              f"containers, which could run code when loaded "
+                              f"({_why(exc)})") from None
     except Exception as exc:  # noqa: BLE001 - any other damage to a foreign file
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from None
+        raise CheckpointError(
+            f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from None
     if not isinstance(tensors, dict):
         raise CheckpointError(f"{path}: expected a dict of tensors, got {type(tensors).__name__}")
     return Checkpoint(path, record["step"], tensors, record["state"])
@@ -209,5 +211,6 @@ def prune(directory: str | os.PathLike[str], keep: int) -> list[Path]:
     if keep <= 0:
         return removed
     for path in checkpoints(directory)[:-keep]:
-        removed += _delete((sidecar(path), path))  # the record first: a half-deleted pair is incomplete
+        # the record first: a half-deleted pair is incomplete
+        removed += _delete((sidecar(path), path))
     return removed

@@ -93,8 +93,10 @@ def compressed_allreduce_hook(compression: Callable[[], CompressionConfig], erro
 def agree(values: Sequence[float], device: torch.device) -> list[float]:
     """Each value's worst over all ranks: NaN when any rank has NaN, else the maximum."""
 
-    table = torch.stack(gather(torch.tensor([float(v) for v in values], dtype=torch.float64), device))
-    return [math.nan if bool(torch.isnan(column).any()) else float(column.max()) for column in table.T]
+    table = torch.stack(gather(torch.tensor([float(v) for v in values], dtype=torch.float64),
+                               device))
+    return [math.nan if bool(torch.isnan(column).any()) else float(column.max())
+            for column in table.T]
 
 
 def gather(tensor: torch.Tensor, device: torch.device) -> list[torch.Tensor]:

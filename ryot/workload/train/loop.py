@@ -66,7 +66,8 @@ __all__ = ["Trainer", "TrainingStopped", "train"]
 
 
 class TrainingStopped(RuntimeError):
-    """Too many safety-gate violations: the run stops with the reasons (``record``: the last step)."""
+    """Too many safety-gate violations: the run stops with the reasons (``record``: the last
+    step)."""
 
     def __init__(self, message: str, record: StepRecord | None = None) -> None:
         super().__init__(message)
@@ -113,14 +114,16 @@ class Trainer:
         self.sampler = BatchSampler(train, config.batch_size, config.block_size,
                                     seed=config.seed + 1000 * self.rank)
         self.orchestrator = OptimizationOrchestrator(
-            KernelConfig(64, 64, 32), CompressionConfig(config.compression_block, config.compression_bits),
+            KernelConfig(64, 64, 32),
+            CompressionConfig(config.compression_block, config.compression_bits),
             RLVRConfig(4, 1.0, max(256, config.compression_block)),
             SafetyBounds(grad_norm=(1e-6, config.grad_norm_gate)))
         if config.optimized:
             self.optimizer = AdamW8bit(self.raw_model.parameters(), lr=config.lr, weight_decay=0.0,
                                        block_size=self.orchestrator.state.compression.block_size)
         else:
-            self.optimizer = torch.optim.AdamW(self.raw_model.parameters(), lr=config.lr, weight_decay=0.0)
+            self.optimizer = torch.optim.AdamW(self.raw_model.parameters(), lr=config.lr,
+                                               weight_decay=0.0)
         if config.optimized and env_flag("RYOT_COMPILE_MODEL", False):
             self.compile()
         self.hook_errors: list[float] = []
@@ -157,7 +160,8 @@ class Trainer:
         self.model = torch.compile(self.model)
 
     def close(self, clean: bool = True) -> None:
-        """Leave the process group (a no-op outside torchrun); ``clean``: all ranks ended normally."""
+        """Leave the process group (a no-op outside torchrun); ``clean``: all ranks ended
+        normally."""
         if self.distributed:
             self.model = self.raw_model  # DDP's reducer goes before the group it uses
             distributed.shutdown(clean)
@@ -204,7 +208,8 @@ class Trainer:
                 records = [StepRecord.from_dict(r) for r in state["records"]]
                 violations = list(state["violations"])
                 self.orchestrator = OptimizationOrchestrator.from_checkpoint_metadata(
-                    state["orchestrator"], source=f"{ckpt.sidecar(found.path)}: /state/orchestrator")
+                    state["orchestrator"],
+                    source=f"{ckpt.sidecar(found.path)}: /state/orchestrator")
                 self.result.records, self.result.violations = records, violations
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ckpt.CheckpointError(f"{found.path}: cannot restore it ({type(exc).__name__}: "
@@ -309,7 +314,8 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         synchronize(self.device)
         record = StepRecord(self.step, loss, grad_norm, error, time.perf_counter() - start,
-                            x.numel(), current_rss_bytes(), report.passed, compression_s, orchestrator_s)
+                            x.numel(), current_rss_bytes(), report.passed, compression_s,
+                            orchestrator_s)
         if not report.passed:
             self._on_violation(record, report)
         return record
@@ -327,7 +333,8 @@ class Trainer:
         if len(self.result.violations) >= self.config.max_violations:
             raise TrainingStopped(
                 f"stopped after {len(self.result.violations)} safety-gate violations "
-                f"(max_violations={self.config.max_violations}); last at step {record.step}: {reasons}",
+                f"(max_violations={self.config.max_violations}); last at step {record.step}: "
+                f"{reasons}",
                 record)
 
     # -- the run --------------------------------------------------------------------------
@@ -345,8 +352,10 @@ class Trainer:
                 if every and self.step % every == 0 and record.applied:
                     self.save_checkpoint()
         except TrainingStopped as exc:
-            if exc.record is not None and not any(r is exc.record for r in self.result.records[-1:]):
-                self.result.records.append(exc.record)  # the step that stopped the run is logged too
+            if exc.record is not None and not any(r is exc.record
+                                                  for r in self.result.records[-1:]):
+                # the step that stopped the run is logged too
+                self.result.records.append(exc.record)
             self._finish("stopped", str(exc))
             raise
         except KeyboardInterrupt:
@@ -364,14 +373,15 @@ class Trainer:
         if self.run_dir is None or self.rank != 0:
             return
         try:
-            log = {**self.result.to_dict(), "orchestrator": self.orchestrator.get_checkpoint_metadata()}
+            log = {**self.result.to_dict(),
+                   "orchestrator": self.orchestrator.get_checkpoint_metadata()}
             write_json_atomic(self.run_dir / "train_log.json", log)
         except Exception as exc:
             if status == "completed":
                 raise
             # the run's own error is the one to report; this one is said beside it
-            warnings.warn(f"could not write {self.run_dir / 'train_log.json'}: {exc}", RuntimeWarning,
-                          stacklevel=2)
+            warnings.warn(f"could not write {self.run_dir / 'train_log.json'}: {exc}",
+                          RuntimeWarning, stacklevel=2)
 
 
 def train(config: TrainConfig, run_dir=None, resume: bool = False, progress=None) -> TrainResult:

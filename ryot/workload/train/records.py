@@ -27,7 +27,8 @@ class StepRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """Strict JSON: a non-finite loss or norm (a violating step) is written as "nan"/"inf"."""
-        return {k: (to_json_number(v) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        return {k: (to_json_number(v) if isinstance(v, float) else v)
+                for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StepRecord:

@@ -41,13 +41,16 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in ("baseline", "optimized"):
-            raise ConfigError(f"TrainConfig.mode must be 'baseline' or 'optimized', got {self.mode!r}")
-        for name in ("steps", "batch_size", "n_layer", "n_head", "n_embd", "block_size", "max_violations"):
+            raise ConfigError(
+                f"TrainConfig.mode must be 'baseline' or 'optimized', got {self.mode!r}")
+        for name in ("steps", "batch_size", "n_layer", "n_head", "n_embd", "block_size",
+                     "max_violations"):
             _check_int(name, getattr(self, name), 1)
         for name in ("checkpoint_every", "keep_checkpoints"):
             _check_int(name, getattr(self, name), 0)
         if self.n_embd % self.n_head:
-            raise ConfigError(f"TrainConfig.n_embd={self.n_embd} must be a multiple of n_head={self.n_head}")
+            raise ConfigError(f"TrainConfig.n_embd={self.n_embd} must be a multiple of "
+                              f"n_head={self.n_head}")
         if not isinstance(self.activation_checkpointing, bool):
             raise ConfigError("TrainConfig.activation_checkpointing must be a bool, "
                              f"got {self.activation_checkpointing!r}")

@@ -24,7 +24,8 @@ RESUMABLE_CHANGES = frozenset({"steps", "checkpoint_every", "keep_checkpoints", 
 
 
 def check_resumable(saved: Any, config: TrainConfig, source: str) -> None:
-    """Refuse to continue a run under a different configuration; name the first field that differs."""
+    """Refuse to continue a run under a different configuration; name the first field that
+    differs."""
     if not isinstance(saved, dict):
         raise RunDirError(f"{source}: the checkpoint records no run configuration")
     for name, value in config.to_json().items():
@@ -34,7 +35,8 @@ def check_resumable(saved: Any, config: TrainConfig, source: str) -> None:
             was = f"{name}={saved[name]!r}" if name in saved else f"no {name}"
             raise RunDirError(
                 f"cannot resume from {source}: that run has {was}, this one {name}={value!r} "
-                f"(--{name.replace('_', '-')}); resume with the same value or use another --run-dir")
+                f"(--{name.replace('_', '-')}); resume with the same value or use another "
+                f"--run-dir")
 
 
 def check_run_dir(run_dir: Path, resume: bool) -> None:
