@@ -71,8 +71,8 @@ gate_values = st.one_of(special_floats, plain_floats, plain_ints, numpy_scalars,
                         non_numeric)
 
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-              st.text(max_size=12)),
+    st.one_of(st.none(), st.booleans(), st.integers(),
+              st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12)),
     lambda children: st.one_of(st.lists(children, max_size=4),
                                st.dictionaries(st.text(max_size=12), children, max_size=4)),
     max_leaves=20,

@@ -99,4 +99,5 @@ def test_gate_statistics_count_every_check(reports):
     assert stats["checks"] == len(reports)
     assert stats["passed"] == sum(r.passed for r in results)
     for g in GATES:
-        assert stats["violations"][g] == sum(any(v.gate == g for v in r.violations) for r in results)
+        assert stats["violations"][g] == sum(any(v.gate == g for v in r.violations)
+                                             for r in results)

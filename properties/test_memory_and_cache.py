@@ -21,7 +21,8 @@ from ryot.workload.train.activation_memory import measure_saved_bytes, saved_act
 @st.composite
 def small_models(draw):
     heads = draw(st.integers(1, 2))
-    config = GPTConfig(vocab_size=draw(st.sampled_from([32, 256])), block_size=draw(st.integers(2, 12)),
+    config = GPTConfig(vocab_size=draw(st.sampled_from([32, 256])),
+                       block_size=draw(st.integers(2, 12)),
                        n_layer=draw(st.integers(1, 2)), n_head=heads,
                        n_embd=heads * 2 * draw(st.integers(1, 6)),
                        attention=draw(st.sampled_from(["plain", "sdpa", "recompute"])))
@@ -40,7 +41,8 @@ def test_fake_count_equals_real_count_and_is_affine_in_batch(model, batch, autoc
 @given(tokens=st.integers(0, 40), group=st.sampled_from([1, 2, 4, 8]), pages=st.integers(1, 4),
        bits=st.sampled_from([4, 8]), layers=st.integers(1, 2), batch=st.integers(1, 2),
        seed=st.integers(0, 2**16), dtype=st.sampled_from([torch.float32, torch.bfloat16]))
-def test_fill_quantized_stores_what_appends_store(tokens, group, pages, bits, layers, batch, seed, dtype):
+def test_fill_quantized_stores_what_appends_store(tokens, group, pages, bits, layers, batch, seed,
+                                                  dtype):
     heads, dim = 2, 4
     gen = torch.Generator().manual_seed(seed)
     kv = [(torch.randn(batch, heads, tokens, dim, generator=gen) * 3,
@@ -62,5 +64,6 @@ def test_fill_quantized_stores_what_appends_store(tokens, group, pages, bits, la
         for seq in range(batch):
             assert bulk.length(seq, layer) == step.length(seq, layer) == tokens
             if tokens:
-                for a, b in zip(bulk.dequantized(layer, seq), step.dequantized(layer, seq), strict=True):
+                for a, b in zip(bulk.dequantized(layer, seq), step.dequantized(layer, seq),
+                                strict=True):
                     assert torch.equal(a, b)

@@ -34,7 +34,8 @@ def _expected(resolver, kernel, compression, rlvr):
 
 
 @given(resolvers, kernels, compressions, rlvrs)
-def test_resolution_is_compatible_minimal_and_respects_precedence(resolver, kernel, compression, rlvr):
+def test_resolution_is_compatible_minimal_and_respects_precedence(resolver, kernel, compression,
+                                                                  rlvr):
     expected = _expected(resolver, kernel, compression, rlvr)
     assume(expected is not None)
     res = resolver.resolve(kernel, compression, rlvr)
@@ -46,7 +47,8 @@ def test_resolution_is_compatible_minimal_and_respects_precedence(resolver, kern
     assert 0 <= res.compression.block_size - compression.block_size < kernel.tile_k
     assert 0 <= res.rlvr.kv_page_size - rlvr.kv_page_size < res.compression.block_size
     # nothing else changes
-    assert (res.compression.bits, res.compression.error_bound) == (compression.bits, compression.error_bound)
+    assert (res.compression.bits, res.compression.error_bound) == (compression.bits,
+                                                                   compression.error_bound)
     assert (res.rlvr.num_paths, res.rlvr.path_selection_threshold) == (
         rlvr.num_paths, rlvr.path_selection_threshold)
 
@@ -71,7 +73,8 @@ def test_resolution_is_idempotent(resolver, kernel, compression, rlvr):
     once = resolver.resolve(kernel, compression, rlvr)
     twice = resolver.resolve(once.kernel, once.compression, once.rlvr)
     assert twice.adjustments == ()
-    assert (twice.kernel, twice.compression, twice.rlvr) == (once.kernel, once.compression, once.rlvr)
+    assert (twice.kernel, twice.compression, twice.rlvr) == (once.kernel, once.compression,
+                                                             once.rlvr)
 
 
 @given(resolvers, kernels, compressions, rlvrs)

@@ -25,7 +25,8 @@ from ryot.verification.verdicts import compute_statistics, decide
 from ryot.verification.verify import verify_report
 
 positive = st.floats(1e-3, 1e3, allow_nan=False, allow_infinity=False)
-values = st.lists(st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False), min_size=1, max_size=60)
+values = st.lists(st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False), min_size=1,
+                  max_size=60)
 ratios = st.lists(positive, min_size=1, max_size=60)
 confidences = st.floats(0.6, 0.999)
 
@@ -59,8 +60,10 @@ def test_higher_confidence_never_narrows_the_interval(x, c1, c2):
 @given(ratios, ratios, positive, positive)
 def test_scaling_both_arms_leaves_the_ratio_interval_unchanged(nums, dens, scale, _):
     base = compute_statistics(paired_from(nums, dens), 0.95)
-    scaled = compute_statistics(paired_from([v * scale for v in nums], [v * scale for v in dens]), 0.95)
-    for a, b in ((base.estimate, scaled.estimate), (base.low, scaled.low), (base.high, scaled.high)):
+    scaled = compute_statistics(paired_from([v * scale for v in nums], [v * scale for v in dens]),
+                                0.95)
+    for a, b in ((base.estimate, scaled.estimate), (base.low, scaled.low),
+                 (base.high, scaled.high)):
         assert math.isclose(a, b, rel_tol=1e-9)
 
 
@@ -83,10 +86,12 @@ def test_verdicts_are_monotone_in_the_threshold(x, threshold, looser_by):
     samples = Samples("scalar", values=x)
     for comparator, sign in ((">=", -1), ("<=", 1)):
         looser = threshold + sign * looser_by
-        at = decide(_criterion(comparator, threshold, len(x)), samples, 0.95, budget_spent=True).status
-        loose = decide(_criterion(comparator, looser, len(x)), samples, 0.95, budget_spent=True).status
-        stricter = decide(_criterion(comparator, threshold - sign * looser_by, len(x)), samples, 0.95,
-                          budget_spent=True).status
+        at = decide(_criterion(comparator, threshold, len(x)), samples, 0.95,
+                    budget_spent=True).status
+        loose = decide(_criterion(comparator, looser, len(x)), samples, 0.95,
+                       budget_spent=True).status
+        stricter = decide(_criterion(comparator, threshold - sign * looser_by, len(x)), samples,
+                          0.95, budget_spent=True).status
         if at == PASS:
             assert loose == PASS
         if at == FAIL:
@@ -95,7 +100,8 @@ def test_verdicts_are_monotone_in_the_threshold(x, threshold, looser_by):
 
 @given(st.lists(positive, min_size=1, max_size=50), st.sampled_from([">=", "<="]),
        st.floats(1e-3, 1e3), st.integers(1, 12), st.sampled_from(["scalar", "paired"]))
-def test_verify_agrees_with_the_runner_on_any_samples(stream, comparator, threshold, min_samples, kind):
+def test_verify_agrees_with_the_runner_on_any_samples(stream, comparator, threshold, min_samples,
+                                                      kind):
     """Whatever a provider returns, the report the runner's verdict makes verifies."""
     assume(min_samples <= len(stream))
 

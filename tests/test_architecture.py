@@ -33,7 +33,8 @@ class Import:
 
 
 def module_files(root: Path = RYOT) -> dict[str, Path]:
-    """Every module of the package at ``root``: dotted name -> file (``__init__`` is the package)."""
+    """Every module of the package at ``root``: dotted name -> file (``__init__`` is the
+    package)."""
     modules = {}
     for path in sorted(root.rglob("*.py")):
         parts = path.relative_to(root.parent).with_suffix("").parts
@@ -210,7 +211,8 @@ MAX_ROOT_MODULES = 8
 
 
 def layer_of(module: str) -> str:
-    """``ryot.core.kv.cache`` -> ``core``; ``ryot.cli.train`` -> ``entry``; ``ryot`` -> ``facade``."""
+    """``ryot.core.kv.cache`` -> ``core``; ``ryot.cli.train`` -> ``entry``; ``ryot`` ->
+    ``facade``."""
     parts = module.split(".")
     if len(parts) == 1 or parts[1] in FACADES:
         return "facade"

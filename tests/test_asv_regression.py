@@ -23,7 +23,8 @@ SLOWDOWN = '''    _check_input(x, config)
 
 
 def git(cwd, *args):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
 
 
 def asv(cwd, *args, env):
@@ -67,7 +68,8 @@ def test_a_2x_slower_encode_is_reported_and_fails(throwaway_repo):
                "--machine", "ci", "--show-stderr", env=env)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
-    assert "PERFORMANCE DECREASED" in out or "SOME BENCHMARKS HAVE CHANGED SIGNIFICANTLY" in out, out
+    assert ("PERFORMANCE DECREASED" in out
+            or "SOME BENCHMARKS HAVE CHANGED SIGNIFICANTLY" in out), out
     assert re.search(r"\+\s.*time_encode", out), out
 
 

@@ -27,7 +27,8 @@ def guide_commands() -> list[str]:
 
 def test_the_guide_has_commands_for_every_step():
     starts = {cmd.split()[0] + " " + cmd.split()[1] for cmd in guide_commands()}
-    assert {"ryot criteria", "ryot accept", "ryot verify", "ryot compare", "pytest examples/own_workload"} <= starts
+    assert {"ryot criteria", "ryot accept", "ryot verify", "ryot compare",
+            "pytest examples/own_workload"} <= starts
 
 
 def _measured_outcome_is_sound(argv: list[str], returncode: int) -> bool:
@@ -52,5 +53,7 @@ def test_every_guide_command_runs(tmp_path):
         if argv[0] == "pytest":
             argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *argv[1:]]
         proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-        ok = _measured_outcome_is_sound(argv, proc.returncode) if measuring else proc.returncode == 0
-        assert ok, f"{command} (exit {proc.returncode})\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        ok = (_measured_outcome_is_sound(argv, proc.returncode) if measuring
+              else proc.returncode == 0)
+        assert ok, (f"{command} (exit {proc.returncode})\n{proc.stdout[-2000:]}\n"
+                    f"{proc.stderr[-2000:]}")

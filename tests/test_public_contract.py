@@ -14,7 +14,8 @@ CONTRACT = {
                           "CompatibilityReport", "GateReport", "Violation"],
     "ryot.kernel_optimizer": ["detect", "tune", "detect_and_tune", "HardwareProfile"],
     "ryot.semantic_compression": ["encode", "decode", "reconstruction_error", "CompressedTensor"],
-    "ryot.inference_scaling": ["optimize_kv_cache", "QuantizedKVCache", "select_paths", "PathResult"],
+    "ryot.inference_scaling": ["optimize_kv_cache", "QuantizedKVCache", "select_paths",
+                               "PathResult"],
     "ryot": ["evaluate"],
 }
 
@@ -27,8 +28,8 @@ def test_contract_names_are_importable(module, names):
 
 
 @pytest.mark.parametrize("facade, implementation, names", [
-    ("ryot.semantic_compression", "ryot.core.quant.blockwise", ["encode", "decode", "reconstruction_error",
-                                                        "CompressedTensor"]),
+    ("ryot.semantic_compression", "ryot.core.quant.blockwise",
+     ["encode", "decode", "reconstruction_error", "CompressedTensor"]),
     ("ryot.inference_scaling", "ryot.core.kv.cache", ["optimize_kv_cache", "QuantizedKVCache"]),
     ("ryot.inference_scaling", "ryot.core.path_selection", ["select_paths", "PathResult"]),
 ])
@@ -42,5 +43,6 @@ def test_a_kv_cache_refuses_pages_that_split_a_key_group():
     from ryot.inference_scaling import optimize_kv_cache
     from ryot.orchestrator import CompressionConfig, RLVRConfig
 
-    with pytest.raises(ValueError, match="kv_page_size=96 is not a multiple of compression.block_size=64"):
+    with pytest.raises(ValueError,
+                       match="kv_page_size=96 is not a multiple of compression.block_size=64"):
         optimize_kv_cache(1, 2, 8, 128, CompressionConfig(64, 8), RLVRConfig(2, 1.0, 96))

@@ -40,7 +40,7 @@ def select_paths(generate: Callable[[object, int], object], verify: Callable[[ob
     ``verify`` (a reward in [0, 1]), and stop at the first reaching the threshold.
 
     With a :class:`QuantizedKVCache`, ``generate`` should ``fork`` the prompt's sequence so
-    every path reads the prompt's pages in place (see ``tests/test_inference_scaling.py``).
+    every path reads the prompt's pages in place (see ``tests/core/kv/test_cache.py``).
     """
     if not isinstance(rlvr, RLVRConfig):
         raise ConfigError(f"select_paths expects an RLVRConfig, got {type(rlvr).__name__}")

@@ -37,7 +37,7 @@ from ryot.infra.atomic import write_json_atomic
 from ryot.workload.train import RunDirError, TrainConfig, TrainingStopped, train
 from ryot.workload.train import checkpoints as ckpt
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TINY = dict(batch_size=4, n_layer=1, n_head=2, n_embd=32, block_size=32)
 TINY_ARGS = ["--batch-size", "4", "--n-layer", "1", "--n-head", "2", "--n-embd", "32",
              "--block-size", "32"]
@@ -75,7 +75,8 @@ def forge(run_dir: Path, step: int, data: bytes, like: int) -> Path:
 
 def payload_bytes(marker: Path) -> bytes:
     buffer = io.BytesIO()
-    torch.save({"model": Payload(marker), "optimizer": {}, "samplers": [], "torch_rng": None}, buffer)
+    torch.save({"model": Payload(marker), "optimizer": {}, "samplers": [], "torch_rng": None},
+               buffer)
     return buffer.getvalue()
 
 
@@ -89,7 +90,8 @@ def test_item1_pickle_payload_is_refused_on_resume_and_the_run_falls_back(tmp_pa
     torch.load(io.BytesIO(payload_bytes(live)), weights_only=False)
     assert live.exists()
 
-    with pytest.raises(ckpt.CheckpointError, match=r"step-000006\.pt: refused: .*could run code.*exec"):
+    with pytest.raises(ckpt.CheckpointError,
+                       match=r"step-000006\.pt: refused: .*could run code.*exec"):
         ckpt.load(run / "step-000006.pt")
     with pytest.warns(ckpt.CheckpointWarning) as warned:
         resumed = train(TrainConfig(**TINY, steps=8, checkpoint_every=2), run_dir=run, resume=True)
@@ -120,7 +122,8 @@ def test_item1_pickle_payload_is_refused_on_rollback(tmp_path):
 
 # -- item 2: the gates see a NaN before compression could raise on it ----------------------------
 def test_item2_nan_in_optimized_mode_reaches_the_gate_and_is_logged(tmp_path):
-    result = train(TrainConfig(**TINY, mode="optimized", steps=6, inject_nan_at=(3,)), run_dir=tmp_path)
+    result = train(TrainConfig(**TINY, mode="optimized", steps=6, inject_nan_at=(3,)),
+                   run_dir=tmp_path)
     assert [v["step"] for v in result.violations] == [3]
     assert "loss is not finite" in result.violations[0]["reasons"]
     bad = next(r for r in result.records if not r.applied)
@@ -143,7 +146,8 @@ def test_item3_rollback_keeps_adaptation_and_gate_statistics(tmp_path):
     log = json.loads((tmp_path / "train_log.json").read_text())
     orchestrator = log["orchestrator"]
     assert log["status"] == "completed"
-    assert orchestrator["state"]["compression"]["bits"] == 8  # adapted 4 -> 8 and kept after rollback
+    # adapted 4 -> 8 and kept after rollback
+    assert orchestrator["state"]["compression"]["bits"] == 8
     assert [c["param"] for c in orchestrator["history"]] == ["compression.bits"]
     assert orchestrator["gate_statistics"] == {
         "checks": 7, "passed": 6, "violations": {"loss": 1, "grad_norm": 1, "compression_error": 0}}
@@ -173,7 +177,8 @@ def test_item8_damaged_latest_checkpoint_falls_back_to_an_intact_one(tmp_path, d
     else:
         latest.write_bytes(latest.read_bytes()[: latest.stat().st_size // 2])
     with pytest.warns(ckpt.CheckpointWarning) as warned:
-        resumed = train(TrainConfig(**TINY, steps=8, checkpoint_every=2), run_dir=tmp_path, resume=True)
+        resumed = train(TrainConfig(**TINY, steps=8, checkpoint_every=2), run_dir=tmp_path,
+                        resume=True)
     messages = " | ".join(str(w.message) for w in warned)
     assert "step-000004.pt: corrupted (sha256" in messages
     assert "step-000002.pt (step 2), the newest intact checkpoint" in messages
@@ -228,7 +233,8 @@ def test_item8_cli_exit_codes_for_run_dir_mistakes(tmp_path):
     assert mismatch.returncode == 2, mismatch.stderr
     assert "block_size=32, this one block_size=16 (--block-size)" in mismatch.stderr
     fresh = ryot("train", *TINY_ARGS, "--steps", "4", "--run-dir", str(tmp_path))
-    assert fresh.returncode == 2 and "already holds a run" in fresh.stderr and "--resume" in fresh.stderr
+    assert (fresh.returncode == 2 and "already holds a run" in fresh.stderr
+            and "--resume" in fresh.stderr)
     for proc in (mismatch, fresh):
         assert "Traceback" not in proc.stderr
     assert snapshot(tmp_path) == before  # neither pruned nor overwrote the earlier run
@@ -296,10 +302,12 @@ def test_item11_a_fifo_in_place_of_the_cache_does_not_block(cache_dir):
 def test_item11_absurd_tiles_are_never_served(cache_dir, tile):
     absurd = {"tile_m": tile, "tile_n": tile, "tile_k": tile, "num_warps": 4, "num_stages": 2}
     (cache_dir / "tune.json").write_text(json.dumps({"entries": {_key(): {"config": absurd}}}))
-    with pytest.warns(RuntimeWarning, match=r"dropped 1 invalid entry .*not a configuration tune\(\) measures"):
+    with pytest.warns(RuntimeWarning,
+                      match=r"dropped 1 invalid entry .*not a configuration tune\(\) measures"):
         config = _tune_quietly()
     assert config.tile_m != tile and config in ko._known_configs()
-    assert json.loads((cache_dir / "tune.json").read_text())["entries"][_key()]["config"] == config.to_dict()
+    assert (json.loads((cache_dir / "tune.json").read_text())["entries"][_key()]["config"]
+            == config.to_dict())
 
 
 SLOW_WRITER = """
@@ -315,7 +323,6 @@ def slow_save(path, entries):  # pause between the read and the write of the mer
 ko._write_cache = slow_save
 ko.tune("matmul", (48, 40, 32), samples=1)
 """
-
 
 def test_item11_concurrent_tuners_keep_each_others_entries(cache_dir):
     import fcntl
@@ -364,13 +371,15 @@ def resealed(meta, **changes):
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"bounds__loss": [-1e308, 1e308]}, r"at /bounds/loss/[01]: .*(less|greater) than the (minimum|maximum)"),
+    ({"bounds__loss": [-1e308, 1e308]},
+     r"at /bounds/loss/[01]: .*(less|greater) than the (minimum|maximum)"),
     ({"bounds__grad_norm": [0.0, 1e308]}, r"at /bounds/grad_norm/1: .*greater than the maximum"),
     ({"bounds__max_compression_error": 1e300}, r"at /bounds/max_compression_error"),
     ({"bounds__loss": [5.0, 1.0]}, r"at /bounds/loss: inverted bounds, low 5.0 > high 1.0"),
     ({"gate_statistics__passed": 5}, r"at /gate_statistics/passed: 5 passed of only 1 checks"),
     ({"gate_statistics__violations__loss": 3}, r"violations/loss: 3 violations but only 1 failed"),
-    ({"gate_statistics__violations__compression_error": 0}, r"1 failed checks but only 0 violations"),
+    ({"gate_statistics__violations__compression_error": 0},
+     r"1 failed checks but only 0 violations"),
 ])
 def test_item12_absurd_bounds_and_impossible_statistics_are_refused(meta, changes, message):
     with pytest.raises(CheckpointMetadataError, match=message):
@@ -403,7 +412,8 @@ def test_item12_files_with_duplicate_keys_or_deep_nesting_exit_2(meta, tmp_path)
     for path, message in ((duplicate, "duplicate key 'checks'"), (deep, "nested too deeply")):
         proc = ryot("checkpoint", "check", str(path))
         assert proc.returncode == 2, proc.stderr
-        assert str(path) in proc.stderr and message in proc.stderr and "Traceback" not in proc.stderr
+        assert (str(path) in proc.stderr and message in proc.stderr
+                and "Traceback" not in proc.stderr)
 
 
 # -- item 13: permissions, SIGINT, a train_log.json however the run ends --------------------------
@@ -436,7 +446,8 @@ def test_item13_stopped_on_violations_still_writes_the_log(tmp_path):
     assert [v["step"] for v in log["violations"]] == [2, 3, 4] and len(log["records"]) == 4
     proc = ryot("train", *TINY_ARGS, "--steps", "10", "--inject-nan-at", "2", "3", "4",
                 "--run-dir", str(tmp_path / "cli"))
-    assert proc.returncode == 1 and "stopped after 3" in proc.stderr and "Traceback" not in proc.stderr
+    assert (proc.returncode == 1 and "stopped after 3" in proc.stderr
+            and "Traceback" not in proc.stderr)
     assert json.loads((tmp_path / "cli" / "train_log.json").read_text())["status"] == "stopped"
 
 
@@ -453,8 +464,9 @@ def test_item13_an_exception_still_writes_the_log(tmp_path):
 
 
 def test_item13_sigint_exits_130_without_traceback_and_logs_why(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "ryot.cli", "train", *TINY_ARGS, "--steps", "100000",
-                             "--checkpoint-every", "1", "--run-dir", str(tmp_path)],
+    proc = subprocess.Popen([sys.executable, "-m", "ryot.cli", "train", *TINY_ARGS,
+                             "--steps", "100000", "--checkpoint-every", "1",
+                             "--run-dir", str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         deadline = time.monotonic() + 300  # a guard against a hang, not a timing assertion
@@ -476,7 +488,8 @@ def test_item13_sigint_exits_130_without_traceback_and_logs_why(tmp_path):
 
 # -- item 14 (and 2 under DDP): torchrun runs end cleanly, every time ----------------------------
 def torchrun(*args: str, module: bool = True) -> subprocess.CompletedProcess:
-    """``torchrun -m ryot.train ARGS`` on 2 CPU ranks (``module=False``: ARGS start with a script)."""
+    """``torchrun -m ryot.train ARGS`` on 2 CPU ranks (``module=False``: ARGS start with a
+    script)."""
     launcher = Path(sys.executable).parent / "torchrun"
     if not launcher.exists():
         pytest.skip("torchrun is not installed beside this Python")
@@ -505,7 +518,8 @@ def test_item2_nan_under_torchrun_is_gated_on_every_rank_and_rolled_back(tmp_pat
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = json.loads((tmp_path / "train_log.json").read_text())
     assert log["status"] == "completed"
-    assert [(v["step"], v["action"]) for v in log["violations"]] == [(3, "rolled back to step-000002.pt")]
+    assert [(v["step"], v["action"]) for v in log["violations"]] == [
+        (3, "rolled back to step-000002.pt")]
     assert "grad_norm is not finite" in log["violations"][0]["reasons"]
 
 
@@ -513,7 +527,8 @@ DDP_ROLLBACK = """
 import json, sys, torch, torch.distributed as dist
 from ryot.workload.train import TrainConfig, Trainer
 t = Trainer(TrainConfig(mode="optimized", steps=6, checkpoint_every=2, inject_nan_at=(3,),
-                        batch_size=2, n_layer=1, n_head=2, n_embd=32, block_size=16), run_dir=sys.argv[1])
+                        batch_size=2, n_layer=1, n_head=2, n_embd=32, block_size=16),
+            run_dir=sys.argv[1])
 t.run()
 x, _ = t.sampler.next()
 flat = torch.cat([p.detach().flatten() for p in t.raw_model.parameters()])

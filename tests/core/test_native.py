@@ -21,7 +21,8 @@ def test_builds_into_the_cache_once_and_loads_from_it(monkeypatch, tmp_path):
     assert native.status("adamw8bit") == "native"
     assert built[0].stat().st_mtime_ns == stamp  # reused, not rebuilt
     # the library and its digest, no temporaries
-    assert sorted(p.name for p in (tmp_path / "native").iterdir()) == [built[0].name, built[0].name + ".sha256"]
+    assert sorted(p.name for p in (tmp_path / "native").iterdir()) == [
+        built[0].name, built[0].name + ".sha256"]
     native.library.cache_clear()
 
 

@@ -1,4 +1,5 @@
-"""The helpers a user's provider is built from, and provider-only criteria (issue #12)."""
+"""ryot.measure.timing: the measuring loop, and the helpers a user's provider is built
+from (``ryot.paired_trials``, ``ryot.timed_samples``, issue #12)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ import time
 import pytest
 
 import ryot
-from ryot.infra.errors import CriteriaError
-from ryot.verification.criteria import parse_criteria
+import ryot.orchestrator
+from ryot.infra.errors import ConfigError
+from ryot.measure import timing
+from ryot.measure.samples import Samples
+from ryot.measure.timing import time_callable
+from ryot.metrics import origin
+
+
+def test_time_callable_records_every_sample():
+    m = time_callable(lambda: sum(range(100)), samples=5, warmup=1, min_sample_seconds=0.001)
+    assert len(m.seconds_per_call) == 5 and all(s > 0 for s in m.seconds_per_call)
 
 
 def test_paired_trials_rotates_the_order_and_returns_paired_samples():
@@ -21,7 +31,8 @@ def test_paired_trials_rotates_the_order_and_returns_paired_samples():
 
     s = ryot.paired_trials(arm("base"), arm("cand"), 4, warmup=1)
     assert s.kind == "paired" and len(s.numerator) == len(s.denominator) == 4
-    assert all(v > 0 for v in s.numerator + s.denominator)  # seconds; no timing claim in a unit test
+    # seconds; no timing claim in a unit test
+    assert all(v > 0 for v in s.numerator + s.denominator)
     rounds = calls[2:]  # after one warm-up call of each arm
     assert rounds[0:2] == ["base", "cand"] and rounds[2:4] == ["cand", "base"]
 
@@ -39,28 +50,82 @@ def test_trial_counts_must_be_positive_ints(n):
         ryot.timed_samples(lambda: None, n)
 
 
-def doc(**criterion):
-    base = {"id": "my-speed", "unit": "x", "comparator": ">=", "threshold": 1.0, "description": "d"}
-    return {"format": "ryot.criteria", "format_version": 1, "criteria": [{**base, **criterion}]}
+# -- The one A/B loop (``ryot.measure.timing.rotated``) and the measurements built on it
+def test_rounds_rotate_the_order_and_keep_what_each_trial_returns():
+    log = []
+
+    def trial(name, r):
+        log.append(name)
+        return (name, r)
+
+    out = timing.rotated(["a", "b", "c"], 3, trial)
+    assert log == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert out == {"a": [("a", 0), ("a", 1), ("a", 2)], "b": [("b", 0), ("b", 1), ("b", 2)],
+                   "c": [("c", 0), ("c", 1), ("c", 2)]}
+    log.clear()
+    timing.rotated(["a", "b"], 2, trial, offset=1)
+    assert log == ["b", "a", "a", "b"]
 
 
-def test_a_provider_only_criterion_takes_its_id_as_metric():
-    c = parse_criteria(doc(provider="tests.verification.user_metrics:workload_name"), "<dict>",
-                       import_references=False).criteria[0]
-    assert c.metric == "my-speed" and c.provider.endswith(":workload_name")
+def test_interleaved_times_calls_per_round_and_reports_seconds_per_call():
+    counts = {"x": 0, "y": 0}
+
+    def arm(name):
+        def call():
+            counts[name] += 1
+        return call
+
+    times = timing.interleaved({"x": arm("x"), "y": arm("y")}, rounds=4, warmup=2, calls=3)
+    assert counts == {"x": 2 + 4 * 3, "y": 2 + 4 * 3}
+    assert [len(v) for v in times.values()] == [4, 4]
+    assert all(t >= 0 for v in times.values() for t in v)
 
 
-def test_a_criterion_without_metric_or_provider_is_refused():
-    with pytest.raises(CriteriaError) as info:
-        parse_criteria(doc(), "<dict>")
-    assert info.value.pointer == "/criteria/0" and "'metric' is a required property" in str(info.value)
+@pytest.mark.parametrize("calls", [0, -1, True, 1.5])
+def test_paired_trials_refuses_a_bad_call_count(calls):
+    with pytest.raises(ConfigError, match="calls must be an int >= 1"):
+        timing.paired_trials(lambda: None, lambda: None, 3, calls=calls)
 
 
-def test_a_provider_only_report_verifies(tmp_path):
-    (tmp_path / "c.json").write_text(__import__("json").dumps(
-        doc(provider="tests.verification.user_metrics:constant_speedup", min_samples=6, max_samples=6)))
-    report = ryot.evaluate(str(tmp_path / "c.json"))
-    from ryot.verification.verify import verify_report
+class _Trainer:
+    def __init__(self, log, name):
+        self.log, self.name, self.device = log, name, None
 
-    assert report["results"][0]["metric"] == "my-speed"
-    assert verify_report(report) == []
+    def train_step(self):
+        self.log.append(self.name)
+
+
+class _Preset:
+    steps_per_round = 2
+
+    def config(self, mode):
+        return mode
+
+
+def test_training_speedup_runs_paired_trials_rotated(monkeypatch):
+    """training_speedup is ryot.paired_trials over the two trainers' steps: steps_per_round
+    calls per arm per round, the first arm alternating."""
+    log = []
+    trainers = {"baseline": _Trainer(log, "b"), "optimized": _Trainer(log, "o")}
+    monkeypatch.setattr(origin, "preset", lambda params: _Preset())
+    monkeypatch.setattr(origin, "trained", lambda config: trainers[config])
+    samples = origin.training_speedup(3, {})
+    assert isinstance(samples, Samples) and samples.kind == "paired"
+    assert len(samples.numerator) == len(samples.denominator) == 3
+    assert log == ["b", "b", "o", "o", "o", "o", "b", "b", "b", "b", "o", "o"]
+
+
+def test_memory_pairs_alternate_from_the_offset(monkeypatch):
+    order = []
+
+    def memory(p, mode):
+        order.append(mode)
+        return {"before": 0, "peak": 100 if mode == "baseline" else 60, "rss": []}
+
+    monkeypatch.setattr(origin, "preset", lambda params: _Preset())
+    monkeypatch.setattr(origin, "_memory", memory)
+    samples = origin.memory_reduction(2, {"_offset": 1})
+    assert order == ["optimized", "baseline", "baseline", "optimized"]
+    assert samples.values == pytest.approx([0.4, 0.4])
+    assert samples.details["pairs"][0] == {"baseline_added_bytes": 100,
+                                           "optimized_added_bytes": 60}

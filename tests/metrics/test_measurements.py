@@ -1,4 +1,5 @@
-"""One implementation per measurement: what ryot/metrics/measurements.py returns (no timed assertions)."""
+"""One implementation per measurement: what ryot/metrics/measurements.py returns (no timed
+assertions)."""
 
 import os
 
@@ -16,7 +17,8 @@ def test_the_orchestrator_step_is_gates_adapt_snapshot_on_one_orchestrator():
                                 "snapshot_configuration", "get_checkpoint_metadata"} <= set(calls)
     for _ in range(3):
         calls[m.STEP]()
-    assert calls["get_checkpoint_metadata"]()["state"]["step"] == 2  # one orchestrator, steps 0, 1, 2
+    # one orchestrator, steps 0, 1, 2
+    assert calls["get_checkpoint_metadata"]()["state"]["step"] == 2
     timed = m.orchestrator_seconds(2, min_sample_seconds=0.001)
     assert list(timed) == [m.STEP] and len(timed[m.STEP].seconds_per_call) == 2
 
@@ -30,11 +32,6 @@ def test_the_round_trip_is_interleaved_with_clone_and_any_other_arm():
     assert all(len(t) == 3 for t in times.values())
     assert len(order) == 6  # re-warmed before each timed call
     assert torch.equal(x, m.normal_tensor(0.25))  # seeded: the same tensor every time
-
-
-def test_the_provider_pairs_the_same_two_arms():
-    s = core.roundtrip_vs_clone(3, {"megabytes": 0.25})
-    assert s.kind == "paired" and len(s.numerator) == len(s.denominator) == 3
 
 
 def test_kv_memory_saved_counts_scales_and_is_a_fraction():

@@ -1,7 +1,5 @@
-"""Promises of the statistics (ryot.stats.intervals, ryot.stats.sequential, ryot.stats.stationarity) that the mutation
-run (``nox -s mutation``, issue #13) found untested. Each test checks a number against an
-independent oracle (a closed formula, an exact distribution, or a published value); the mutants it
-kills are what a wrong implementation of that number would look like. Fixed seeds throughout."""
+"""ryot.stats.intervals: medians and their order-statistic intervals, Hodges-Lehmann,
+Wilson, paired proportions and the bootstraps, against independent oracles."""
 
 from __future__ import annotations
 
@@ -13,10 +11,57 @@ import numpy as np
 import pytest
 
 from ryot.stats import intervals as stats
-from ryot.stats import sequential, stationarity
 
 
-# -- independent oracles --------------------------------------------------------------------------
+def test_bootstrap_interval_contains_the_median_and_is_seeded():
+    rng = np.random.default_rng(0)
+    x = rng.normal(10, 1, 200)
+    a, b = stats.bootstrap_median(x), stats.bootstrap_median(x)
+    assert a == b and a.low <= a.estimate <= a.high
+    assert 9.6 < a.low < 10 < a.high < 10.4
+
+
+def test_paired_ratio_interval_covers_the_true_ratio():
+    rng = np.random.default_rng(1)
+    base = rng.lognormal(0, 0.05, 60)
+    fast = base / 2 * rng.lognormal(0, 0.05, 60)
+    ci = stats.bootstrap_ratio_of_medians(base, fast)
+    assert ci.low < 2.0 < ci.high
+    with pytest.raises(ValueError, match="equal counts"):
+        stats.bootstrap_ratio_of_medians([1, 2], [1])
+
+
+def test_relative_spread():
+    assert stats.relative_spread([2, 2, 2]) == 0
+    assert stats.relative_spread([1, 2, 3]) == pytest.approx(0.5)
+
+
+# -- the second-generation statistics (issue #14) --------------------------------------------------
+@pytest.mark.parametrize("n, k, coverage", [(5, 1, 0.9375), (6, 1, 0.96875), (10, 2, 0.978515625)])
+def test_median_rank_matches_the_binomial_formula(n, k, coverage):
+    assert stats.median_rank(n, 0.95) == (k, pytest.approx(coverage))
+
+
+def test_signed_rank_critical_value_matches_the_published_table():
+    # n = 20, two-sided 0.05: critical T = 52, so the interval starts at Walsh average 53
+    assert stats.signed_rank_k(20, 0.95)[0] == 53
+
+
+def test_a_ratio_of_few_baseline_successes_has_an_infinite_not_nan_bound():
+    """Bug found by mutation testing: resamples with no baseline success made the bounds NaN."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning escapes either
+        ci = stats.paired_proportions_interval(
+            {"both": 0, "baseline_only": 1, "candidate_only": 3, "neither": 2}, "ratio", 0.95)
+    assert not math.isnan(ci.low) and not math.isnan(ci.high) and ci.high == math.inf
+
+
+# -- found untested by the mutation run (``nox -s mutation``, issue #13) ---------------------------
+# Each test checks a number against an independent oracle (a closed formula, an exact
+# distribution, or a published value); the mutants it kills are what a wrong implementation
+# of that number would look like. Fixed seeds throughout.
 def binomial_half_cdf(m: int) -> list[float]:
     """P(Binomial(m, 1/2) <= j), j = 0..m, exactly (rational arithmetic)."""
     out, acc = [], 0
@@ -45,6 +90,7 @@ def wilson(k: int, n: int, confidence: float) -> tuple[float, float]:
 
 
 # -- order statistics ------------------------------------------------------------------------------
+@pytest.mark.mutation
 def test_the_half_binomial_cdf_is_exact_over_its_whole_range():
     for m in (1, 2, 3, 10, 61):
         cdf = stats.half_binomial_cdf(m)
@@ -52,20 +98,24 @@ def test_the_half_binomial_cdf_is_exact_over_its_whole_range():
         np.testing.assert_allclose(cdf, binomial_half_cdf(m), rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.mutation
 def test_the_median_of_raw_samples():
     assert stats.median([3, 1, 2]) == 2.0 and stats.median([4.0, 1.0, 2.0, 3.0]) == 2.5
 
 
+@pytest.mark.mutation
 def test_no_samples_cover_nothing():
     """The documented fallback: rank 1 and its coverage, which for no samples is 0."""
     assert stats.median_rank(0, 0.95) == (1, 0.0)
 
 
+@pytest.mark.mutation
 def test_an_interval_whose_coverage_equals_the_confidence_is_accepted():
     """'>= confidence': six samples reach exactly 1 - 2/64 = 0.96875 with k = 1."""
     assert stats.median_rank(6, 0.96875) == (1, 0.96875)
 
 
+@pytest.mark.mutation
 @pytest.mark.parametrize("n, effective_n", [(48, 1.5), (48, 2.0), (48, 6.9), (48, 12.7), (48, 30.0),
                                             (12, 8.0)])
 def test_dependent_trials_get_the_coverage_of_their_effective_sample_size(n, effective_n):
@@ -87,7 +137,8 @@ def test_dependent_trials_get_the_coverage_of_their_effective_sample_size(n, eff
 def quantile_ranks(k: int, of: int, n: int) -> tuple[int, int]:
     """Ranks k and of-k+1 of ``of`` values moved to the quantile levels k/(of+1) and
     (of+1-k)/(of+1) of n values, rounded outwards (the documented mapping)."""
-    return max(1, math.floor(k * (n + 1) / (of + 1))), min(n, math.ceil((of + 1 - k) * (n + 1) / (of + 1)))
+    return (max(1, math.floor(k * (n + 1) / (of + 1))),
+            min(n, math.ceil((of + 1 - k) * (n + 1) / (of + 1))))
 
 
 def signed_rank_k_exact(m: int, confidence: float) -> tuple[int, float]:
@@ -97,7 +148,9 @@ def signed_rank_k_exact(m: int, confidence: float) -> tuple[int, float]:
     return k, float(coverage[k - 1])
 
 
-@pytest.mark.parametrize("n, effective_n", [(9, None), (20, None), (40, None), (40, 12.5), (40, 1.5)])
+@pytest.mark.mutation
+@pytest.mark.parametrize("n, effective_n", [(9, None), (20, None), (40, None), (40, 12.5),
+                                            (40, 1.5)])
 def test_hodges_lehmann_interval_is_the_signed_rank_interval_of_the_walsh_averages(n, effective_n):
     """Walsh averages (x_i + x_j)/2, i <= j, sorted; the interval [W(k), W(N-k+1)] with k from the
     exact signed-rank distribution (of floor(effective_n) trials, at the same quantile levels)."""
@@ -108,10 +161,12 @@ def test_hodges_lehmann_interval_is_the_signed_rank_interval_of_the_walsh_averag
     lo, hi = quantile_ranks(k, m * (m + 1) // 2, len(walsh))
     ci = stats.hodges_lehmann_interval(x, 0.95, effective_n=effective_n)
     assert ci.estimate == pytest.approx(float(np.median(walsh)), rel=1e-12)
-    assert (ci.low, ci.high) == (pytest.approx(walsh[lo - 1], rel=1e-12), pytest.approx(walsh[hi - 1], rel=1e-12))
+    assert (ci.low, ci.high) == (pytest.approx(walsh[lo - 1], rel=1e-12),
+                                 pytest.approx(walsh[hi - 1], rel=1e-12))
     assert ci.coverage == pytest.approx(coverage, rel=1e-12)
 
 
+@pytest.mark.mutation
 def test_hodges_lehmann_falls_back_to_the_median_interval_above_2000_samples():
     x = np.random.default_rng(0).normal(size=2001)
     for effective_n in (None, 300.0):
@@ -121,6 +176,7 @@ def test_hodges_lehmann_falls_back_to_the_median_interval_above_2000_samples():
     assert at_limit != stats.median_interval(x[:2000], 0.95)  # 2000 is still Hodges-Lehmann
 
 
+@pytest.mark.mutation
 def test_asking_for_exactly_the_coverage_of_a_rank_gives_that_rank():
     """'>= confidence' at k >= 2, where a strict comparison would fall back to a wider rank."""
     k, coverage = stats.median_rank(10, 0.97)
@@ -129,11 +185,13 @@ def test_asking_for_exactly_the_coverage_of_a_rank_gives_that_rank():
     assert k == 53 and stats.signed_rank_k(20, coverage) == (53, coverage)
 
 
+@pytest.mark.mutation
 def test_mad_is_the_median_absolute_deviation():
     assert stats.mad([1.0, 2.0, 3.0, 4.0, 100.0]) == 1.0
     assert stats.mad([5.0] * 4) == 0.0
 
 
+@pytest.mark.mutation
 def test_gross_outliers_are_those_beyond_the_scaled_mad():
     """Within ``mads`` x 1.4826 x MAD of the median is kept, the bound included; beyond is not."""
     edge = 8 * 1.4826  # median 0 and MAD 1 below: exactly 8 scaled MADs
@@ -145,6 +203,7 @@ def test_gross_outliers_are_those_beyond_the_scaled_mad():
                                   [5.0, 5.0, 5.0, 9.0, 1.0])  # MAD 0: nothing can be judged
 
 
+@pytest.mark.mutation
 def test_a_zero_median_denominator_raises_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -153,6 +212,7 @@ def test_a_zero_median_denominator_raises_no_warning():
     assert ci.estimate == math.inf
 
 
+@pytest.mark.mutation
 def test_every_interval_reports_the_confidence_it_was_asked_for():
     x = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]
     table = {"both": 5, "baseline_only": 2, "candidate_only": 3, "neither": 1}
@@ -164,19 +224,27 @@ def test_every_interval_reports_the_confidence_it_was_asked_for():
         assert ci.confidence == 0.9
 
 
+@pytest.mark.mutation
 @pytest.mark.parametrize("call, message", [
     (lambda: stats.median_interval([], 0.95), "median_interval needs at least one sample"),
-    (lambda: stats.hodges_lehmann_interval([], 0.95), "hodges_lehmann_interval needs at least one sample"),
+    (lambda: stats.hodges_lehmann_interval([], 0.95),
+     "hodges_lehmann_interval needs at least one sample"),
     (lambda: stats.bootstrap_median([]), "bootstrap_median needs at least one sample"),
-    (lambda: stats.bootstrap_ratio_of_medians([1.0], []), "bootstrap_ratio_of_medians needs samples in both arms"),
-    (lambda: stats.bootstrap_ratio_of_medians([], [1.0]), "bootstrap_ratio_of_medians needs samples in both arms"),
+    (lambda: stats.bootstrap_ratio_of_medians([1.0], []),
+     "bootstrap_ratio_of_medians needs samples in both arms"),
+    (lambda: stats.bootstrap_ratio_of_medians([], [1.0]),
+     "bootstrap_ratio_of_medians needs samples in both arms"),
     (lambda: stats.bootstrap_ratio_of_medians([1.0, 2.0], [1.0]),
      "paired samples must have equal counts, got 2 and 1"),
-    (lambda: stats.paired_proportions_interval(dict.fromkeys(stats.TABLE_CELLS, 0), "difference", 0.95),
+    (lambda: stats.paired_proportions_interval(dict.fromkeys(stats.TABLE_CELLS, 0), "difference",
+                                               0.95),
      "a paired proportion needs at least one item"),
-    (lambda: stats.wilson_interval(3, 2, 0.95), "need 0 <= successes <= trials and trials >= 1, got 3/2"),
-    (lambda: stats.wilson_interval(0, 0, 0.95), "need 0 <= successes <= trials and trials >= 1, got 0/0"),
-    (lambda: stats.wilson_interval(-1, 5, 0.95), "need 0 <= successes <= trials and trials >= 1, got -1/5"),
+    (lambda: stats.wilson_interval(3, 2, 0.95),
+     "need 0 <= successes <= trials and trials >= 1, got 3/2"),
+    (lambda: stats.wilson_interval(0, 0, 0.95),
+     "need 0 <= successes <= trials and trials >= 1, got 0/0"),
+    (lambda: stats.wilson_interval(-1, 5, 0.95),
+     "need 0 <= successes <= trials and trials >= 1, got -1/5"),
 ])
 def test_empty_or_impossible_input_is_refused_saying_why(call, message):
     with pytest.raises(ValueError) as raised:
@@ -184,7 +252,8 @@ def test_empty_or_impossible_input_is_refused_saying_why(call, message):
     assert str(raised.value) == message
 
 
-# -- the signed-rank interval above the exact limit -------------------------------------------------
+# -- the signed-rank interval above the exact limit ------------------------------------------------
+@pytest.mark.mutation
 @pytest.mark.parametrize("m", [400, 401, 450])
 @pytest.mark.parametrize("confidence", [0.9, 0.95, 0.99])
 def test_signed_rank_ranks_match_the_exact_distribution(m, confidence):
@@ -202,7 +271,9 @@ def test_signed_rank_ranks_match_the_exact_distribution(m, confidence):
 
 
 # -- proportions -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("k, n", [(0, 10), (1, 10), (9, 100), (50, 100), (99, 100), (10, 10), (1, 1)])
+@pytest.mark.mutation
+@pytest.mark.parametrize("k, n", [(0, 10), (1, 10), (9, 100), (50, 100), (99, 100), (10, 10),
+                                  (1, 1)])
 @pytest.mark.parametrize("confidence", [0.9, 0.95])
 def test_wilson_interval_matches_the_textbook_formula(k, n, confidence):
     low, high = wilson(k, n, confidence)
@@ -212,6 +283,7 @@ def test_wilson_interval_matches_the_textbook_formula(k, n, confidence):
     assert ci.high == (1.0 if k == n else pytest.approx(high, rel=1e-12))
 
 
+@pytest.mark.mutation
 @pytest.mark.parametrize("k, n, low, high", [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605),
                                               (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718),
                                               (29, 29, 0.8830, 1.0)])
@@ -221,6 +293,7 @@ def test_wilson_interval_matches_published_values(k, n, low, high):
     assert (round(ci.low, 4), round(ci.high, 4)) == (low, high)
 
 
+@pytest.mark.mutation
 def test_paired_proportions_width_matches_the_normal_theory():
     """10,000 items: the bootstrap distribution of the accuracy difference is nearly normal with
     a variance known in closed form, so the 90% interval's half-width is 1.645 sd (within the
@@ -234,6 +307,7 @@ def test_paired_proportions_width_matches_the_normal_theory():
     assert ci.low < 0.1 < ci.high
 
 
+@pytest.mark.mutation
 def test_a_ratio_of_accuracies_is_candidate_over_baseline():
     table = {"both": 600, "baseline_only": 100, "candidate_only": 200, "neither": 100}
     ci = stats.paired_proportions_interval(table, "ratio", 0.95)
@@ -241,6 +315,7 @@ def test_a_ratio_of_accuracies_is_candidate_over_baseline():
     assert ci.low < 0.8 / 0.7 < ci.high and ci.low > 1.0
 
 
+@pytest.mark.mutation
 def test_resamples_without_a_baseline_success_raise_no_warnings():
     """Resampled tables with no baseline success (x/0) or no success at all (0/0) are part of
     the bootstrap distribution, not a numpy warning."""
@@ -251,12 +326,14 @@ def test_resamples_without_a_baseline_success_raise_no_warnings():
     assert ci.estimate == pytest.approx(1 / 6)
 
 
+@pytest.mark.mutation
 def test_a_single_item_is_enough_for_a_paired_proportion():
     ci = stats.paired_proportions_interval({"both": 1, "baseline_only": 0, "candidate_only": 0,
                                             "neither": 0}, "difference", 0.95)
     assert (ci.estimate, ci.low, ci.high) == (0.0, 0.0, 0.0)
 
 
+@pytest.mark.mutation
 def test_bootstraps_are_reproducible():
     """Fixed seed: the same samples always give the same interval (what lets verify recompute)."""
     table = {"both": 30, "baseline_only": 7, "candidate_only": 9, "neither": 4}
@@ -268,7 +345,8 @@ def test_bootstraps_are_reproducible():
         assert f() == f()
 
 
-# -- benchmark bootstraps ----------------------------------------------------------------------------
+# -- benchmark bootstraps --------------------------------------------------------------------------
+@pytest.mark.mutation
 def test_bootstrap_median_percentiles_match_the_exact_bootstrap_distribution():
     """On the grid 0..1000 the bootstrap median is <= j exactly when at least 501 of the 1001
     draws are <= j: a binomial tail. The percentile interval must sit at its 2.5% and 97.5%
@@ -276,11 +354,13 @@ def test_bootstrap_median_percentiles_match_the_exact_bootstrap_distribution():
     n = 1001
     x = np.arange(n, dtype=np.float64)
     ks = np.arange((n + 1) // 2, n + 1)
-    log_comb = np.array([math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) for k in ks])
+    log_comb = np.array([math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+                         for k in ks])
 
     def cdf(j: int) -> float:
         p = (j + 1) / n
-        return 1.0 if p >= 1 else float(np.exp(log_comb + ks * math.log(p) + (n - ks) * math.log1p(-p)).sum())
+        return 1.0 if p >= 1 else float(
+            np.exp(log_comb + ks * math.log(p) + (n - ks) * math.log1p(-p)).sum())
 
     cdfs = np.array([cdf(j) for j in range(n)])
     low, high = np.searchsorted(cdfs, [0.025, 0.975])
@@ -289,17 +369,21 @@ def test_bootstrap_median_percentiles_match_the_exact_bootstrap_distribution():
     assert abs(ci.low - low) <= 1.5 and abs(ci.high - high) <= 1.5
 
 
+@pytest.mark.mutation
 def test_one_sample_bootstraps_to_itself():
     assert stats.bootstrap_median([5.0]) == stats.Interval(5.0, 5.0, 5.0, 0.95)
     assert stats.bootstrap_ratio_of_medians([6.0], [3.0]) == stats.Interval(2.0, 2.0, 2.0, 0.95)
-    assert stats.bootstrap_ratio_of_medians([6.0], [3.0], paired=False) == stats.Interval(2.0, 2.0, 2.0, 0.95)
+    assert stats.bootstrap_ratio_of_medians([6.0], [3.0], paired=False) == stats.Interval(
+        2.0, 2.0, 2.0, 0.95)
 
 
+@pytest.mark.mutation
 def test_a_single_resample_is_allowed():
     ci = stats.bootstrap_median([1.0, 2.0, 3.0], resamples=1)
     assert ci.low == ci.high and 1.0 <= ci.low <= 3.0
 
 
+@pytest.mark.mutation
 def test_paired_resampling_keeps_the_pairs_together():
     """An exact 2x speed-up measured under varying load: paired resampling keeps every ratio at
     2 (an interval of zero width); unpaired resampling mixes rounds and does not."""
@@ -311,181 +395,10 @@ def test_paired_resampling_keeps_the_pairs_together():
     assert stats.bootstrap_ratio_of_medians(2 * load, load).confidence == 0.95
 
 
+@pytest.mark.mutation
 def test_relative_spread_around_a_zero_median():
     assert stats.relative_spread([0.0, 0.0, 0.0]) == 0.0
     assert stats.relative_spread([0.0, 0.0, 0.0, 0.0, 5.0]) == 0.0  # MAD 0
     assert stats.relative_spread([-1.0, 0.0, 1.0]) == math.inf
     assert stats.relative_spread([-0.5, 0.0, 0.5]) == math.inf  # a MAD below 1 is still noise
     assert stats.relative_spread([4.0, 8.0, 12.0]) == 0.5
-
-
-# -- sequential looks and error spending -------------------------------------------------------------
-def obrien_fleming(confidence: float, t: float) -> float:
-    """The module's documented spending function: 2 - 2 Phi(z_{alpha/2} / sqrt(t))."""
-    alpha = 1.0 - confidence
-    return 2.0 - 2.0 * NormalDist().cdf(NormalDist().inv_cdf(1.0 - alpha / 2.0) / math.sqrt(t))
-
-
-@pytest.mark.parametrize("confidence", [0.8, 0.95, 0.999])
-def test_error_spent_follows_the_obrien_fleming_function(confidence):
-    alpha = 1.0 - confidence
-    assert sequential.spent(confidence, 0.0) == 0.0  # nothing is spent before the first trial
-    assert sequential.spent(confidence, 1.0) == alpha  # everything by the last look, exactly
-    for t in (0.125, 0.25, 0.5, 0.9):
-        assert sequential.spent(confidence, t) == pytest.approx(obrien_fleming(confidence, t), rel=1e-12)
-
-
-def test_the_schedule_halves_down_to_the_minimum_even_at_one_sample():
-    assert sequential.look_schedule(1, 8) == [1, 2, 4, 8]
-    assert sequential.look_schedule(2, 8) == [2, 4, 8]
-    assert sequential.look_schedule(12, 48) == [12, 24, 48]
-
-
-@pytest.mark.parametrize("index", [0, 1, 2, 3])
-def test_a_run_stopped_by_time_spends_exactly_what_earlier_looks_left(index):
-    """Stopping at look ``index`` (time budget spent): the earlier looks' errors plus the closing
-    look's add up to 1 - confidence, no more (a wrong decision stays at most that likely)."""
-    schedule = sequential.look_schedule(6, 48)
-    assert schedule == [6, 12, 24, 48]
-    earlier = sum(1.0 - c for c in sequential.look_confidences(0.95, schedule)[:index])
-    closing = sequential.closing_confidence(0.95, schedule, index)
-    assert earlier + (1.0 - closing) == pytest.approx(0.05, abs=1e-15)
-    before = obrien_fleming(0.95, schedule[index - 1] / schedule[-1]) if index else 0.0
-    assert closing == pytest.approx(1.0 - (0.05 - before), abs=1e-15)
-
-
-# -- how many more samples a hint asks for ------------------------------------------------------------
-def documented_hint(distance, half_width, n, look_confidence, confidence):
-    """sequential.samples_to_decide as its docstring describes it: the standard error from the
-    interval, shrinking like 1/sqrt(N); a final look at ``confidence`` less ~15% spent early;
-    power 0.8; the safety factor."""
-    z = NormalDist().inv_cdf
-    spread = half_width / z(0.5 + look_confidence / 2) * math.sqrt(n)
-    z_final = z(1.0 - (1.0 - confidence) * 0.85 / 2.0)
-    return sequential.HINT_SAFETY * ((z_final + z(sequential.HINT_POWER)) * spread / distance) ** 2
-
-
-@pytest.mark.parametrize("distance, half_width, n, look_confidence", [
-    (0.05, 0.2, 24, 0.95), (0.01, 0.1, 2, 0.99), (0.3, 0.5, 12, 0.9)])
-def test_a_hint_is_the_documented_sample_size(distance, half_width, n, look_confidence):
-    need = documented_hint(distance, half_width, n, look_confidence, 0.95)
-    assert need > n + 1
-    assert sequential.samples_to_decide(distance, half_width, n, look_confidence, 0.95) == math.ceil(need)
-
-
-def test_a_hint_asks_for_at_least_one_more_sample():
-    assert sequential.samples_to_decide(10.0, 0.01, 24, 0.95, 0.95) == 25
-
-
-@pytest.mark.parametrize("distance, half_width, n", [
-    (0.1, 0.0, 24), (0.0, 0.1, 24), (0.1, 0.1, 1), (math.inf, 0.1, 24), (0.1, math.inf, 24),
-    (math.nan, 0.1, 24)])
-def test_no_hint_when_the_inputs_cannot_say(distance, half_width, n):
-    assert sequential.samples_to_decide(distance, half_width, n, 0.95, 0.95) is None
-
-
-# -- stationarity: Mann-Kendall, Theil-Sen, Spearman lag-1 ---------------------------------------------
-def average_ranks(x) -> list[float]:
-    order = sorted(range(len(x)), key=lambda i: x[i])
-    ranks = [0.0] * len(x)
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and x[order[j + 1]] == x[order[i]]:
-            j += 1
-        for t in range(i, j + 1):
-            ranks[order[t]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
-
-def pearson(a, b) -> float:
-    ma, mb = sum(a) / len(a), sum(b) / len(b)
-    num = sum((u - ma) * (v - mb) for u, v in zip(a, b, strict=True))
-    den = math.sqrt(sum((u - ma) ** 2 for u in a) * sum((v - mb) ** 2 for v in b))
-    return num / den if den else 0.0
-
-
-def theil_sen(x) -> float:
-    return float(np.median([(x[j] - x[i]) / (j - i) for i in range(len(x)) for j in range(i + 1, len(x))]))
-
-
-def lag1_oracle(x) -> float:
-    slope = theil_sen(x)
-    r = average_ranks([v - slope * i for i, v in enumerate(x)])
-    return min(0.9, max(0.0, pearson(r[:-1], r[1:])))
-
-
-def mann_kendall_p(x, rho: float) -> float:
-    """Two-sided Mann-Kendall p-value with the tie correction and the Hamed-Rao lag-1 inflation."""
-    n = len(x)
-    s = sum((x[j] > x[i]) - (x[j] < x[i]) for i in range(n) for j in range(i + 1, n))
-    ties = sum(t * (t - 1) * (2 * t + 5) for t in (list(x).count(v) for v in set(x)))
-    var = (n * (n - 1) * (2 * n + 5) - ties) / 18 * (1 + rho) / (1 - rho)
-    if s == 0:
-        return 1.0
-    return math.erfc(abs(s - math.copysign(1, s)) / math.sqrt(var) / math.sqrt(2))
-
-
-def tied_drifting_series(n=40, seed=8):
-    rng = np.random.default_rng(seed)
-    state, out = 0.0, []
-    for i in range(n):
-        state = 0.7 * state + rng.normal()
-        out.append(round(state + 0.05 * i, 0))  # rounding makes ties
-    return out
-
-
-@pytest.mark.parametrize("seed", [8, 9, 10])
-def test_trend_matches_an_independent_mann_kendall_with_ties_and_autocorrelation(seed):
-    x = tied_drifting_series(seed=seed)
-    assert len(set(x)) < len(x)  # ties present
-    t = stationarity.trend(x)
-    assert t.n == len(x)
-    assert t.slope == pytest.approx(theil_sen(x), rel=1e-12)
-    assert t.rho == pytest.approx(lag1_oracle(x), rel=1e-12) and t.rho > 0.1
-    assert t.rho == stationarity.lag1_autocorrelation(x)
-    assert t.p_value == pytest.approx(mann_kendall_p(x, t.rho), rel=1e-9)
-
-
-def test_a_series_without_a_trend_has_p_value_one():
-    x = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]  # S = 0: as many rises as falls
-    assert sum((x[j] > x[i]) - (x[j] < x[i]) for i in range(10) for j in range(i + 1, 10)) == 0
-    assert stationarity.trend(x).p_value == 1.0
-    assert stationarity.trend([5.0] * 12) == stationarity.Trend(0.0, 1.0, 0.0, 12)
-
-
-def test_trend_needs_eight_points_and_reports_none_below():
-    assert stationarity.trend(range(7)) == stationarity.Trend(0.0, 1.0, 0.0, 7)
-    t = stationarity.trend(range(8))
-    assert t.slope == 1.0 and t.p_value == pytest.approx(mann_kendall_p(list(range(8)), 0.0))
-    assert t.p_value < 0.01
-
-
-def test_trend_slope_is_per_original_trial():
-    assert stationarity.trend([3.0 + 0.5 * i for i in range(20)]).slope == 0.5
-    # 5,120 trials: 512 batch medians of 10 trials each, and still the slope per trial
-    assert stationarity.trend(0.5 * np.arange(5120)).slope == pytest.approx(0.5, rel=1e-12)
-
-
-@pytest.mark.parametrize("seed", [1, 2])
-def test_lag1_autocorrelation_matches_spearman_on_the_detrended_series(seed):
-    x = tied_drifting_series(seed=seed)
-    assert stationarity.lag1_autocorrelation(x) == pytest.approx(lag1_oracle(x), rel=1e-12)
-    # the minimum length (stationarity.MIN_DEPENDENCE_POINTS = 12) is computed, not assumed
-    twelve = [1.0, 1.2, 1.1, 3.0, 3.2, 3.1, 1.0, 1.1, 1.05, 3.05, 3.15, 3.1]
-    assert stationarity.lag1_autocorrelation(twelve) == pytest.approx(lag1_oracle(twelve), rel=1e-12)
-    assert lag1_oracle(twelve) > 0
-    assert stationarity.lag1_autocorrelation(twelve[:11]) == 0.0  # shorter: taken as independent
-
-
-def test_a_constant_or_perfectly_linear_series_is_not_autocorrelated():
-    assert stationarity.lag1_autocorrelation([2.0] * 30) == 0.0
-    assert stationarity.lag1_autocorrelation([2.0 + 3 * i for i in range(30)]) == 0.0
-
-
-def test_theil_sen_slope_is_the_median_pairwise_slope():
-    assert stationarity.theil_sen_slope(np.array([5.0])) == 0.0
-    assert stationarity.theil_sen_slope(np.array([1.0, 3.0])) == 2.0
-    x = np.random.default_rng(3).normal(size=25)
-    assert stationarity.theil_sen_slope(x) == pytest.approx(theil_sen(x), rel=1e-12)

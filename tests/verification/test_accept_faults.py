@@ -117,7 +117,8 @@ def test_5_unlocatable_references_are_exit_2_without_importing(tmp_path, capsys,
                                                               reference, fragment):
     pkg, mod, markers = evil_modules
     reference, fragment = (s.format(pkg=pkg, mod=mod) for s in (reference, fragment))
-    path = write(tmp_path / "c.json", document(criterion(id="x", metric="user.x", provider=reference)))
+    path = write(tmp_path / "c.json",
+                 document(criterion(id="x", metric="user.x", provider=reference)))
     assert main(["criteria", "check", str(path)]) == 2
     err = capsys.readouterr().err
     assert fragment in err and "/criteria/0/provider" in err and str(path) in err
@@ -275,7 +276,8 @@ def test_10_without_matplotlib_the_plot_is_skipped_with_a_note(tmp_path, capsys,
     out = capsys.readouterr().out
     assert "note: plot.png not written: matplotlib cannot be imported" in out
     assert "also report.md, junit.xml in" in out
-    assert "plot.png not written: matplotlib cannot be imported" in (tmp_path / "out" / "report.md").read_text()
+    assert "plot.png not written: matplotlib cannot be imported" in (
+        tmp_path / "out" / "report.md").read_text()
     assert not (tmp_path / "out" / "plot.png").exists()  # the old run's plot went with its set
     assert statuses(report_of(tmp_path)) == {"fails": "FAIL", "passes": "PASS"}
 
@@ -289,7 +291,8 @@ def good_report(tmp_path_factory):
 
 
 @pytest.mark.parametrize("edit, fragment", [
-    (lambda r: r["results"][0].__setitem__("status", "PASS"), "its sha256 does not match its content"),
+    (lambda r: r["results"][0].__setitem__("status", "PASS"),
+     "its sha256 does not match its content"),
     (lambda r: r.pop("sha256"), "'sha256' is a required property"),
     (lambda r: r.pop("results"), "'results' is a required property"),
     (lambda r: r["results"][1].pop("criterion"), "'criterion' is a required property"),
@@ -308,8 +311,10 @@ def test_12_compare_rejects_edited_unsealed_or_incomplete_reports(tmp_path, caps
 
 
 @pytest.mark.parametrize("legacy, fragment", [
-    ('{"speedup_metrics": {"training_speedup_min": 1e999}}', "at /speedup_metrics/training_speedup_min: inf is not a finite number"),
-    ('{"speedup_metrics": {"latency_p99_ms": 12}}', "no key maps to a criterion, so there is nothing to write"),
+    ('{"speedup_metrics": {"training_speedup_min": 1e999}}',
+     "at /speedup_metrics/training_speedup_min: inf is not a finite number"),
+    ('{"speedup_metrics": {"latency_p99_ms": 12}}',
+     "no key maps to a criterion, so there is nothing to write"),
     ('{}', "the file has no keys"),
     ('{"speedup_metrics": {"training_speedup_min": 1e301}}', "/criteria/0/threshold"),
 ])

@@ -61,7 +61,8 @@ def test_paired_interval_covers_the_true_ratio_as_reported(n):
     """Paired trials with 10% noise per arm: the engine's interval of the ratio, end to end."""
     def interval(pairs, conf):
         num, den = pairs
-        s = compute_statistics(Samples("paired", numerator=num.tolist(), denominator=den.tolist()), conf)
+        s = compute_statistics(Samples("paired", numerator=num.tolist(),
+                                       denominator=den.tolist()), conf)
         return stats.Interval(s.estimate, s.low, s.high, conf, s.coverage)
 
     def draw(rng, n):
@@ -100,10 +101,13 @@ def test_pairing_is_used_shared_load_cancels():
         load = np.exp(rng.normal(0, 0.2, 24))
         num = 3.0 * load * np.exp(rng.normal(0, 0.02, 24))
         den = load * np.exp(rng.normal(0, 0.02, 24))
-        paired = compute_statistics(Samples("paired", numerator=num.tolist(), denominator=den.tolist()), 0.95)
+        paired = compute_statistics(Samples("paired", numerator=num.tolist(),
+                                            denominator=den.tolist()), 0.95)
         shuffled = rng.permutation(den)
-        unpaired = compute_statistics(Samples("paired", numerator=num.tolist(), denominator=shuffled.tolist()), 0.95)
-        narrower += (math.log(paired.high / paired.low)) * 3 < math.log(unpaired.high / unpaired.low)
+        unpaired = compute_statistics(Samples("paired", numerator=num.tolist(),
+                                              denominator=shuffled.tolist()), 0.95)
+        narrower += ((math.log(paired.high / paired.low)) * 3
+                     < math.log(unpaired.high / unpaired.low))
     assert narrower >= 190
 
 

@@ -1,4 +1,7 @@
-"""A corpus of malformed criteria files: each gives exit 2 and a message that points at it."""
+"""Criteria files: a corpus of malformed ones (each gives exit 2 and a message that points at
+it), and provider-only criteria."""
+
+from __future__ import annotations
 
 import json
 import subprocess
@@ -8,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from ryot.cli import main
+from ryot.infra.errors import CriteriaError
+from ryot.verification.criteria import parse_criteria
 
 CORPUS = Path(__file__).parent / "malformed"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
@@ -15,7 +20,8 @@ EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
 
 def test_the_corpus_is_large_enough():
     assert len(EXPECTED) >= 30
-    assert sorted(EXPECTED) == sorted(p.name for p in CORPUS.glob("*.json") if p.name != "expected.json")
+    assert sorted(EXPECTED) == sorted(p.name for p in CORPUS.glob("*.json")
+                                      if p.name != "expected.json")
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -31,8 +37,8 @@ def test_check_exits_2_and_points_at_the_problem(name, capsys):
 @pytest.mark.parametrize("name", ["00_syntax_trailing_comma.json", "23_unknown_metric.json",
                                   "07_encoding_utf16.json", "36_huge_integer.json"])
 def test_no_traceback_from_a_real_process(name):
-    proc = subprocess.run([sys.executable, "-m", "ryot.cli", "criteria", "check", str(CORPUS / name)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "ryot.cli", "criteria", "check",
+                           str(CORPUS / name)], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert EXPECTED[name] in proc.stderr
 
@@ -75,3 +81,22 @@ def test_schema_errors_carry_the_pointer():
     with pytest.raises(CriteriaError) as info:
         parse_criteria(doc, "<dict>")
     assert info.value.pointer == "/criteria/0/threshold" and info.value.source == "<dict>"
+
+
+# -- provider-only criteria (issue #12) ------------------------------------------------------------
+def doc(**criterion):
+    base = {"id": "my-speed", "unit": "x", "comparator": ">=", "threshold": 1.0, "description": "d"}
+    return {"format": "ryot.criteria", "format_version": 1, "criteria": [{**base, **criterion}]}
+
+
+def test_a_provider_only_criterion_takes_its_id_as_metric():
+    c = parse_criteria(doc(provider="tests.verification.user_metrics:workload_name"), "<dict>",
+                       import_references=False).criteria[0]
+    assert c.metric == "my-speed" and c.provider.endswith(":workload_name")
+
+
+def test_a_criterion_without_metric_or_provider_is_refused():
+    with pytest.raises(CriteriaError) as info:
+        parse_criteria(doc(), "<dict>")
+    assert (info.value.pointer == "/criteria/0"
+            and "'metric' is a required property" in str(info.value))

@@ -1,5 +1,7 @@
 """``ryot.evaluate``: the report as a dict, no files, no output; the same pipeline as accept."""
 
+from __future__ import annotations
+
 import hashlib
 import json
 import subprocess
@@ -20,8 +22,8 @@ DOC = document(
               params={"true_ratio": 4.0, "noise": 0.05}),
     criterion(id="exact", metric="synthetic.exact", comparator="<=", threshold=0.05,
               params={"value": 0.01}),
-    criterion(id="chatty", metric="user.chatty", provider="tests.verification.fault_providers:noisy",
-              min_samples=8, max_samples=8),
+    criterion(id="chatty", metric="user.chatty",
+              provider="tests.verification.fault_providers:noisy", min_samples=8, max_samples=8),
 )
 
 
@@ -72,6 +74,25 @@ def test_bad_input_raises_criteria_error_and_prints_nothing(capfd, bad, fragment
 
 
 def test_import_ryot_stays_cheap():
-    code = "import ryot, sys; print(sorted(m for m in ('ryot.verification', 'torch', 'rich') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = ("import ryot, sys; print(sorted(m for m in ('ryot.verification', 'torch', 'rich') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
     assert out.strip() == "[]"
+
+
+# -- a provider-only criterion (issue #12) ---------------------------------------------------------
+def doc(**criterion):
+    base = {"id": "my-speed", "unit": "x", "comparator": ">=", "threshold": 1.0, "description": "d"}
+    return {"format": "ryot.criteria", "format_version": 1, "criteria": [{**base, **criterion}]}
+
+
+def test_a_provider_only_report_verifies(tmp_path):
+    (tmp_path / "c.json").write_text(__import__("json").dumps(
+        doc(provider="tests.verification.user_metrics:constant_speedup", min_samples=6,
+            max_samples=6)))
+    report = ryot.evaluate(str(tmp_path / "c.json"))
+    from ryot.verification.verify import verify_report
+
+    assert report["results"][0]["metric"] == "my-speed"
+    assert verify_report(report) == []

@@ -1,24 +1,10 @@
-import json
 from pathlib import Path
 
-import pytest
-
-from ryot.cli import main
 from ryot.verification.criteria import load_criteria, parse_criteria
 from ryot.verification.migrate import LEGACY_MAP, migrate
+from tests.verification.helpers import LEGACY
 
 ROOT = Path(__file__).resolve().parents[2]
-LEGACY = {
-    "speedup_metrics": {"training_speedup_min": 3.0, "training_speedup_max": 6.0,
-                        "ttft_speedup_min": 2.5, "ttft_speedup_max": 3.5,
-                        "throughput_min_tokens_per_sec": 40, "throughput_max_tokens_per_sec": 60},
-    "accuracy_metrics": {"baseline_accuracy_threshold": 0.99, "top1_accuracy_min": 0.75,
-                         "top5_accuracy_min": 0.92, "convergence_divergence_max": 0.05},
-    "memory_metrics": {"memory_reduction_min": 0.4, "memory_stability_threshold": 0.05,
-                       "inference_token_latency_max_ms": 50, "ttft_max_ms": 200},
-    "general_metrics": {"test_coverage_min": 0.8, "gpu_utilization_avg_min": 0.8,
-                        "no_oom_requirement": True, "no_nan_inf_requirement": True},
-}
 
 
 def test_every_origin_key_maps_to_a_registered_metric():
@@ -45,35 +31,6 @@ def test_unknown_and_odd_keys_are_reported_not_dropped_silently():
     assert "/general_metrics/top1_accuracy_min: expected a number" in text
     assert "ttft_speedup: only an upper expectation" in text
     assert [c["id"] for c in migrated["criteria"]] == ["training_speedup"]
-
-
-def test_cli_migrate_writes_a_file_that_checks(tmp_path, capsys):
-    legacy = tmp_path / "legacy.json"
-    legacy.write_text(json.dumps({**LEGACY, "extra": {"mystery_min": 1}}))
-    out = tmp_path / "new.json"
-    assert main(["criteria", "migrate", str(legacy), "-o", str(out)]) == 0
-    assert "not mapped: /extra/mystery_min" in capsys.readouterr().err
-    assert main(["criteria", "check", str(out)]) == 0
-
-
-def test_cli_migrate_prints_to_stdout_by_default(tmp_path, capsys):
-    legacy = tmp_path / "legacy.json"
-    legacy.write_text(json.dumps(LEGACY))
-    assert main(["criteria", "migrate", str(legacy)]) == 0
-    assert json.loads(capsys.readouterr().out)["format"] == "ryot.criteria"
-
-
-@pytest.mark.parametrize("content, fragment", [
-    ("[1, 2]", "a legacy criteria file is an object"),
-    ('{"speedup_metrics": 3}', "at /speedup_metrics: expected a section object"),
-    ('{"format": "ryot.criteria", "criteria": []}', "already in the current format"),
-    ("{nope", "line 1, column 2"),
-])
-def test_cli_migrate_bad_input_is_exit_2(tmp_path, capsys, content, fragment):
-    path = tmp_path / "legacy.json"
-    path.write_text(content)
-    assert main(["criteria", "migrate", str(path)]) == 2
-    assert fragment in capsys.readouterr().err
 
 
 def test_the_default_success_criteria_carry_the_origin_thresholds():

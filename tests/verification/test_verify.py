@@ -22,10 +22,12 @@ from ryot.verification.runner import CriterionResult, measure, quick_budget
 from ryot.verification.verdicts import decide
 from ryot.verification.verify import verify_report
 
+pytestmark = pytest.mark.mutation
+
 
 def crit(cid="c", **kw) -> Criterion:
-    base = dict(id=cid, metric=f"m.{cid}", unit="x", comparator=">=", description="d", threshold=3.0,
-                min_samples=6, max_samples=24)
+    base = dict(id=cid, metric=f"m.{cid}", unit="x", comparator=">=", description="d",
+                threshold=3.0, min_samples=6, max_samples=24)
     base.update(kw)
     return Criterion(**base)
 
@@ -59,7 +61,8 @@ def reseal(report, i=None):
     ``i`` is None), recount the summary and reseal the report."""
     if i is not None:
         report["results"][i] = report_module.seal(report["results"][i])
-    counts = {s: sum(r["status"] == s for r in report["results"]) for s in report["summary"]["counts"]}
+    counts = {s: sum(r["status"] == s for r in report["results"])
+              for s in report["summary"]["counts"]}
     report["summary"]["counts"] = counts
     report["summary"]["exit_code"] = report_module.exit_code(counts)
     return report_module.seal(report)
@@ -91,7 +94,7 @@ def test_the_genuine_report_verifies(genuine):
     assert said(genuine) == []
 
 
-# -- entries ----------------------------------------------------------------------------------------
+# -- entries ---------------------------------------------------------------------------------------
 def test_an_edited_entry_is_named_and_every_difference_listed(genuine):
     r = copy.deepcopy(genuine)
     entry = r["results"][0]
@@ -140,7 +143,8 @@ def test_a_forged_method_is_named(genuine):
 @pytest.mark.parametrize("looks, message", [
     ([], "looks [] do not fit the schedule [6, 12, 24] of this criterion"),
     ([24, 12], "looks [24, 12] do not fit the schedule [6, 12, 24] of this criterion"),
-    ([6, 12, 24, 48], "looks [6, 12, 24, 48] do not fit the schedule [6, 12, 24] of this criterion"),
+    ([6, 12, 24, 48],
+     "looks [6, 12, 24, 48] do not fit the schedule [6, 12, 24] of this criterion"),
     ([6, 12], "24 samples stored but the last look saw 12"),
     ([6, 12, 18], "24 samples stored but the last look saw 18"),
 ])
@@ -207,7 +211,7 @@ def test_an_invalid_entry_without_statistics_verifies():
     assert said(build(m)) == []
 
 
-# -- runs ended by the time budget ----------------------------------------------------------------------
+# -- runs ended by the time budget -----------------------------------------------------------------
 def test_a_run_ended_by_time_verifies_only_when_it_really_ran_out():
     c = crit("t", max_seconds=50.0)
     m = run(c, undecided, clock=Ticks(25.0))
@@ -219,7 +223,7 @@ def test_a_run_ended_by_time_verifies_only_when_it_really_ran_out():
                                        "verdict yet"]
 
 
-# -- the report as a whole ------------------------------------------------------------------------------------
+# -- the report as a whole -------------------------------------------------------------------------
 def test_summary_and_seal_mismatches_are_the_reports(genuine):
     r = copy.deepcopy(genuine)
     r["summary"]["counts"]["PASS"] = 2
@@ -276,7 +280,8 @@ def test_an_unreadable_criterion_is_named(genuine):
     r = copy.deepcopy(genuine)
     del r["results"][0]["criterion"]["description"]
     (message,) = said(reseal(r, 0))
-    assert message.startswith("m.a (a): unreadable criterion or samples (") and "description" in message
+    assert (message.startswith("m.a (a): unreadable criterion or samples (")
+            and "description" in message)
 
 
 def test_a_report_nested_too_deeply_is_refused(genuine):
@@ -288,17 +293,19 @@ def test_a_report_nested_too_deeply_is_refused(genuine):
     assert said(r) == ["report: nested too deeply to be a ryot report"]
 
 
-# -- against the criteria file --------------------------------------------------------------------------------
+# -- against the criteria file ---------------------------------------------------------------------
 def test_the_report_is_checked_against_its_criteria_file(genuine):
     other = CriteriaFile(path="other.json", sha256="cd" * 32, name="t",
-                         criteria=(crit("x"), crit("a", threshold=2.0), crit("y"), crit("b"), crit("c")))
+                         criteria=(crit("x"), crit("a", threshold=2.0), crit("y"), crit("b"),
+                                   crit("c")))
     assert said(genuine, criteria=other) == [
         "report: criteria file sha256 abababababab… is not that of other.json (cdcdcdcdcdcd…)",
         "m.x (x): the criterion is missing from the report",
         "m.a (a): criterion.threshold is 3.0 but other.json says 2.0",
         "m.y (y): the criterion is missing from the report",
     ]
-    fewer = CriteriaFile(path="crit.json", sha256="ab" * 32, name="t", criteria=(crit("a"), crit("b")))
+    fewer = CriteriaFile(path="crit.json", sha256="ab" * 32, name="t",
+                         criteria=(crit("a"), crit("b")))
     assert said(genuine, criteria=fewer) == ["m.c (c): not a criterion of crit.json"]
 
 
@@ -317,7 +324,7 @@ def test_criterion_of_reads_requirements_as_a_tuple():
     assert verify.criterion_of(d) == crit("r")
 
 
-# -- reading a report, comparing numbers --------------------------------------------------------------------------
+# -- reading a report, comparing numbers -----------------------------------------------------------
 def test_load_report_refuses_what_is_not_a_report(tmp_path):
     path = tmp_path / "r.json"
     path.write_text("{not json")
@@ -325,7 +332,9 @@ def test_load_report_refuses_what_is_not_a_report(tmp_path):
         verify.load_report(path)
     for doc in ([1, 2], {"format": "other"}):
         path.write_text(json.dumps(doc))
-        with pytest.raises(ReportError, match=r'r\.json: not a ryot report \(expected "format": "ryot\.report"\)$'):
+        with pytest.raises(ReportError,
+                           match=r'r\.json: not a ryot report '
+                                 r'\(expected "format": "ryot\.report"\)$'):
             verify.load_report(path)
 
 

@@ -16,18 +16,18 @@ from ryot.verification.verify import verify_report
 CRITERIA = {
     "format": "ryot.criteria", "format_version": 1, "name": "forgery targets",
     "criteria": [
-        {"id": "fast", "metric": "synthetic.ratio", "unit": "x", "comparator": ">=", "threshold": 1.5,
-         "params": {"true_ratio": 2.0, "noise": 0.05}, "description": "passes"},
-        {"id": "slow", "metric": "synthetic.ratio", "unit": "x", "comparator": ">=", "threshold": 3.0,
-         "params": {"true_ratio": 2.0, "noise": 0.05}, "description": "fails"},
-        {"id": "near", "metric": "synthetic.ratio", "unit": "x", "comparator": ">=", "threshold": 2.0,
-         "params": {"true_ratio": 2.0, "noise": 0.05, "seed": 4}, "max_samples": 24,
-         "description": "undecided"},
+        {"id": "fast", "metric": "synthetic.ratio", "unit": "x", "comparator": ">=",
+         "threshold": 1.5, "params": {"true_ratio": 2.0, "noise": 0.05}, "description": "passes"},
+        {"id": "slow", "metric": "synthetic.ratio", "unit": "x", "comparator": ">=",
+         "threshold": 3.0, "params": {"true_ratio": 2.0, "noise": 0.05}, "description": "fails"},
+        {"id": "near", "metric": "synthetic.ratio", "unit": "x", "comparator": ">=",
+         "threshold": 2.0, "params": {"true_ratio": 2.0, "noise": 0.05, "seed": 4},
+         "max_samples": 24, "description": "undecided"},
         {"id": "noisy_invalid", "metric": "synthetic.scalar", "unit": "s", "comparator": "<=",
          "threshold": 5.0, "expected_max": 1.0, "max_noise": 0.1,
          "params": {"value": 5.0, "noise": 1.0}, "description": "INVALID and outside expected_max"},
-        {"id": "count", "metric": "synthetic.exact", "unit": "n", "comparator": "<=", "threshold": 1,
-         "params": {"value": 0}, "description": "exact"},
+        {"id": "count", "metric": "synthetic.exact", "unit": "n", "comparator": "<=",
+         "threshold": 1, "params": {"value": 0}, "description": "exact"},
         {"id": "gpu", "metric": "synthetic.scalar", "unit": "n", "comparator": ">=", "threshold": 0,
          "requires": ["cuda"], "description": "not applicable here"},
     ],
@@ -51,7 +51,8 @@ def reseal(report, cid=None):
     if cid is not None:
         i = next(i for i, r in enumerate(report["results"]) if r["id"] == cid)
         report["results"][i] = report_module.seal(report["results"][i])
-    counts = {s: sum(r["status"] == s for r in report["results"]) for s in report["summary"]["counts"]}
+    counts = {s: sum(r["status"] == s for r in report["results"])
+              for s in report["summary"]["counts"]}
     report["summary"]["counts"] = counts
     report["summary"]["exit_code"] = report_module.exit_code(counts)
     return report_module.seal(report)

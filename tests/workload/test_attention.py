@@ -49,7 +49,8 @@ def test_recompute_attention_keeps_no_score_matrix_for_backward():
     """What autograd saves for the recompute attention is Q, K and V only (flash's memory)."""
     q, k, v = qkv(torch.float32, T=64)
     saved = []
-    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.shape) or t, lambda t: t):
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.shape) or t,
+                                                  lambda t: t):
         causal_attention(q, k, v, "recompute")
     assert all(s[-1] == 8 for s in saved), saved  # no (T, T) tensor among them
 
@@ -82,7 +83,8 @@ def test_the_optimized_model_picks_its_attention_per_device():
     assert optimized.model_config("cuda").attention == "sdpa"
     assert optimized.model_config().checkpoint_blocks
     baseline = TrainConfig(activation_checkpointing=True)
-    assert baseline.model_config().attention == "plain" and not baseline.model_config().checkpoint_blocks
+    assert (baseline.model_config().attention == "plain"
+            and not baseline.model_config().checkpoint_blocks)
     with pytest.raises(ValueError, match="activation_checkpointing must be a bool"):
         TrainConfig(activation_checkpointing="yes")
 

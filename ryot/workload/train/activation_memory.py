@@ -12,8 +12,8 @@ dtypes and devices, no data), so the probe allocates no tensor data — a peak-m
 would otherwise see it; a fake probe adds far less to the optimized arm's peak than a real one
 (fake-tensor machinery and caches, loaded on first use; figures: docs/benchmarks.md) — and takes
 milliseconds. :func:`measure_saved_bytes` is the same count over real tensors, its reference
-(tests/test_activation_memory.py checks they agree). The figure depends on shapes, not values:
-the probe batch is zeros.
+(tests/workload/train/test_activation_memory.py checks they agree). The figure depends on
+shapes, not values: the probe batch is zeros.
 """
 
 from __future__ import annotations

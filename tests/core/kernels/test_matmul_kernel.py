@@ -28,7 +28,8 @@ def test_every_output_element_is_written():
     a, b = torch.randn(M, K), torch.randn(K, N)
     c = torch.full((M, N), float("nan"))
     _matmul_kernel[(3, 3)](a, b, c, M, N, K, a.stride(0), a.stride(1), b.stride(0), b.stride(1),
-                           c.stride(0), c.stride(1), BLOCK_M=16, BLOCK_N=16, BLOCK_K=16, UPCAST=True)
+                           c.stride(0), c.stride(1), BLOCK_M=16, BLOCK_N=16, BLOCK_K=16,
+                           UPCAST=True)
     assert not torch.isnan(c).any()
     torch.testing.assert_close(c.double(), matmul_reference(a, b), rtol=1e-5, atol=1e-5)
 

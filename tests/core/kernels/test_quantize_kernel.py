@@ -46,4 +46,5 @@ def test_dequantize_kernel_matches_float64_reference_everywhere(n, block, bits):
     ref = (codes[: nb * block].double().view(nb, block) * c.scales.double()[:, None]).view(-1)[:n]
     assert not torch.isnan(out).any()
     torch.testing.assert_close(out.double(), ref, rtol=1e-6, atol=1e-7)
-    torch.testing.assert_close(decode(c, backend="triton"), decode(c, backend="eager"), rtol=0, atol=0)
+    torch.testing.assert_close(decode(c, backend="triton"), decode(c, backend="eager"), rtol=0,
+                               atol=0)

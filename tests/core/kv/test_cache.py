@@ -1,9 +1,15 @@
+"""ryot.core.kv.cache: the paged, block-quantized KV cache: memory, attention against dense,
+forks that share pages, bulk fills and page-sized appends equal to token-by-token ones,
+and fill_quantized's checks."""
+
 import pytest
 import torch
 
+from ryot.core.config import CompressionConfig, RLVRConfig
 from ryot.core.kernels.decode_attention import attention_reference
-from ryot.core.orchestration.coordinator import CompressionConfig, RLVRConfig
-from ryot.inference_scaling import optimize_kv_cache, select_paths
+from ryot.inference_scaling import optimize_kv_cache
+from ryot.workload.infer import prefill as pf
+from ryot.workload.model import GPT, GPTConfig
 
 
 def cache_with(bits, tokens, dtype=torch.bfloat16, batch=1, heads=4, dim=64, layers=2):
@@ -94,57 +100,158 @@ def test_bad_append_and_attend_calls():
         cache.append(0, torch.randn(1, 4, 8190, 64), torch.randn(1, 4, 8190, 64))
 
 
-# -- RLVR path selection with a real verifier: arithmetic answers checked exactly ------------
-PROBLEM = (37, 58)  # "37 + 58 = ?"
+# -- the cache: bulk fill and page-sized appends write what token-by-token appends write ----------
+def _cache(layers=2, heads=4, dim=16, group=8, page=32, bits=8, dtype=torch.float32):
+    return optimize_kv_cache(layers, heads, dim, 256, CompressionConfig(group, bits),
+                             RLVRConfig(1, 1.0, page), dtype=dtype)
 
 
-def make_generator(answers):
-    """Candidate i answers answers[i]; a deterministic stand-in for sampling a model."""
-    return lambda prompt, i: f"{prompt[0]} + {prompt[1]} = {answers[i]}"
+def _state(cache):
+    """Everything a cache holds for its sequences: codes, scales, residual keys, lengths, pages."""
+    out = []
+    for layer, L in enumerate(cache._layers):
+        for seq, pages in enumerate(L.page_table):
+            n = L.lengths[seq]
+            full = n // cache.group * cache.group
+            k, v = cache.dequantized(layer, seq)
+            out.append((n, len(pages), k, v, L.k_residual[seq, :, : n - full].clone()))
+    return out
 
 
-def verify_sum(text):
-    left, _, answer = text.partition(" = ")
-    a, b = (int(t) for t in left.split(" + "))
-    return 1.0 if answer.strip() == str(a + b) else 0.0
+def _assert_same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert x[:2] == y[:2]
+        for tx, ty in zip(x[2:], y[2:], strict=True):
+            torch.testing.assert_close(tx, ty, rtol=0, atol=0)
 
 
-def test_select_paths_stops_at_the_first_verified_answer():
-    calls = []
-    gen = make_generator([94, 96, 95, 95])
-
-    def counted(prompt, i):
-        calls.append(i)
-        return gen(prompt, i)
-
-    result = select_paths(counted, verify_sum, PROBLEM, RLVRConfig(4, 1.0, 64))
-    assert result.best == "37 + 58 = 95" and result.best_reward == 1.0
-    assert calls == [0, 1, 2] and result.stopped_early and result.paths_used == 3
-
-
-def test_select_paths_uses_every_path_when_none_verifies():
-    result = select_paths(make_generator([1, 2, 3]), verify_sum, PROBLEM, RLVRConfig(3, 1.0, 64))
-    assert result.rewards == (0.0, 0.0, 0.0) and not result.stopped_early
-    assert result.best_reward == 0.0
+@pytest.mark.parametrize("bits", [8, 4])
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 31, 32, 33, 70])
+def test_fill_equals_token_by_token_appends(n, bits):
+    g = torch.Generator().manual_seed(n)
+    kv = [(torch.randn(2, 4, n, 16, generator=g), torch.randn(2, 4, n, 16, generator=g))
+          for _ in range(2)]
+    bulk, step = _cache(bits=bits), _cache(bits=bits)
+    bulk.fill(kv)
+    for t in range(n):
+        for layer, (k, v) in enumerate(kv):
+            step.append(layer, k[:, :, t:t + 1], v[:, :, t:t + 1])
+    if n == 0:
+        step._ensure_sequences(2)
+    _assert_same(_state(bulk), _state(step))
+    assert bulk.nbytes == step.nbytes and bulk.dense_nbytes == step.dense_nbytes
 
 
-def test_select_paths_shares_the_prompt_cache_between_paths():
-    cache, _, _ = cache_with(8, 256, layers=1)  # the "prompt": one full page
-    prompt_pages = list(cache._layers[0].page_table[0])
+def test_fill_writes_named_sequences_and_layers_with_different_pages():
+    """Layers whose pages differ take the advanced-indexing path; the result is the same."""
+    g = torch.Generator().manual_seed(1)
+    kv = [(torch.randn(1, 4, 40, 16, generator=g), torch.randn(1, 4, 40, 16, generator=g))
+          for _ in range(2)]
+    bulk, step = _cache(), _cache()
+    # sequence 0 holds 5 tokens in layer 0 only: the layers' pages differ
+    for cache in (bulk, step):
+        cache.append(0, kv[0][0][:, :, :5], kv[0][1][:, :, :5])
+    bulk.fill(kv, seqs=[1])
+    for layer, (k, v) in enumerate(kv):
+        step.append(layer, k, v, seqs=[1])
+    assert bulk._layers[0].page_table[1] != bulk._layers[1].page_table[1]
+    _assert_same(_state(bulk), _state(step))
 
-    def generate(prompt, i):
-        seq = cache.fork(0)
-        new = torch.randn(1, 4, 1, 64).bfloat16()
-        cache.append(0, new, new, seqs=[seq])
-        return seq
 
-    result = select_paths(generate, lambda seq: 1.0 if seq == 3 else 0.0, "prompt",
-                          RLVRConfig(4, 1.0, 256))
-    assert result.best == 3 and result.paths_used == 3
-    for seq in (1, 2, 3):
-        assert cache._layers[0].page_table[seq][0] == prompt_pages[0]
+def test_chunked_appends_across_pages_equal_token_by_token():
+    g = torch.Generator().manual_seed(2)
+    k, v = torch.randn(1, 4, 100, 16, generator=g), torch.randn(1, 4, 100, 16, generator=g)
+    chunked, step = _cache(layers=1), _cache(layers=1)
+    for a, b in [(0, 3), (3, 40), (40, 41), (41, 100)]:  # chunks crossing groups and pages
+        chunked.append(0, k[:, :, a:b], v[:, :, a:b])
+    for t in range(100):
+        step.append(0, k[:, :, t:t + 1], v[:, :, t:t + 1])
+    _assert_same(_state(chunked), _state(step))
 
 
-def test_select_paths_rejects_rewards_outside_unit_interval():
-    with pytest.raises(ValueError, match="rewards must be finite and in"):
-        select_paths(lambda p, i: p, lambda path: 2.0, "x", RLVRConfig(2, 0.5, 64))
+def test_fill_refuses_filled_sequences_and_wrong_shapes():
+    cache = _cache()
+    kv = [(torch.randn(1, 4, 3, 16), torch.randn(1, 4, 3, 16))] * 2
+    cache.fill(kv)
+    with pytest.raises(ValueError, match="must be empty"):
+        cache.fill(kv)
+    with pytest.raises(ValueError, match="2 layers"):
+        _cache().fill(kv[:1])
+    with pytest.raises(ValueError, match="2 layers"):
+        _cache().fill([(torch.randn(1, 3, 3, 16), torch.randn(1, 3, 3, 16))] * 2)
+
+
+def test_cache_grows_past_its_first_pages_in_every_layer():
+    cache = _cache(page=8)
+    kv = [(torch.randn(1, 4, 50, 16), torch.randn(1, 4, 50, 16))] * 2  # 7 pages > the 4 allocated
+    cache.fill(kv)
+    keys, values = cache.dequantized(1, 0)
+    assert ((values - kv[1][1][0]).norm() / kv[1][1][0].norm()).item() < 0.02
+    assert ((keys - kv[1][0][0]).norm() / kv[1][0][0].norm()).item() < 0.02
+
+
+# -- fill_quantized's checks -----------------------------------------------------------------------
+CPU = torch.device("cpu")
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    model = GPT(GPTConfig(block_size=64, n_layer=2, n_head=2, n_embd=32, attention="sdpa"))
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() > 1:
+                p.normal_(0.0, 0.1)
+    return model.eval()
+
+
+def _parts(cache, batch=1, n=40):
+    g = torch.Generator().manual_seed(3)
+    ks, vs = (torch.randn(cache.num_layers, batch, cache.num_heads, n, cache.head_dim, generator=g)
+              for _ in range(2))
+    return cache.quantize_prompt(ks, vs)
+
+
+def _fresh_cache():
+    return pf.new_cache(_model().config, CPU)
+
+
+@pytest.mark.parametrize("break_it, message", [
+    (lambda p: p.pop("k_scales"), "parts must hold"),
+    (lambda p: p.update(v_codes=p["v_codes"][:, :, :1]), "v_codes must be"),
+    (lambda p: p.update(v_scales=p["v_scales"].double()), "v_scales must be torch.float32"),
+    (lambda p: p.update(k_codes=p["k_codes"][..., :8]), "k_codes must be"),
+    (lambda p: p.update(k_residual=p["k_residual"].float()), "k_residual must be torch.bfloat16"),
+    (lambda p: p.update(v_codes=p["v_codes"][0]), "v_codes must be \\(layers"),
+])
+def test_fill_quantized_refuses_parts_that_do_not_fit_before_writing(break_it, message):
+    cache = _fresh_cache()
+    parts = _parts(cache)
+    break_it(parts)
+    with pytest.raises(ValueError, match=message):
+        cache.fill_quantized(parts)
+    assert cache.num_sequences == 0 and cache._layers[0].pages_used == 0
+
+
+@pytest.mark.parametrize("seqs", [[0], [0, 0], [0, 1, 2], [-1, 0], [True, 1]])
+def test_fill_quantized_needs_one_distinct_sequence_per_row(seqs):
+    cache = _fresh_cache()
+    with pytest.raises(ValueError, match="seqs must name 2 distinct sequences"):
+        cache.fill_quantized(_parts(cache, batch=2), seqs)
+    assert cache.num_sequences == 0
+
+
+def test_fill_quantized_refuses_non_tensors_and_other_devices():
+    cache = _fresh_cache()
+    parts = _parts(cache)
+    with pytest.raises(ValueError, match="v_scales must be a tensor on cpu, got list"):
+        cache.fill_quantized({**parts, "v_scales": [1.0]})
+    with pytest.raises(ValueError, match="k_codes must be a tensor on cpu, got meta"):
+        cache.fill_quantized({**parts, "k_codes": parts["k_codes"].to("meta")})
+    assert cache.num_sequences == 0
+
+
+def test_fill_quantized_of_an_empty_batch_does_nothing():
+    cache = _fresh_cache()
+    cache.fill_quantized(_parts(cache, batch=0))
+    assert cache.num_sequences == 0

@@ -1,4 +1,5 @@
-"""One test per adaptation rule (documented in ryot/core/orchestration/adaptation.py), plus determinism."""
+"""One test per adaptation rule (documented in ryot/core/orchestration/adaptation.py), plus
+determinism."""
 
 import math
 

@@ -1,9 +1,13 @@
+"""ryot.core.quant.blockwise (``ryot.semantic_compression``): block-wise absmax int8/int4."""
+
 import math
 
 import pytest
 import torch
 
+from ryot.core.optim.adamw8bit_flat import relative_error
 from ryot.core.orchestration.coordinator import CompressionConfig
+from ryot.core.quant.blockwise import norm_ratio
 from ryot.semantic_compression import (
     COMPILE_MIN_NUMEL,
     CompressedTensor,
@@ -69,7 +73,8 @@ def test_compiled_backend_is_bit_identical_to_eager():
     for bits in (8, 4):
         cfg = CompressionConfig(64, bits)
         eager, compiled = encode(x, cfg, backend="eager"), encode(x, cfg, backend="compiled")
-        assert torch.equal(eager.codes, compiled.codes) and torch.equal(eager.scales, compiled.scales)
+        assert (torch.equal(eager.codes, compiled.codes)
+                and torch.equal(eager.scales, compiled.scales))
         assert torch.equal(decode(eager, backend="eager"), decode(compiled, backend="compiled"))
 
 
@@ -100,3 +105,17 @@ def test_reconstruction_error_definition():
     assert reconstruction_error(torch.zeros(2), torch.ones(2)) == math.inf
     with pytest.raises(ValueError, match="shapes differ"):
         reconstruction_error(torch.ones(2), torch.ones(3))
+
+
+# -- One relative-error rule, ‖x − y‖ / ‖x‖, with one answer at ‖x‖ = 0 everywhere it is used
+def test_the_rule_at_zero():
+    assert norm_ratio(0.0, 0.0) == 0.0
+    assert norm_ratio(1.0, 0.0) == math.inf
+    assert norm_ratio(1.0, 4.0) == 0.25
+
+
+def test_the_compressor_and_the_optimizer_state_sample_agree_at_zero():
+    zero, one = torch.zeros(8), torch.ones(8)
+    for x, y in ((zero, zero), (zero, one), (one, one * 0.5)):
+        assert relative_error(x, y) == reconstruction_error(x, y)
+    assert relative_error(zero, one) == math.inf

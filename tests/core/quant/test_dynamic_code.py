@@ -1,4 +1,5 @@
-"""The 8-bit dynamic code (bitsandbytes' create_dynamic_map), block-wise, against bitsandbytes' bar."""
+"""The 8-bit dynamic code (bitsandbytes' create_dynamic_map), block-wise, against bitsandbytes'
+bar."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def test_the_map_is_bitsandbytes_dynamic_map(signed):
     assert torch.all(levels[1:] > levels[:-1])  # 256 distinct sorted levels
     assert levels.max().item() == 1.0
     assert levels.min().item() == (pytest.approx(-0.99297, abs=1e-5) if signed else 0.0)
-    np.testing.assert_allclose(levels.double().numpy(), _reference_levels(signed), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(levels.double().numpy(), _reference_levels(signed), rtol=1e-6,
+                               atol=1e-12)
     # the smallest non-zero level is 10**-6 * 0.55 (signed) / 0.325 (unsigned): six decades below 1
     smallest = levels[levels > 0].min().item()
     assert smallest == pytest.approx(0.55e-6 if signed else 0.325e-6, rel=1e-5)
@@ -124,7 +126,8 @@ def test_unsigned_code_refuses_negative_values_and_dequantize_refuses_other_obje
 
 
 def _bnb_errors(block: int, seed: int = 0) -> tuple[dict, dict]:
-    """bitsandbytes' test_dynamic_blockwise_quantization on N(0,1) 1024x1024: dynamic vs linear int8."""
+    """bitsandbytes' test_dynamic_blockwise_quantization on N(0,1) 1024x1024: dynamic vs linear
+    int8."""
     x = torch.randn(1024, 1024, generator=torch.Generator().manual_seed(seed))
     dynamic = blockwise_errors(x, dequantize_blockwise(quantize_blockwise(x, block)))
     linear = blockwise_errors(x, decode(encode(x, CompressionConfig(block, 8))))
@@ -152,9 +155,9 @@ def test_relative_error_is_bitsandbytes_definition():
 def test_table_lookup_gives_the_binary_search_codes_bit_for_bit(signed):
     """The fast path must agree with bucketize everywhere, including on the midpoints themselves
     (ties go down), one float step either side of them, ±0, ±1 and tiny values."""
-    from ryot.core.quant.dynamic_code import _tables, nearest_codes, nearest_codes_reference
+    from ryot.core.quant.dynamic_code import code_tables, nearest_codes, nearest_codes_reference
 
-    levels, midpoints = _tables(signed, torch.device("cpu"))
+    levels, midpoints = code_tables(signed, torch.device("cpu"))
     gen = torch.Generator().manual_seed(3)
     spread = torch.randn(1 << 18, generator=gen) * torch.logspace(-9, 0, 1 << 18)
     edges = torch.cat([midpoints, levels, midpoints.nextafter(torch.tensor(2.0)),

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from ryot.core.config import CompressionConfig, RLVRConfig
-from ryot.core.kv.codes import quantize_prompt
 from ryot.inference_scaling import optimize_kv_cache
 from ryot.workload.infer import prefill as pf
 from ryot.workload.infer.generate import generate
+from ryot.workload.infer.prefill import DensePrefill, new_cache, release_cache
 from ryot.workload.model import GPT, GPTConfig
 
 CPU = torch.device("cpu")
@@ -49,15 +49,6 @@ def _stored(cache):
     return {name: t.clone() for name, t in cache._store.items()}
 
 
-def test_last_only_logits_are_the_last_row_of_the_full_logits():
-    model, tokens = _model(), _tokens()
-    with torch.no_grad():
-        full = model(tokens)[0]
-        last = model(tokens, last_only=True)[0]
-    assert last.shape == (1, 1, 256)
-    torch.testing.assert_close(last[:, 0], full[:, -1], rtol=1e-5, atol=1e-6)  # GEMM blocking
-
-
 def test_eager_prompt_pass_fills_the_cache_exactly_as_the_reference():
     model, tokens = _model(), _tokens()
     ref_logits, ref_cache = _reference(model, tokens)
@@ -68,19 +59,6 @@ def test_eager_prompt_pass_fills_the_cache_exactly_as_the_reference():
     for name, t in _stored(cache).items():
         assert torch.equal(t, ref[name]), name
     assert cache.length(0, 1) == 40 and cache._layers[1].page_table == [[0]]
-
-
-@needs_cxx
-def test_quantize_prompt_compiled_gives_the_same_codes():
-    g = torch.Generator().manual_seed(2)
-    ks, vs = torch.randn(2, 1, 2, 40, 16, generator=g) * 3, torch.randn(2, 1, 2, 40, 16, generator=g)
-    ks[0, 0, 1, :16] = 0.0  # an all-zero key group
-    args = dict(group=16, value_group=16, bits=8, key_dtype=torch.bfloat16)
-    eager = quantize_prompt(ks, vs, **args)
-    compiled = torch.compile(quantize_prompt, dynamic=False, fullgraph=True,
-                             options=pf.COMPILE_OPTIONS)(ks, vs, **args)
-    for name in eager:
-        assert torch.equal(eager[name], compiled[name]), name
 
 
 @needs_cxx
@@ -125,7 +103,8 @@ def test_a_failed_compile_warns_and_runs_the_eager_pass(monkeypatch):
 
     monkeypatch.setattr(torch, "compile", broken)
     model, tokens = _model(), _tokens()
-    with pytest.warns(RuntimeWarning, match="compiling the prompt pass failed.*no C\\+\\+ compiler"):
+    with pytest.warns(RuntimeWarning,
+                      match="compiling the prompt pass failed.*no C\\+\\+ compiler"):
         net, run = pf.prepare(model, tokens)
     assert run is pf.prompt_pass
     assert pf.status() == "eager (compiling failed: RuntimeError: no C++ compiler)"
@@ -159,7 +138,19 @@ def test_bad_input_fails_as_it_would_eagerly_and_leaves_compiling_on(monkeypatch
     assert compiled == [] and pf.status() == "compiled"
 
 
-# -- the cache pool and fill_quantized's checks ---------------------------------------------------
+# -- the dense prefill view ------------------------------------------------------------------------
+def test_dense_prefill_is_causal_sdpa_over_the_prompt():
+    view = DensePrefill()
+    q, k, v = (torch.randn(1, 4, 10, 16) for _ in range(3))
+    view.append(0, k, v)
+    out = view.attend(0, q)
+    ref = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    torch.testing.assert_close(out, ref)
+    with pytest.raises(ValueError, match="in order"):
+        view.append(2, k, v)
+
+
+# -- the cache pool --------------------------------------------------------------------------------
 def test_the_pool_never_hands_one_cache_out_twice_nor_another_kind(monkeypatch):
     monkeypatch.setattr(pf, "_free_caches", {})
     config = _model().config
@@ -176,53 +167,13 @@ def test_the_pool_never_hands_one_cache_out_twice_nor_another_kind(monkeypatch):
     assert pf.new_cache(config, "cpu") is mine
 
 
-def _parts(cache, batch=1, n=40):
-    g = torch.Generator().manual_seed(3)
-    ks, vs = (torch.randn(cache.num_layers, batch, cache.num_heads, n, cache.head_dim, generator=g)
-              for _ in range(2))
-    return cache.quantize_prompt(ks, vs)
-
-
-def _fresh_cache():
-    return pf.new_cache(_model().config, CPU)
-
-
-@pytest.mark.parametrize("break_it, message", [
-    (lambda p: p.pop("k_scales"), "parts must hold"),
-    (lambda p: p.update(v_codes=p["v_codes"][:, :, :1]), "v_codes must be"),
-    (lambda p: p.update(v_scales=p["v_scales"].double()), "v_scales must be torch.float32"),
-    (lambda p: p.update(k_codes=p["k_codes"][..., :8]), "k_codes must be"),
-    (lambda p: p.update(k_residual=p["k_residual"].float()), "k_residual must be torch.bfloat16"),
-    (lambda p: p.update(v_codes=p["v_codes"][0]), "v_codes must be \\(layers"),
-])
-def test_fill_quantized_refuses_parts_that_do_not_fit_before_writing(break_it, message):
-    cache = _fresh_cache()
-    parts = _parts(cache)
-    break_it(parts)
-    with pytest.raises(ValueError, match=message):
-        cache.fill_quantized(parts)
-    assert cache.num_sequences == 0 and cache._layers[0].pages_used == 0
-
-
-@pytest.mark.parametrize("seqs", [[0], [0, 0], [0, 1, 2], [-1, 0], [True, 1]])
-def test_fill_quantized_needs_one_distinct_sequence_per_row(seqs):
-    cache = _fresh_cache()
-    with pytest.raises(ValueError, match="seqs must name 2 distinct sequences"):
-        cache.fill_quantized(_parts(cache, batch=2), seqs)
-    assert cache.num_sequences == 0
-
-
-def test_fill_quantized_refuses_non_tensors_and_other_devices():
-    cache = _fresh_cache()
-    parts = _parts(cache)
-    with pytest.raises(ValueError, match="v_scales must be a tensor on cpu, got list"):
-        cache.fill_quantized({**parts, "v_scales": [1.0]})
-    with pytest.raises(ValueError, match="k_codes must be a tensor on cpu, got meta"):
-        cache.fill_quantized({**parts, "k_codes": parts["k_codes"].to("meta")})
-    assert cache.num_sequences == 0
-
-
-def test_fill_quantized_of_an_empty_batch_does_nothing():
-    cache = _fresh_cache()
-    cache.fill_quantized(_parts(cache, batch=0))
-    assert cache.num_sequences == 0
+def test_released_caches_are_reused_empty():
+    config = GPTConfig(block_size=128, n_layer=2, n_head=4, n_embd=64)
+    first = new_cache(config, CPU)
+    first.fill([(torch.randn(1, 4, 70, 16), torch.randn(1, 4, 70, 16))] * 2)
+    release_cache(first)
+    again = new_cache(config, CPU)
+    assert again is first and again.num_sequences == 0 and again.nbytes == 0
+    again.fill([(torch.randn(1, 4, 5, 16), torch.randn(1, 4, 5, 16))] * 2)
+    assert again.length(0, 1) == 5 and again._layers[1].page_table == [[0]]
+    assert new_cache(config, CPU) is not again  # nothing released: a fresh one

@@ -1,18 +1,19 @@
-"""The training loop: real steps, gates in the loop, NaN injection, exact resume, DDP agreement."""
+"""The training loop: real steps, gates in the loop, NaN injection, exact resume, DDP agreement,
+activation checkpointing from a memory budget."""
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from ryot.workload.train import TrainConfig, TrainingStopped, train
+from ryot.core.orchestration import metadata as checkpoint_metadata
+from ryot.core.orchestration.coordinator import OptimizationOrchestrator
+from ryot.workload.train import TrainConfig, Trainer, TrainingStopped, train
 
 TINY = dict(steps=6, batch_size=4, n_layer=1, n_head=2, n_embd=32, block_size=32)
 
@@ -36,7 +37,8 @@ def test_optimized_mode_keeps_8bit_optimizer_states_and_gates_their_error():
     assert isinstance(trainer.optimizer, AdamW8bit)
     assert trainer.optimizer.param_groups[0]["block_size"] == 64  # the orchestrator's block
     big = [p for p in trainer.raw_model.parameters() if p.numel() >= 4096]
-    assert big and all(trainer.optimizer.state[p]["exp_avg_codes"].dtype == torch.uint8 for p in big)
+    assert big and all(trainer.optimizer.state[p]["exp_avg_codes"].dtype == torch.uint8
+                       for p in big)
     assert all(r.compression_s > 0 for r in result.records)
     baseline = train(TrainConfig(mode="baseline", **TINY))
     assert all(r.compression_error == 0.0 and r.compression_s == 0.0 for r in baseline.records)
@@ -105,47 +107,6 @@ def test_resume_continues_the_loss_curve_exactly(tmp_path):
     assert resumed.losses == straight.losses
 
 
-def test_killed_process_resumes_exactly(tmp_path):
-    args = [sys.executable, "-m", "ryot.train", "--steps", "400", "--batch-size", "4", "--n-layer", "1",
-            "--n-head", "2", "--n-embd", "32", "--block-size", "32", "--checkpoint-every", "5",
-            "--run-dir", str(tmp_path)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not (tmp_path / "step-000010.pt").exists() and time.time() < deadline:
-        try:  # poll: returns early only if the trainer exited, which would be a failure
-            proc.wait(timeout=0.02)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-    assert proc.poll() is None, "the trainer ended before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert (tmp_path / "step-000010.pt").exists()
-    assert not (tmp_path / "train_log.json").exists(), "it must die before finishing"
-    for record in tmp_path.glob("step-*.json"):  # atomic writes: no checkpoint file is half written
-        json.loads(record.read_text())
-    assert all(p.name.startswith(".") for p in tmp_path.glob("*.tmp"))  # only hidden leftovers
-    done = subprocess.run(args + ["--resume"], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert not list(tmp_path.glob("*.tmp"))  # the resumed run cleaned them up
-    log = json.loads((tmp_path / "train_log.json").read_text())
-    resumed = [r["loss"] for r in log["records"] if r["applied"]]
-    straight = train(TrainConfig(**{**TINY, "steps": 400}))
-    assert resumed == straight.losses
-
-
-def test_bad_config_values_name_the_field():
-    with pytest.raises(ValueError, match="TrainConfig.mode"):
-        TrainConfig(mode="fast")
-    with pytest.raises(ValueError, match="n_embd=30 must be a multiple of n_head=4"):
-        TrainConfig(n_embd=30, n_head=4)
-
-
-def test_cli_resume_without_run_dir_is_a_usage_error():
-    proc = subprocess.run([sys.executable, "-m", "ryot.train", "--resume"], capture_output=True, text=True)
-    assert proc.returncode == 2 and "--resume needs --run-dir" in proc.stderr
-
-
 @pytest.mark.parametrize("mode", ["baseline", "optimized"])
 def test_two_process_ddp_ranks_agree(tmp_path, mode):
     torchrun = Path(sys.executable).parent / "torchrun"
@@ -156,7 +117,8 @@ def test_two_process_ddp_ranks_agree(tmp_path, mode):
     script.write_text(
         "import json, os, sys, torch, torch.distributed as dist\n"
         "from ryot.workload.train import TrainConfig, Trainer\n"
-        f"t = Trainer(TrainConfig(mode={mode!r}, steps=3, batch_size=2, n_layer=1, n_head=2, n_embd=32, block_size=16))\n"
+        f"t = Trainer(TrainConfig(mode={mode!r}, steps=3, batch_size=2, n_layer=1, n_head=2, "
+        "n_embd=32, block_size=16))\n"
         "t.run()\n"
         "flat = torch.cat([p.detach().flatten() for p in t.raw_model.parameters()])\n"
         "gathered = [torch.empty_like(flat) for _ in range(dist.get_world_size())]\n"
@@ -169,7 +131,7 @@ def test_two_process_ddp_ranks_agree(tmp_path, mode):
         port = sock.getsockname()[1]
     proc = subprocess.run([str(torchrun), "--nproc-per-node", "2", "--master-port", str(port),
                            str(script)], capture_output=True, text=True, env=env, timeout=300,
-                          cwd=Path(__file__).resolve().parent.parent)
+                          cwd=Path(__file__).resolve().parents[3])
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["max_diff"] == 0.0
@@ -183,35 +145,11 @@ def test_an_exploding_gradient_halves_the_learning_rate():
     assert "learning rate halved to 6.25e-05" in result.violations[3]["action"]
 
 
-def test_cli_bad_keep_checkpoints_and_run_dir_are_exit_2(tmp_path, capsys):
-    from ryot.cli.train import main
-
-    with pytest.raises(SystemExit) as info:
-        main(["--keep-checkpoints", "-1"])
-    assert info.value.code == 2 and "keep_checkpoints must be an int >= 0" in capsys.readouterr().err
-    not_a_dir = tmp_path / "file"
-    not_a_dir.write_text("")
-    assert main(["--steps", "1", "--run-dir", str(not_a_dir)]) == 2
-    assert "--run-dir must be a directory" in capsys.readouterr().err
-    assert not_a_dir.read_text() == ""
-
-
 def test_a_completed_run_logs_its_status_and_the_orchestrator(tmp_path):
     train(TrainConfig(**TINY), run_dir=tmp_path)
     log = json.loads((tmp_path / "train_log.json").read_text())
     assert log["status"] == "completed" and log["reason"] is None and len(log["records"]) == 6
     assert log["orchestrator"]["gate_statistics"]["checks"] == 6
-
-
-def test_prune_removes_what_a_killed_write_left(tmp_path):
-    from ryot.workload.train import checkpoints
-
-    leftover = tmp_path / ".step-000010.json.0123abcd.tmp"
-    leftover.write_text('{"half": ')
-    unrelated = tmp_path / "notes.tmp"
-    unrelated.write_text("mine")
-    assert leftover in checkpoints.prune(tmp_path, keep=3)
-    assert not leftover.exists() and unrelated.exists()
 
 
 @pytest.mark.slow
@@ -223,4 +161,52 @@ def test_ryot_compile_model_1_compiles_the_optimized_model_only(monkeypatch):
     assert isinstance(optimized.model, torch._dynamo.eval_frame.OptimizedModule)
     result = optimized.run()
     assert all(torch.isfinite(torch.tensor(result.losses)))
-    assert not isinstance(Trainer(TrainConfig(**TINY)).model, torch._dynamo.eval_frame.OptimizedModule)
+    assert not isinstance(Trainer(TrainConfig(**TINY)).model,
+                          torch._dynamo.eval_frame.OptimizedModule)
+
+
+# -- activation checkpointing from a memory budget -------------------------------------------------
+def _config(**kw):
+    return TrainConfig(mode="optimized", steps=2, batch_size=2, n_layer=1, n_head=2, n_embd=32,
+                       block_size=32, **kw)
+
+
+def test_the_record_always_says_what_the_model_does():
+    forced = Trainer(_config(activation_checkpointing=True, activation_budget_mb=100.0))
+    assert (forced.raw_model.config.checkpoint_blocks
+            and forced.orchestrator.activation_checkpointing)
+    assert forced.orchestrator.history[-1].reason == "forced by activation_checkpointing=True"
+    meta = forced.orchestrator.get_checkpoint_metadata()
+    meta["history"][-1]["new"] = "false"  # a hand-edited file: only JSON true means on
+    restored = OptimizationOrchestrator.from_checkpoint_metadata(checkpoint_metadata.seal(meta))
+    assert restored.activation_checkpointing is False
+    with pytest.raises(ValueError, match="on must be a bool"):
+        restored.set_activation_checkpointing(1, "why")
+
+
+def test_the_trainer_follows_the_budget():
+    tight, loose = (Trainer(_config(activation_budget_mb=0.01)),
+                    Trainer(_config(activation_budget_mb=100.0)))
+    assert tight.raw_model.config.checkpoint_blocks and tight.orchestrator.activation_checkpointing
+    assert not loose.raw_model.config.checkpoint_blocks and loose.orchestrator.history == []
+    assert Trainer(_config(activation_checkpointing=True,
+                           activation_budget_mb=100.0)).raw_model.config.checkpoint_blocks
+    # no budget: no probe, no change
+    assert not Trainer(_config()).raw_model.config.checkpoint_blocks
+    baseline = Trainer(TrainConfig(steps=2, batch_size=2, n_layer=1, n_head=2, n_embd=32,
+                                   block_size=32, activation_budget_mb=0.01))
+    assert not baseline.raw_model.config.checkpoint_blocks  # the baseline never checkpoints
+    assert tight.train_step().applied
+
+
+def test_a_resumed_run_re_decides_under_its_own_budget(tmp_path):
+    first = Trainer(_config(activation_budget_mb=0.01, checkpoint_every=1), tmp_path)
+    first.train_step()
+    first.save_checkpoint()
+    again = Trainer(_config(activation_budget_mb=100.0, checkpoint_every=1), tmp_path, resume=True)
+    assert not again.raw_model.config.checkpoint_blocks
+    assert [r.new for r in again.orchestrator.history
+            if r.param == "activation_checkpointing"] == [True, False]
+    unbudgeted = Trainer(_config(checkpoint_every=1), tmp_path, resume=True)  # on -> off, said why
+    assert not unbudgeted.raw_model.config.checkpoint_blocks
+    assert unbudgeted.orchestrator.history[-1].reason == "no activation budget"

@@ -1,0 +1,41 @@
+"""ryot.core.kv.codes: the cache's codes as pure tensor functions, against the quantizer's
+reference and compiled."""
+
+import shutil
+
+import pytest
+import torch
+
+from ryot.core.kernels import quantize as qk
+from ryot.core.kv.codes import quantize_groups, quantize_prompt
+from ryot.workload.infer import prefill as pf
+
+
+@pytest.mark.parametrize("bits", [8, 4])
+def test_quantize_matches_the_reference_codes_within_one_step(bits):
+    x = torch.randn(64, 16, generator=torch.Generator().manual_seed(3)) * 3
+    x[5] = 0.0  # an all-zero group
+    codes, scales = quantize_groups(x, -1, bits)
+    ref_codes, ref_scales = qk.quantize_blocks(x, bits)
+    assert (codes.int() - ref_codes.int()).abs().max().item() <= 1
+    torch.testing.assert_close(scales, ref_scales)
+    assert codes[5].abs().sum().item() == 0 and scales[5].item() == 0.0
+    assert codes.abs().max().item() <= qk.qmax(bits)
+
+
+needs_cxx = pytest.mark.skipif(shutil.which("g++") is None,
+                               reason="inductor compiles C++ with g++; none on PATH")
+
+
+@needs_cxx
+def test_quantize_prompt_compiled_gives_the_same_codes():
+    g = torch.Generator().manual_seed(2)
+    ks, vs = (torch.randn(2, 1, 2, 40, 16, generator=g) * 3,
+              torch.randn(2, 1, 2, 40, 16, generator=g))
+    ks[0, 0, 1, :16] = 0.0  # an all-zero key group
+    args = dict(group=16, value_group=16, bits=8, key_dtype=torch.bfloat16)
+    eager = quantize_prompt(ks, vs, **args)
+    compiled = torch.compile(quantize_prompt, dynamic=False, fullgraph=True,
+                             options=pf.COMPILE_OPTIONS)(ks, vs, **args)
+    for name in eager:
+        assert torch.equal(eager[name], compiled[name]), name
