@@ -79,7 +79,7 @@ def figures(session: nox.Session) -> None:
     """The `ryot bench` figures of docs/benchmarks.md (raw samples in results/bench/)."""
     install(session, "dev,bench")
     for name in session.posargs or ["orchestrator", "compression", "kv", "tune", "decisions",
-                                     "inference", "training"]:
+                                     "inference", "training", "proportions"]:
         session.run("ryot", "bench", name)
 
 

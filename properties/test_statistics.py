@@ -18,10 +18,11 @@ from ryot.measure.samples import Samples
 from ryot.stats import intervals as stats
 from ryot.verification import report as report_module
 from ryot.verification.criteria import CriteriaFile, Criterion
+from ryot.verification.estimates import compute_statistics
 from ryot.verification.registry import Registry
 from ryot.verification.runner import measure
 from ryot.verification.statuses import FAIL, PASS
-from ryot.verification.verdicts import compute_statistics, decide
+from ryot.verification.verdicts import decide
 from ryot.verification.verify import verify_report
 
 positive = st.floats(1e-3, 1e3, allow_nan=False, allow_infinity=False)

@@ -20,7 +20,7 @@ __all__ = ["NAMES", "format_rows", "run"]
 
 
 def _registry():
-    from ryot.bench import compression, decisions, inference, training
+    from ryot.bench import compression, decisions, inference, proportions, regimes, training
     from ryot.bench import kv as kv_cache
     from ryot.bench import orchestrator_step as orchestrator
     from ryot.bench import tune as tuning
@@ -33,10 +33,13 @@ def _registry():
         "decisions": decisions.run,
         "inference": inference.run,
         "training": training.run,
+        "proportions": proportions.run,
+        "regimes": regimes.run,
     }
 
 
-NAMES = ("orchestrator", "compression", "kv", "tune", "decisions", "inference", "training")
+NAMES = ("orchestrator", "compression", "kv", "tune", "decisions", "inference", "training",
+         "proportions", "regimes")
 
 
 def run(name: str, out_dir: str | os.PathLike[str] = "results/bench",
@@ -47,12 +50,21 @@ def run(name: str, out_dir: str | os.PathLike[str] = "results/bench",
 
 
 def format_rows(result: dict) -> str:
-    if result["benchmark"] == "decisions":
+    if result["benchmark"] == "decisions" and "regimes" not in result:
         from ryot.bench.decisions import format_table
 
         return format_table(result)
     if result["benchmark"] == "inference":
         from ryot.bench.inference import format_table
+
+        return format_table(result)
+    if result["benchmark"] in ("decisions", "regimes") and "regimes" in result:
+        from ryot.bench import decisions, regimes
+
+        head = decisions.format_table(result) + "\n\n" if result.get("rows") else ""
+        return head + regimes.format_table(result["regimes"])
+    if result["benchmark"] == "proportions":
+        from ryot.bench.proportions import format_table
 
         return format_table(result)
     lines = [f"{'what':<46} {'median':>12} {'95% CI':>26}  unit"]

@@ -178,7 +178,8 @@ def _small_n_rows(registry: Registry, repetitions: int) -> list[dict]:
 
 
 def run(repetitions: int = 400, scenarios: tuple[str, ...] | None = None,
-        offsets: tuple[float, ...] = TRUTH_OFFSETS, hints: bool = True) -> dict:
+        offsets: tuple[float, ...] = TRUTH_OFFSETS, hints: bool = True,
+        regimes: bool = True) -> dict:
     registry = _registry()
     rows = [_cell(registry, name, THRESHOLD * (1 + off), repetitions)
             for name in (scenarios or tuple(SCENARIOS)) for off in offsets]
@@ -188,6 +189,10 @@ def run(repetitions: int = 400, scenarios: tuple[str, ...] | None = None,
     if hints:
         result["hints"] = _hint_rows(registry, repetitions)
         result["small_n"] = _small_n_rows(registry, repetitions)
+    if regimes:  # the third-generation regimes: quantized, dependent, near zero, periodic, ...
+        from ryot.bench import regimes as third
+
+        result["regimes"] = third.rows(repetitions)
     return result
 
 

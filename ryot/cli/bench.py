@@ -18,7 +18,10 @@ def register(sub) -> None:
                    "detect_and_tune cold and warm; decisions: the engine's wrong-verdict rate; "
                    "inference: TTFT, decode and the int8 KV cache's bytes per context length; "
                    "training: ryot's optimized step and memory against stock PyTorch (eager, "
-                   "compiled)")
+                   "compiled); proportions: exact coverage of the proportion intervals and the "
+                   "wrong-verdict rate of paired comparisons; regimes: quantized, dependent, "
+                   "near-zero, periodic and proportion regimes with coverage (also part of "
+                   "decisions)")
     p.add_argument("--out", default="results/bench", help="folder for the raw samples (JSON)")
     p.add_argument("--steady-allocator", action="store_true",
                    help="compression only: reuse freed memory instead of page-faulting every "

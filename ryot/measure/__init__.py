@@ -2,7 +2,7 @@
 
 | module | one job |
 |---|---|
-| ``samples.py`` | the five sample shapes a provider returns; strict types |
+| ``samples.py`` | the six sample shapes a provider returns; strict types |
 | ``metric.py`` | what a provider is: ``Metric``, ``NotApplicable``, ``InvalidMeasurement`` |
 | ``timing.py`` | how to time: warm-up, rotated A/B rounds, device sync (``paired_trials``) |
 """

@@ -18,7 +18,7 @@ __all__ = ["InvalidMeasurement", "Metric", "NotApplicable"]
 @dataclass(frozen=True)
 class Metric:
     name: str
-    # scalar | paired | exact | proportion | paired_proportions (see ryot.measure.samples)
+    # scalar | paired | two_sample | exact | proportion | paired_proportions (samples.KINDS)
     kind: str
     unit: str
     description: str

@@ -1,9 +1,14 @@
-"""Raw samples as a metric provider returns them, in one of five shapes.
+"""Raw samples as a metric provider returns them, in one of six shapes.
 
 * ``scalar`` — repeated measurements of one quantity (``values``, in the order taken);
   statistic: the median;
 * ``paired`` — interleaved A/B trials (``numerator[i]`` and ``denominator[i]`` ran back to back);
   statistic: the median of the per-pair ratios ``numerator[i] / denominator[i]``;
+* ``two_sample`` — two arms measured separately (one run after the other, e.g. results imported
+  from asv, pytest-benchmark or hyperfine): ``baseline`` and ``candidate`` times, each arm with
+  its own count; statistic: the ratio baseline ÷ candidate (``>= 1`` means the candidate is not
+  slower) as exp(Hodges–Lehmann shift of the log times); measured once, never extended, like
+  the kinds below;
 * ``proportion`` — k successes out of n items of a finite evaluation set (an accuracy, a pass
   rate); statistic: k / n with a Wilson interval;
 * ``paired_proportions`` — two models judged on the same items, as the 2×2 table of items both
@@ -11,10 +16,14 @@
   accuracy (``difference``) or candidate ÷ baseline (``ratio``) with a bootstrap over items;
 * ``exact`` — one deterministic value (a count, a byte ratio, a coverage figure); no interval.
 
-Providers build the last three with :func:`proportion`, :func:`paired_proportions` and
-:func:`exact`, or return plain Python: a list of numbers (scalar), one number (exact), or a
-``{"numerator": [...], "denominator": [...]}`` dict (paired). Anything else — strings, booleans,
-None — is refused with a message naming what was returned.
+Providers build the last four with :func:`two_sample`, :func:`proportion`,
+:func:`paired_proportions` and :func:`exact`, or return plain Python: a list of numbers (scalar),
+one number (exact), a ``{"numerator": [...], "denominator": [...]}`` dict (paired) or a
+``{"baseline": [...], "candidate": [...]}`` dict (two_sample). Anything else — strings,
+booleans, None — is refused with a message naming what was returned.
+
+``count`` is the number of trials a decision rests on: pairs (paired), values (scalar), items
+(proportions) and, for two_sample, the smaller arm's count (``min_samples`` applies per arm).
 """
 
 from __future__ import annotations
@@ -28,15 +37,18 @@ from typing import Any
 from ryot.infra.errors import ConfigError
 
 __all__ = [
-    "KINDS", "NON_FINITE", "ONE_SHOT_KINDS", "TABLE_CELLS", "Samples", "coerce", "exact",
+    "ARMS", "KINDS", "NON_FINITE", "ONE_SHOT_KINDS", "TABLE_CELLS", "Samples", "coerce", "exact",
     "from_json_number", "is_number", "paired_proportions", "paired_proportions_from_items",
-    "proportion", "to_json_number"
+    "proportion", "to_json_number", "two_sample"
 ]
 
 NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-KINDS = ("scalar", "paired", "exact", "proportion", "paired_proportions")
+KINDS = ("scalar", "paired", "two_sample", "exact", "proportion", "paired_proportions")
 TABLE_CELLS = ("both", "baseline_only", "candidate_only", "neither")
-ONE_SHOT_KINDS = ("exact", "proportion", "paired_proportions")  # measured once, never resampled
+# measured once, never resampled (two_sample: one arm ran after the other, so more trials of
+# both could not be appended as one run)
+ONE_SHOT_KINDS = ("two_sample", "exact", "proportion", "paired_proportions")
+ARMS = ("baseline", "candidate")  # two_sample
 
 
 def to_json_number(v: float) -> float | str:
@@ -87,11 +99,15 @@ class Samples:
     details: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # proportion kinds
     statistic: str | None = None  # paired_proportions: "difference" or "ratio"
+    baseline: list[float] = field(default_factory=list)  # two_sample: the arms, counts may
+    candidate: list[float] = field(default_factory=list)  # differ (ratio baseline ÷ candidate)
 
     @property
     def count(self) -> int:
         if self.kind == "paired":
             return len(self.numerator)
+        if self.kind == "two_sample":  # the smaller arm: min_samples holds per arm
+            return min(len(self.baseline), len(self.candidate))
         if self.kind == "proportion":
             return self.counts.get("trials", 0)
         if self.kind == "paired_proportions":
@@ -117,7 +133,8 @@ class Samples:
         self.details.update(more.details)
 
     def all_finite(self) -> bool:
-        return all(math.isfinite(v) for v in (*self.values, *self.numerator, *self.denominator))
+        return all(math.isfinite(v) for v in (*self.values, *self.numerator, *self.denominator,
+                                              *self.baseline, *self.candidate))
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "warmup_reached": self.warmup_reached}
@@ -126,6 +143,9 @@ class Samples:
         if self.kind == "paired":
             d["numerator"] = [to_json_number(v) for v in self.numerator]
             d["denominator"] = [to_json_number(v) for v in self.denominator]
+        elif self.kind == "two_sample":
+            for arm in ARMS:
+                d[arm] = [to_json_number(v) for v in getattr(self, arm)]
         elif self.kind == "proportion":
             d["successes"], d["trials"] = self.counts["successes"], self.counts["trials"]
         elif self.kind == "paired_proportions":
@@ -145,12 +165,25 @@ class Samples:
         if kind == "paired_proportions":
             return paired_proportions(**d["table"], statistic=d["statistic"])
         return cls(kind=kind, values=read("values"), numerator=read("numerator"),
-                   denominator=read("denominator"), warmup_reached=d.get("warmup_reached", True))
+                   denominator=read("denominator"), warmup_reached=d.get("warmup_reached", True),
+                   baseline=read("baseline"), candidate=read("candidate"))
 
 
 # -- constructors for providers ----------------------------------------------------------------
 def exact(value: float, **details: Any) -> Samples:
     return Samples("exact", values=[_number(value, "the exact value")], details=details)
+
+
+def two_sample(baseline: Sequence[float], candidate: Sequence[float], *,
+               warmup_reached: bool = True, **details: Any) -> Samples:
+    """Two arms measured separately (times, each arm in the order taken; counts may differ).
+    The ratio is baseline ÷ candidate. Values are only checked to be numbers here: an empty
+    arm, NaN or a non-positive time makes the verdict INVALID, as for paired samples."""
+    if not isinstance(warmup_reached, bool):
+        raise ConfigError(f"warmup_reached must be true or false, got {warmup_reached!r}")
+    return Samples("two_sample", warmup_reached=warmup_reached, details=details,
+                   baseline=_numbers(baseline, "baseline"),
+                   candidate=_numbers(candidate, "candidate"))
 
 
 def proportion(successes: int, trials: int, **details: Any) -> Samples:
@@ -188,7 +221,8 @@ def paired_proportions_from_items(baseline_correct: Sequence[bool],
 
 def coerce(result: Any, kind: str | None = None) -> Samples:
     """Accept what a provider returns: Samples, a list (scalar), a number (exact), or a dict
-    with ``numerator``/``denominator`` (paired). Strings, booleans and None are refused."""
+    with ``numerator``/``denominator`` (paired) or ``baseline``/``candidate`` (two_sample).
+    Strings, booleans and None are refused."""
     if isinstance(result, Samples):
         if result.kind not in KINDS:
             raise ConfigError(f"unknown sample kind {result.kind!r}; expected one of "
@@ -197,9 +231,17 @@ def coerce(result: Any, kind: str | None = None) -> Samples:
         out.values = _numbers(out.values, "values")
         out.numerator = _numbers(out.numerator, "numerator")
         out.denominator = _numbers(out.denominator, "denominator")
+        out.baseline = _numbers(out.baseline, "baseline")
+        out.candidate = _numbers(out.candidate, "candidate")
         if out.kind == "paired" and len(out.numerator) != len(out.denominator):
             raise ConfigError(f"paired samples need equal counts, got {len(out.numerator)} and "
                              f"{len(out.denominator)}")
+    elif isinstance(result, dict) and "baseline" in result:
+        if "numerator" in result or "denominator" in result:
+            raise ConfigError("a provider returned both paired (numerator/denominator) and "
+                              "two-sample (baseline/candidate) arms; return one kind")
+        out = two_sample(result["baseline"], result.get("candidate", []),
+                         warmup_reached=result.get("warmup_reached", True))
     elif isinstance(result, dict) and "numerator" in result:
         num = _numbers(result["numerator"], "numerator")
         den = _numbers(result.get("denominator", []), "denominator")
@@ -215,8 +257,8 @@ def coerce(result: Any, kind: str | None = None) -> Samples:
         out = Samples("exact", values=[float(result)])
     else:
         raise ConfigError(f"a metric provider returned {type(result).__name__} {result!r:.80}; "
-                         "expected a list of numbers, a number, a {numerator, denominator} dict "
-                         "or Samples")
+                         "expected a list of numbers, a number, a {numerator, denominator} dict, "
+                         "a {baseline, candidate} dict or Samples")
     if kind is not None and out.kind != kind:
         raise ConfigError(f"the metric declares {kind} samples but its provider returned "
                           f"{out.kind}")

@@ -5,6 +5,11 @@
 | ``intervals.py`` | intervals: medians, Hodges–Lehmann, Wilson, paired proportions, bootstraps |
 | ``stationarity.py`` | drift (Mann–Kendall, Theil–Sen) and lag-1 autocorrelation, effective n |
 | ``sequential.py`` | the look schedule, error spending per look, the "more samples" hint |
+| ``two_sample.py`` | two arms measured separately: Hodges–Lehmann shift, Mann–Whitney interval |
+| ``proportions.py`` | Clopper–Pearson; Tango / Newcombe / Tang score intervals for paired items |
+| ``dependence.py`` | Student t quantiles, Newey–West variance, the t and mean intervals |
+| ``resolution.py`` | whether values sit on a clock's grid, and its step |
+| ``location.py`` | the interval a verdict is decided on: rank ∪ t, widened for a grid |
 
 Before 0.2 ``ryot.stats`` was the intervals module; its names still resolve here, with a
 warning.

@@ -14,6 +14,7 @@ from typing import Any
 from ryot.infra.errors import CriteriaError
 from ryot.infra.jsonio import StrictJSONError, read_strict_json
 from ryot.infra.schemas import describe_parts, first_error
+from ryot.verification.family import criterion_confidence
 from ryot.verification.statuses import bounds_text
 
 __all__ = [
@@ -43,6 +44,7 @@ class Criterion:
     max_samples: int = 48
     max_seconds: float = 120.0
     max_noise: float = 0.5
+    estimand: str = "typical"  # "typical": a typical trial (pseudo-median); "mean": time average
     timeout_seconds: float | None = None  # hard limit while providers run (see provider_call)
     requires: tuple[str, ...] = ()
     provider: str | None = None
@@ -66,6 +68,7 @@ class CriteriaFile:
     criteria: tuple[Criterion, ...]
     description: str = ""
     workload: str | None = None
+    family_confidence: float | None = None  # Holm over all criteria (ryot.verification.family)
 
 
 def read_json(path: str | os.PathLike[str], error=CriteriaError) -> tuple[Any, bytes]:
@@ -111,6 +114,10 @@ def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None, *,
         pointer, message = describe_parts(error)
         raise CriteriaError(message, source=source, pointer=pointer)
     defaults = {**BUILTIN_DEFAULTS, **doc.get("defaults", {})}
+    family = doc.get("family_confidence")
+    if family is not None:  # every criterion starts at the family's Bonferroni share
+        _check_family(doc, source)
+        defaults["confidence"] = criterion_confidence(family, len(doc["criteria"]))
     criteria, seen = [], {}
     for i, entry in enumerate(doc["criteria"]):
         at = f"/criteria/{i}"
@@ -134,7 +141,19 @@ def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None, *,
         _check_reference(doc["workload"], source, "/workload", import_references)
     return CriteriaFile(path=source, sha256=sha256, name=doc.get("name", os.path.basename(source)),
                         criteria=tuple(criteria), description=doc.get("description", ""),
-                        workload=doc.get("workload"))
+                        workload=doc.get("workload"), family_confidence=family)
+
+
+def _check_family(doc: dict, source: str) -> None:
+    """With family_confidence no confidence of one's own: the family sets every criterion's."""
+    places = [("/defaults/confidence", doc.get("defaults", {}))]
+    places += [(f"/criteria/{i}/confidence", e) for i, e in enumerate(doc["criteria"])]
+    for pointer, where in places:
+        if "confidence" in where:
+            raise CriteriaError("a file with family_confidence gives no confidence of its own: "
+                                "each criterion's comes from the family (Holm over all "
+                                "criteria); remove this or family_confidence",
+                                source=source, pointer=pointer)
 
 
 def _check_meaning(c: dict, source: str, at: str) -> None:

@@ -15,9 +15,11 @@ import json
 import os
 import traceback
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ryot.infra.errors import CriteriaError
+from ryot.verification import family as family_module
 from ryot.verification import report as report_module
 from ryot.verification.criteria import CriteriaFile, Criterion, load_criteria, parse_criteria
 from ryot.verification.provider_call import (
@@ -30,10 +32,11 @@ from ryot.verification.provider_call import (
 from ryot.verification.references import load as load_reference
 from ryot.verification.registry import default_registry
 from ryot.verification.runner import CriterionResult, measure, quick_budget
-from ryot.verification.statuses import ERROR
-from ryot.verification.verdicts import Verdict
+from ryot.verification.statuses import ERROR, FAIL, PASS
+from ryot.verification.verdicts import Verdict, decide
 
-__all__ = ["DICT_SOURCE", "WORKLOAD_KEY", "Run", "RunObserver", "evaluate", "load", "run"]
+__all__ = ["DICT_SOURCE", "WORKLOAD_KEY", "Run", "RunObserver", "evaluate", "load", "run",
+           "step_down"]
 
 WORKLOAD_KEY = "<workload>"  # provider_output's key for what the workload factory printed
 DICT_SOURCE = "<dict>"  # criteria_file.path of criteria given as a dict
@@ -124,9 +127,32 @@ class Run:
         return m
 
     def report(self) -> dict[str, Any]:
-        return report_module.build(self.criteria, self.results, started_at=self.started_at,
+        results, family = self.results, None
+        if self.criteria.family_confidence is not None:
+            results, family = step_down(self.criteria, self.results)
+        return report_module.build(self.criteria, results, started_at=self.started_at,
                                    finished_at=report_module.now(), quick=self.quick,
-                                   provider_output=self.outputs)
+                                   provider_output=self.outputs, family=family)
+
+
+def step_down(criteria: CriteriaFile, results: list[CriterionResult]
+              ) -> tuple[list[CriterionResult], family_module.Family]:
+    """Holm's steps after the runner's (:mod:`.family`): the results with the undecided ones
+    re-decided on their final samples, and the family to record."""
+    final = list(results)
+
+    def redecide(i: int, confidence: float) -> bool:
+        m = results[i]
+        look = family_module.look_confidence(m.criterion, m.samples.kind, len(m.looks),
+                                             confidence)
+        final[i] = replace(m, verdict=decide(m.criterion, m.samples, look, budget_spent=True),
+                           look_confidence=look)
+        return final[i].verdict.status in (PASS, FAIL)
+
+    states = [family_module.state(m.verdict.status, m.samples.kind if m.samples else None)
+              for m in results]
+    return final, family_module.step_down(criteria.family_confidence, len(criteria.criteria),
+                                          states, redecide)
 
 
 def run(criteria: CriteriaFile, *, quick: bool = False,

@@ -20,9 +20,9 @@ from ryot.infra.jsonio import body_of, canonical, seal
 from ryot.infra.provenance import fingerprint
 from ryot.stats import sequential
 from ryot.verification.criteria import CriteriaFile
+from ryot.verification.estimates import METHODS, METHODS_MEAN, RESAMPLES, SEED
 from ryot.verification.runner import CriterionResult
 from ryot.verification.statuses import NOT_APPLICABLE, PASS, STATUSES, exit_code
-from ryot.verification.verdicts import METHODS, RESAMPLES, SEED
 
 __all__ = [
     "SCHEMA", "SEAL_KEY_ENV", "build", "environment", "hmac_of", "keyed_seal", "method",
@@ -78,7 +78,8 @@ def now() -> str:
 def method(c, kind: str | None, look_confidence: float | None, looks: list[int]) -> dict[str, Any]:
     """How a result was computed: everything here is derived from the criterion and the
     sample kind (``ryot verify`` recomputes it rather than trusting it)."""
-    statistic, interval = METHODS.get(kind, ("none", "none"))
+    methods = METHODS_MEAN if c.estimand == "mean" and kind in METHODS_MEAN else METHODS
+    statistic, interval = methods.get(kind, ("none", "none"))
     return {"statistic": statistic, "interval": interval, "resamples": RESAMPLES, "seed": SEED,
             "confidence": c.confidence, "confidence_per_look": look_confidence,
             "looks": list(looks),
@@ -86,7 +87,8 @@ def method(c, kind: str | None, look_confidence: float | None, looks: list[int])
             "error_spending": "O'Brien-Fleming-type (Lan-DeMets), union bound over looks"}
 
 
-def result_entry(m: CriterionResult) -> dict[str, Any]:
+def result_entry(m: CriterionResult, family: dict | None = None) -> dict[str, Any]:
+    """One result, sealed; ``family``: its Holm step (``method.family``) in a family report."""
     c, v = m.criterion, m.verdict
     entry: dict[str, Any] = {
         "id": c.id, "metric": c.metric, "criterion": c.to_dict(), "status": v.status,
@@ -99,19 +101,25 @@ def result_entry(m: CriterionResult) -> dict[str, Any]:
     }
     if m.error:
         entry["error_traceback"] = m.error
+    if family is not None:
+        entry["method"]["family"] = family
     return seal(entry)
 
 
 def build(criteria: CriteriaFile, measurements: list[CriterionResult], *, started_at: str,
           finished_at: str, quick: bool,
           provider_output: dict[str, str] | None = None,
-          key: bytes | None = None) -> dict[str, Any]:
+          key: bytes | None = None, family=None) -> dict[str, Any]:
     """The sealed report; ``provider_output`` (criterion id -> the tail of what its provider
     printed) is kept only when something was printed. With a ``key`` (default: RYOT_SEAL_KEY)
-    the report also carries a keyed HMAC seal."""
-    results = [result_entry(m) for m in measurements]
+    the report also carries a keyed HMAC seal. ``family`` (a :class:`.family.Family`, with
+    ``measurements`` already re-decided by it) adds the family and each result's step."""
+    results = [result_entry(m, family.entry(i) if family is not None else None)
+               for i, m in enumerate(measurements)]
     counts = {s: sum(r["status"] == s for r in results) for s in STATUSES}
     extra = {"provider_output": dict(provider_output)} if provider_output else {}
+    if family is not None:
+        extra["family"] = family.to_dict()
     key = key if key is not None else seal_key()
     report = seal({
         "format": FORMAT, "format_version": FORMAT_VERSION,

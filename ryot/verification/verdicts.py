@@ -8,30 +8,27 @@ INVALID         the samples cannot support a decision (too few, non-finite, non-
 NOT_APPLICABLE  a requirement is unmet (decided by the runner, never counted as PASS)
 ERROR           the provider raised or timed out (decided by the runner)
 
-How each sample kind becomes an interval (see docs/statistics.md for the reasons and figures):
+How each sample kind becomes an interval: :mod:`ryot.verification.estimates`.
 
-* ``paired`` — per-pair log ratios ``log(numerator[i] / denominator[i])`` (load shared by both
-  arms of a round cancels); estimate exp(Hodges–Lehmann); Wilcoxon signed-rank interval, after
-  setting aside gross outliers (a 3x-slow trial on one arm would bias a symmetric estimator);
-* ``scalar`` — the values; estimate the median; interval from order statistics;
-* both: a Mann–Kendall test on the series in trial order flags drift (INVALID), and the lag-1
-  autocorrelation left after removing the trend shrinks the effective sample size, which widens
-  the interval; a decision needs the interval's actual coverage to reach the look's confidence;
-* ``proportion`` — Wilson score interval; ``paired_proportions`` — bootstrap over items;
-* ``exact`` — the value itself, no interval.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ryot.measure.samples import Samples, to_json_number
+from ryot.measure.samples import ARMS, Samples
 from ryot.stats import intervals as stats
-from ryot.stats import sequential, stationarity
+from ryot.stats import resolution, sequential
 from ryot.verification.criteria import Criterion
+from ryot.verification.estimates import (
+    LOG_RATIO_KINDS,
+    Statistics,
+    compute_statistics,
+    drifting_arm,
+)
 from ryot.verification.statuses import (
     FAIL,
     INCONCLUSIVE,
@@ -39,59 +36,15 @@ from ryot.verification.statuses import (
     PASS,
 )
 
-__all__ = [
-    "DRIFT_ALPHA", "DRIFT_POSTPONE_P", "DRIFT_POSTPONE_WIDEN", "METHODS", "OUTLIER_MADS",
-    "RESAMPLES", "SEED", "Statistics", "Verdict", "classify", "compute_statistics",
-    "decide", "more_samples_hint", "suspicion"
-]
+__all__ = ["DRIFT_ALPHA", "DRIFT_POSTPONE_P", "DRIFT_POSTPONE_WIDEN", "Verdict", "classify",
+           "decide", "more_samples_hint", "suspicion"]
 
-RESAMPLES = stats.RESAMPLES
-SEED = stats.SEED
 DRIFT_ALPHA = 0.01  # Mann–Kendall significance at which a trend makes the samples INVALID
 # A weaker hint of a trend postpones a decision to the next look rather than deciding on trials
 # that may be drifting: at 24 trials, a 0.5%/trial drift under 5% noise is only ~2.4 standard
 # errors, too little to flag but enough to mislead (see docs/statistics.md).
-OUTLIER_MADS = 8.0  # paired log ratios this many scaled MADs from the median are gross outliers
 DRIFT_POSTPONE_P = 0.7
 DRIFT_POSTPONE_WIDEN = 4.0
-
-METHODS = {  # kind -> (statistic, interval), as written into each report
-    "paired": ("Hodges-Lehmann estimate of the per-pair ratio",
-               "Wilcoxon signed-rank interval of per-pair log ratios (gross outliers beyond 8 "
-               "scaled MADs set aside), effective n for lag-1 autocorrelation; Mann-Kendall "
-               "drift check"),
-    "scalar": ("median", "order statistics (sign-test interval), effective n for lag-1 "
-                         "autocorrelation; Mann-Kendall drift check"),
-    "proportion": ("proportion", "Wilson score"),
-    "paired_proportions": ("paired proportions", "percentile bootstrap over items (2x2 table)"),
-    "exact": ("exact value", "none"),
-}
-
-
-@dataclass(frozen=True)
-class Statistics:
-    estimate: float
-    low: float | None  # None for exact values: no interval to show
-    high: float | None
-    n: int
-    relative_spread: float
-    coverage: float | None = None         # the interval's guaranteed coverage (order statistics)
-    effective_n: float | None = None      # trials' worth after autocorrelation
-    autocorrelation: float | None = None  # lag-1, of the detrended series
-    drift: float | None = None            # relative change over the run (Theil–Sen)
-    drift_p: float | None = None          # Mann–Kendall p-value of that trend
-    outliers: int | None = None           # paired: trials set aside as gross outliers
-
-    def to_dict(self) -> dict:
-        def num(v):
-            return None if v is None else to_json_number(v)
-        d = {"estimate": num(self.estimate), "ci_low": num(self.low), "ci_high": num(self.high),
-             "n": self.n, "relative_spread": num(self.relative_spread)}
-        for key in ("coverage", "effective_n", "autocorrelation", "drift", "drift_p", "outliers"):
-            if getattr(self, key) is not None:
-                d[key] = num(getattr(self, key))
-        return d
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -100,59 +53,6 @@ class Verdict:
     statistics: Statistics | None
     suspicious: str | None = None
     more_samples_hint: int | None = None
-
-
-# -- statistics per sample kind ----------------------------------------------------------------
-def _series(samples: Samples) -> np.ndarray:
-    """The ordered series the interval is computed on: log ratios (paired) or the values."""
-    if samples.kind == "paired":
-        # rounded to 1e-10 (relative 1e-10 of the ratio) so that float noise in the division
-        # cannot break or make ties, which the rank-based drift and dependence checks would see
-        return np.round(np.log(np.asarray(samples.numerator, dtype=np.float64)
-                               / np.asarray(samples.denominator, dtype=np.float64)), 10)
-    return np.asarray(samples.values, dtype=np.float64)
-
-
-def _sequence_statistics(samples: Samples, confidence: float) -> Statistics:
-    x = _series(samples)
-    n = x.size
-    t = stationarity.trend(x)
-    rho = stationarity.lag1_autocorrelation(x)
-    n_eff = stationarity.effective_n(n, rho)
-    if samples.kind == "paired":  # HL assumes symmetry: gross one-sided outliers are set aside
-        kept = stats.without_gross_outliers(x, OUTLIER_MADS)
-        ci = stats.hodges_lehmann_interval(kept, confidence,
-                                           effective_n=stationarity.effective_n(kept.size, rho))
-        outliers = n - kept.size
-    else:
-        ci = stats.median_interval(x, confidence, effective_n=n_eff)
-        outliers = None
-    centre = ci.estimate
-    if samples.kind == "paired":
-        estimate, low, high = math.exp(centre), math.exp(ci.low), math.exp(ci.high)
-        spread = stats.mad(x)
-        drift = math.expm1(t.slope * (n - 1))
-    else:
-        estimate, low, high = centre, ci.low, ci.high
-        spread = stats.relative_spread(x)
-        drift = (t.slope * (n - 1) / abs(centre) if centre != 0
-                 else (0.0 if t.slope == 0 else math.inf))
-    return Statistics(estimate, low, high, n, spread, ci.coverage, n_eff, rho, drift, t.p_value,
-                      outliers)
-
-
-def compute_statistics(samples: Samples, confidence: float) -> Statistics:
-    """Estimate and interval of ``samples`` at ``confidence`` (see the module docstring)."""
-    if samples.kind == "exact":
-        return Statistics(samples.values[-1], None, None, len(samples.values), 0.0)
-    if samples.kind == "proportion":
-        k, n = samples.counts["successes"], samples.counts["trials"]
-        ci = stats.wilson_interval(k, n, confidence)
-        return Statistics(ci.estimate, ci.low, ci.high, n, 0.0)
-    if samples.kind == "paired_proportions":
-        ci = stats.paired_proportions_interval(samples.counts, samples.statistic, confidence)
-        return Statistics(ci.estimate, ci.low, ci.high, samples.count, 0.0)
-    return _sequence_statistics(samples, confidence)
 
 
 def classify(c: Criterion, low: float, high: float) -> str | None:
@@ -166,22 +66,76 @@ def classify(c: Criterion, low: float, high: float) -> str | None:
     return FAIL if high < c.min or low > c.max else None
 
 
+def _on_scale(c: Criterion, kind: str) -> Criterion:
+    """The criterion with its bounds on the scale the interval is estimated on, rounded as the
+    series is: a value exactly at the threshold is never outside its own bound."""
+    if kind not in LOG_RATIO_KINDS:
+        return c
+
+    def log(b: float | None) -> float | None:
+        return None if b is None else round(math.log(b), 10) if b > 0 else -math.inf
+
+    return replace(c, threshold=log(c.threshold), min=log(c.min), max=log(c.max))
+
+
+def _classify(c: Criterion, s: Statistics, kind: str) -> str | None:
+    if s.scale_low is None:
+        return classify(c, s.low, s.high)
+    return classify(_on_scale(c, kind), s.scale_low, s.scale_high)
+
+
+def _constant_values(samples: Samples) -> str | None:
+    """Scalar measurements that never vary: a clock too coarse to see them vary, or no
+    measurement at all. (A constant arm of paired trials is judged by its ratios: when the
+    other arm shows a clock's grid, the interval is widened for it.)"""
+    if samples.kind != "scalar" or not resolution.is_constant(samples.values):
+        return None
+    return (f"all {len(samples.values)} values are {samples.values[0]:.6g}: values that never "
+            "vary cannot be told from a clock too coarse to see them vary, and a zero-width "
+            "interval never decides; time more work per sample or use a finer clock (a "
+            "deterministic value is an 'exact' sample)")
+
+
+def _noise(c: Criterion, samples: Samples, s: Statistics) -> float | None:
+    """The spread the noise gate judges: MAD of log ratios (ratio kinds); for scalar samples the
+    MAD relative to the nearest bound — a bound at 0 gives no scale, so no gate."""
+    if samples.kind != "scalar":
+        return s.relative_spread
+    bound = min(_bounds(c), key=lambda b: abs(s.estimate - b))
+    return None if bound == 0 else stats.mad(samples.values) / abs(bound)
+
+
+def _resolution_text(samples: Samples, s: Statistics) -> str:
+    arms = (samples.numerator + samples.denominator) if samples.kind == "paired" else \
+        samples.values
+    typical = abs(float(np.median(arms)))
+    share = f" ({s.resolution / typical:.0%} of the median)" if typical > 0 else ""
+    return (f"values are multiples of {s.resolution:.3g}{share}: the clock's resolution, not "
+            "the noise, keeps the interval wide; time more work per sample or use a finer clock")
+
+
 def _input_problem(c: Criterion, samples: Samples) -> str | None:
     """What makes the raw samples unusable before any statistic is computed."""
-    needed = c.min_samples if samples.kind in ("scalar", "paired") else 1
+    needed = c.min_samples if samples.kind in ("scalar", *LOG_RATIO_KINDS) else 1
+    if samples.kind == "two_sample" and samples.count < needed:
+        return (f"too few samples: {len(samples.baseline)} baseline and "
+                f"{len(samples.candidate)} candidate, each arm needs min_samples {needed}")
     if samples.count < needed:
         return f"too few samples: {samples.count} < min_samples {needed}"
     if not samples.all_finite():
         return "the samples include NaN or infinite values"
     if not samples.warmup_reached:
         return "the provider reports its warm-up was not reached"
-    if samples.kind == "paired":
-        for arm in ("numerator", "denominator"):
+    if samples.kind in LOG_RATIO_KINDS:
+        for arm in ("numerator", "denominator") if samples.kind == "paired" else ARMS:
             bad = [i for i, v in enumerate(getattr(samples, arm)) if v <= 0]
             if bad:
                 return (f"a ratio needs positive values in both arms: {arm}[{bad[0]}] = "
                         f"{getattr(samples, arm)[bad[0]]:g}"
                         + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+    constant = _constant_values(samples)
+    if constant is not None:
+        return constant
     if samples.kind == "paired_proportions" and samples.statistic == "ratio" and \
             samples.counts["both"] + samples.counts["baseline_only"] == 0:
         return "a ratio of accuracies needs a baseline that got at least one item right"
@@ -190,7 +144,7 @@ def _input_problem(c: Criterion, samples: Samples) -> str | None:
 
 def _drift_size(samples: Samples, s: Statistics) -> tuple[float, float]:
     """(|change over the run|, interval half-width), on the scale the interval is built on."""
-    if samples.kind == "paired":
+    if samples.kind in LOG_RATIO_KINDS:
         return abs(math.log1p(s.drift)), (math.log(s.high) - math.log(s.low)) / 2
     return abs(s.drift) * abs(s.estimate), (s.high - s.low) / 2
 
@@ -203,9 +157,12 @@ def _drift_problem(samples: Samples, s: Statistics, alpha: float) -> str | None:
     total, half = _drift_size(samples, s)
     if not total > half:
         return None
-    what = "ratio" if samples.kind == "paired" else "value"
+    what, trials = ("ratio" if samples.kind == "paired" else "value"), s.n
+    if samples.kind == "two_sample":  # the drift is that of one arm's times: name it
+        arm = drifting_arm({a: np.log(getattr(samples, a)) for a in ARMS})[0]
+        what, trials = f"{arm} time", len(getattr(samples, arm))
     direction = "rises" if s.drift > 0 else "falls"
-    return (f"not stationary: the {what} {direction} {abs(s.drift):.1%} over {s.n} trials "
+    return (f"not stationary: the {what} {direction} {abs(s.drift):.1%} over {trials} trials "
             f"(Mann-Kendall p = {s.drift_p:.2g})")
 
 
@@ -216,7 +173,7 @@ def _drift_could_flip(c: Criterion, samples: Samples, s: Statistics) -> bool:
     if s.drift_p is None or s.drift_p >= DRIFT_POSTPONE_P or s.low is None:
         return False
     total = DRIFT_POSTPONE_WIDEN * _drift_size(samples, s)[0]
-    if samples.kind == "paired":
+    if samples.kind in LOG_RATIO_KINDS:
         low, high = s.low * math.exp(-total), s.high * math.exp(total)
     else:
         low, high = s.low - total, s.high + total
@@ -239,9 +196,9 @@ def _bounds(c: Criterion) -> list[float]:
 def more_samples_hint(c: Criterion, s: Statistics, kind: str,
                       look_confidence: float) -> tuple[int | None, str]:
     """(more samples, text): how many more a fresh run would likely need to decide."""
-    if kind not in ("scalar", "paired") or s.low is None:
+    if kind not in ("scalar", *LOG_RATIO_KINDS) or s.low is None:  # two_sample: samples per arm
         return None, ""
-    if kind == "paired":
+    if kind in LOG_RATIO_KINDS:
         if any(b <= 0 for b in _bounds(c)):
             return None, ""
         scale = math.log
@@ -275,7 +232,7 @@ def decide(c: Criterion, samples: Samples, confidence: float, *, budget_spent: b
     problem = _input_problem(c, samples)
     if problem is not None:
         return Verdict(INVALID, problem, None)
-    s = compute_statistics(samples, confidence)
+    s = compute_statistics(samples, confidence, c.estimand, c.unit)
     flag = suspicion(c, s.estimate)
     if not math.isfinite(s.estimate):
         return Verdict(INVALID, f"the estimate is not finite ({s.estimate})", s, flag)
@@ -292,7 +249,8 @@ def decide(c: Criterion, samples: Samples, confidence: float, *, budget_spent: b
                        "the verdict: taking more samples before deciding", s, flag)
     interval = _interval_text(s, confidence)
     short = s.coverage is not None and s.coverage < confidence
-    status = None if short else classify(c, s.low, s.high)
+    flat = s.scale_low is not None and s.scale_low == s.scale_high  # decides nothing by itself
+    status = None if short or flat else _classify(c, s, samples.kind)
     if status == PASS:
         return Verdict(PASS, f"{interval} is wholly {c.bounds_text()}", s, flag)
     if status == FAIL:
@@ -306,9 +264,17 @@ def decide(c: Criterion, samples: Samples, confidence: float, *, budget_spent: b
         return Verdict(INVALID, f"too few samples for {confidence:.4g} confidence: the widest "
                        f"interval from {s.n} samples{dependent} covers only {s.coverage:.4g}",
                        s, flag)
-    if s.relative_spread > c.max_noise:
+    if flat:
+        return Verdict(INVALID, f"{interval} has zero width: {s.n} samples give one value, and "
+                       "a zero-width interval never decides by itself (quantized or constant "
+                       "measurements)", s, flag)
+    if s.resolution is not None and s.widening > 0.5:
+        return Verdict(INVALID, f"{interval} straddles {c.bounds_text()}: "
+                       + _resolution_text(samples, s), s, flag)
+    noise = _noise(c, samples, s)
+    if noise is not None and noise > c.max_noise:
         return Verdict(INVALID, f"noise too high to decide: relative spread (MAD) "
-                       f"{s.relative_spread:.3g} > max_noise {c.max_noise:g} and {interval} "
+                       f"{noise:.3g} > max_noise {c.max_noise:g} and {interval} "
                        f"straddles {c.bounds_text()}", s, flag)
     hint, hint_text = more_samples_hint(c, s, samples.kind, confidence)
     return Verdict(INCONCLUSIVE, f"{interval} straddles {c.bounds_text()} after {s.n} "

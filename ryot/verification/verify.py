@@ -30,10 +30,19 @@ from ryot.infra.jsonio import body_of, sha256_of
 from ryot.infra.schemas import first_error, json_pointer
 from ryot.measure.samples import ONE_SHOT_KINDS, Samples, from_json_number
 from ryot.stats import sequential
+from ryot.verification import family
 from ryot.verification.criteria import CriteriaFile, Criterion, read_json
 from ryot.verification.report import FORMAT, FORMAT_VERSION, SCHEMA, hmac_of, method
 from ryot.verification.runner import quick_budget
-from ryot.verification.statuses import ERROR, INVALID, NOT_APPLICABLE, STATUSES, exit_code
+from ryot.verification.statuses import (
+    ERROR,
+    FAIL,
+    INVALID,
+    NOT_APPLICABLE,
+    PASS,
+    STATUSES,
+    exit_code,
+)
 from ryot.verification.verdicts import Verdict, decide
 
 __all__ = ["Mismatch", "against_criteria", "criterion_of", "load_report", "verify_report"]
@@ -136,7 +145,9 @@ def _check_without_samples(r: dict) -> list[str]:
     return problems
 
 
-def _check_result(r: dict) -> list[str]:
+def _check_result(r: dict, redecided: tuple[Verdict, float] | None = None) -> list[str]:
+    """``redecided``: the verdict (and look confidence) a family's step-down gives this result,
+    which then replaces the runner's own last look."""
     problems = []
     if sha256_of(body_of(r)) != r["sha256"]:
         problems.append("its sha256 does not match its content (the entry was edited)")
@@ -155,7 +166,8 @@ def _check_result(r: dict) -> list[str]:
     problems += _check_sequence(c, samples, r["method"]["looks"])
     if problems and any("schedule" in p for p in problems):
         return problems
-    candidates = _replay(c, samples, r["method"]["looks"], r["elapsed_s"])
+    candidates = ([redecided] if redecided is not None
+                  else _replay(c, samples, r["method"]["looks"], r["elapsed_s"]))
     verdict, expected_conf = next(((v, k) for v, k in candidates if v.status == r["status"]),
                                   candidates[0])
     if verdict.status != r["status"]:
@@ -185,6 +197,68 @@ def _check_result(r: dict) -> list[str]:
     return problems
 
 
+def _runner_state(c: Criterion, samples: Samples | None, r: dict) -> str:
+    """A result's step-1 outcome (family.state): its stored status, or, when it claims a later
+    Holm step, what the runner's own last look gave (never read from the report)."""
+    kind = samples.kind if samples is not None else None
+    step = (r["method"].get("family") or {}).get("step")
+    if not isinstance(step, int) or step < 2 or family.state(r["status"], kind) == family.OUT:
+        return family.state(r["status"], kind)
+    try:
+        runs = [v.status for v, _ in _replay(c, samples, r["method"]["looks"], r["elapsed_s"])]
+    except (IndexError, ValueError):  # looks that fit no schedule: _check_result names them
+        return family.state(r["status"], kind)
+    states = [family.state(s, kind) for s in runs if s is not None]
+    return family.OPEN if family.OPEN in states else (states or [family.OUT])[0]
+
+
+def _family(report: dict) -> tuple[dict[int, tuple[Verdict, float]], list[Mismatch]]:
+    """Holm's steps of a family report re-derived from its samples and criteria, never from the
+    recorded confidences: the verdicts of the results the step-down re-decided, and what
+    disagrees."""
+    recorded, results = report.get("family"), report["results"]
+    names = [f"{r['metric']} ({r['id']})" for r in results]
+    if recorded is None:
+        return {}, [Mismatch(names[i], "method.family in a report without a family")
+                    for i, r in enumerate(results) if "family" in r["method"]]
+    size, confidence = recorded["size"], recorded["confidence"]
+    if size < len(results):
+        return {}, [Mismatch("report", f"family.size {size} is less than the {len(results)} "
+                                       "results it covers")]
+    start = family.criterion_confidence(confidence, size)
+    problems, inputs, states = [], [], []
+    for name, r in zip(names, results, strict=True):
+        try:
+            c = criterion_of(r["criterion"])
+            samples = Samples.from_dict(r["samples"]) if r["samples"] is not None else None
+        except (TypeError, KeyError, ValueError):  # _check_result names it
+            inputs.append(None)
+            states.append(family.OUT)
+            continue
+        if not _close(c.confidence, start):
+            problems.append(Mismatch(name, f"criterion.confidence is {c.confidence} but "
+                                           f"family_confidence {confidence} over {size} "
+                                           f"criteria gives {start}"))
+        inputs.append((c, samples, len(r["method"]["looks"])))
+        states.append(_runner_state(c, samples, r))
+    redecided: dict[int, tuple[Verdict, float]] = {}
+
+    def redecide(i: int, at: float) -> bool:
+        c, samples, looks = inputs[i]
+        look = family.look_confidence(c, samples.kind, looks, at)
+        redecided[i] = (decide(c, samples, look, budget_spent=True), look)
+        return redecided[i][0].status in (PASS, FAIL)
+
+    derived = family.step_down(confidence, size, states, redecide)
+    for where, problem in [("report", family.compare(recorded, derived))] + [
+            (names[i], family.compare(r["method"].get("family"), derived, i))
+            for i, r in enumerate(results)]:
+        if problem is not None:
+            problems.append(Mismatch(where, problem))
+    return {i: redecided[i] for i, step in enumerate(derived.step_of)
+            if step is not None and step > 1}, problems
+
+
 def _where(report: dict, pointer: str) -> str:
     parts = pointer.split("/")
     if len(parts) > 2 and parts[1] == "results" and parts[2].isdigit():
@@ -203,6 +277,15 @@ def against_criteria(report: dict, criteria: CriteriaFile) -> list[Mismatch]:
         out.append(Mismatch("report", f"criteria file sha256 "
                                       f"{report['criteria_file']['sha256'][:12]}… "
                                       f"is not that of {criteria.path} ({criteria.sha256[:12]}…)"))
+    recorded = report.get("family") or {}
+    theirs = (recorded.get("confidence"), recorded.get("size"))
+    ours = (criteria.family_confidence, len(criteria.criteria))
+    if theirs != (ours if ours[0] is not None else (None, None)):
+        def said(conf, size):
+            return ("no family_confidence" if conf is None
+                    else f"family_confidence {conf} over {size} criteria")
+        out.append(Mismatch("report", f"the report has {said(*theirs)} but {criteria.path} has "
+                                      f"{said(*ours)}"))
     by_id = {r["id"]: r for r in report["results"]}
     for c in criteria.criteria:
         expected = quick_budget(c) if report["quick"] else c
@@ -231,9 +314,9 @@ def verify_report(report: dict, *, criteria: CriteriaFile | None = None,
     if error is not None:
         pointer = json_pointer(error)
         return [Mismatch(_where(report, pointer), f"invalid at {pointer or '/'}: {error.message}")]
-    mismatches = []
-    for r in report["results"]:
-        for problem in _check_result(r):
+    redecided, mismatches = _family(report)
+    for i, r in enumerate(report["results"]):
+        for problem in _check_result(r, redecided.get(i)):
             mismatches.append(Mismatch(f"{r['metric']} ({r['id']})", problem))
     counts = {s: sum(r["status"] == s for r in report["results"]) for s in STATUSES}
     if report["summary"]["counts"] != counts:

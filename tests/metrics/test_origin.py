@@ -26,7 +26,7 @@ def test_exact_metrics_are_in_plausible_ranges(provider, low, high):
 
 
 def test_accuracies_are_proportions_of_held_out_tokens():
-    from ryot.verification.verdicts import compute_statistics
+    from ryot.verification.estimates import compute_statistics
 
     top1, top5 = origin.accuracy_top1(1, Q), origin.accuracy_top5(1, Q)
     assert top1.kind == top5.kind == "proportion"

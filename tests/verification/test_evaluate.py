@@ -96,3 +96,26 @@ def test_a_provider_only_report_verifies(tmp_path):
 
     assert report["results"][0]["metric"] == "my-speed"
     assert verify_report(report) == []
+
+
+@pytest.mark.parametrize("estimand", ["typical", "mean"])
+def test_third_generation_reports_verify(estimand):
+    """A gridded provider and either estimand: the report records the grid and the method, and
+    verify re-derives both (an edited estimand is a mismatch)."""
+    import copy
+
+    from ryot.verification.verify import verify_report
+    from tests.verification.test_verify_forgeries import reseal
+
+    report = ryot.evaluate(doc(provider="tests.verification.user_metrics:clock_gridded",
+                               threshold=2.0, min_samples=12, max_samples=24,
+                               estimand=estimand))
+    result = report["results"][0]
+    assert result["criterion"]["estimand"] == estimand
+    assert ("mean" in result["method"]["statistic"]) == (estimand == "mean")
+    if estimand == "typical":
+        assert result["statistics"]["resolution"] == 1.0
+    assert verify_report(report) == []
+    forged = copy.deepcopy(report)
+    forged["results"][0]["criterion"]["estimand"] = "typical" if estimand == "mean" else "mean"
+    assert verify_report(reseal(forged, "my-speed")) != []

@@ -158,7 +158,7 @@ def test_looks_that_do_not_fit_are_named(genuine, looks, message):
 
 def test_a_run_that_went_on_after_deciding_is_named():
     c = crit("e", min_samples=24, max_samples=96)
-    samples = Samples("scalar", values=[4.0] * 96)
+    samples = Samples("scalar", values=[4.0 + 0.01 * (i % 3) for i in range(96)])
     conf = sequential.look_confidences(0.95, [24, 48, 96])
     forged = CriterionResult(c, decide(c, samples, conf[2], budget_spent=True), samples,
                              [24, 48, 96], conf[2], 1.0)

@@ -16,10 +16,24 @@ def tiny_workload():
 
 
 def workload_name(n, params):
-    """A user metric that sees the workload object."""
-    return [float(len(params["_workload"].name))] * n
+    """A user metric that sees the workload object: a deterministic value, an exact sample."""
+    from ryot.measure.samples import exact
+
+    return exact(float(len(params["_workload"].name)))
 
 
 def constant_speedup(n, params):
-    """Paired trials whose every ratio is 2 (the baseline always twice as slow)."""
-    return {"numerator": [2.0] * n, "denominator": [1.0] * n}
+    """Paired trials whose ratio is about 2 (the baseline twice as slow, a little jitter: a
+    zero-width interval would never decide)."""
+    return {"numerator": [2.0 * (1 + 0.001 * (i % 3)) for i in range(n)],
+            "denominator": [1.0] * n}
+
+
+def clock_gridded(n, params):
+    """Paired timings read from a 1 ms clock: a grid the engine must see."""
+    import numpy as np
+
+    rng = np.random.default_rng(int(params.get("_offset", 0)))
+    base = np.round(6.6 * np.exp(rng.normal(0, 0.05, n)))
+    cand = np.round(2.3 * np.exp(rng.normal(0, 0.12, n)))
+    return {"numerator": base.tolist(), "denominator": cand.tolist()}

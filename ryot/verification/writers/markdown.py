@@ -26,6 +26,16 @@ def _value(s: dict) -> str:
     return f"{_fmt(s['estimate'])}{interval}"
 
 
+def _family_line(report: dict) -> list[str]:
+    family = report.get("family")
+    if not family:
+        return []
+    steps = len(family["steps"])
+    return [f"**Family confidence {_fmt(family['confidence'])}** over {family['size']} criteria "
+            f"(Holm, {steps} step{'s' if steps > 1 else ''}): every PASS and FAIL below is right "
+            f"together with this confidence.", ""]
+
+
 def render_markdown(report: dict, notes: Sequence[str] = ()) -> str:
     env = report["environment"]
     hw = env["hardware"]
@@ -44,6 +54,7 @@ def render_markdown(report: dict, notes: Sequence[str] = ()) -> str:
         f"{text(hw['name'])} ({text(hw['cores'])} cores) · {text(report['started_at'])} → "
         f"{text(report['finished_at'])}",
         "",
+        *_family_line(report),
         "| | criterion | metric | value [CI] | required | n | verdict | reason |",
         "|---|---|---|---|---|---|---|---|",
     ]
