@@ -84,6 +84,13 @@ def student_t_quantile(p: float, df: float) -> float:
     return (lo + hi) / 2.0
 
 
+def _t_half(confidence: float, df: float) -> float:
+    """The t multiplier for a two-sided interval; inf when the confidence rounds to 1 (the
+    first looks of a long schedule spend almost nothing)."""
+    p = 0.5 + confidence / 2.0
+    return student_t_quantile(p, df) if p < 1.0 else math.inf
+
+
 def dependent_location_interval(samples: Sequence[float], centre: float, confidence: float,
                                 effective_n: float) -> Interval:
     """``centre ± t · 1.4826·MAD / sqrt(n_eff)``, t with ``floor(n_eff) − 1`` (at least 1)
@@ -94,7 +101,7 @@ def dependent_location_interval(samples: Sequence[float], centre: float, confide
         raise ConfigError("dependent_location_interval needs samples and effective_n > 0")
     spread = 1.4826 * float(np.median(np.abs(x - np.median(x))))
     df = max(1, int(math.floor(effective_n)) - 1)
-    half = student_t_quantile(0.5 + confidence / 2.0, df) * spread / math.sqrt(effective_n)
+    half = _t_half(confidence, df) * spread / math.sqrt(effective_n)
     return Interval(centre, centre - half, centre + half, confidence)
 
 
@@ -125,7 +132,7 @@ def mean_interval(samples: Sequence[float], confidence: float) -> Interval:
         raise ConfigError("mean_interval needs at least two values")
     mean = float(x.mean())
     se = math.sqrt(newey_west_variance(x) / x.size)
-    half = student_t_quantile(0.5 + confidence / 2.0, x.size - 1) * se
+    half = _t_half(confidence, x.size - 1) * se
     return Interval(mean, mean - half, mean + half, confidence)
 
 
@@ -140,6 +147,6 @@ def ratio_of_means_interval(numerator: Sequence[float], denominator: Sequence[fl
         raise ConfigError("ratio_of_means_interval needs two arms of equal size >= 2")
     ratio = float(a.sum() / b.sum())
     se_log = math.sqrt(newey_west_variance(a - ratio * b) / a.size) / (float(b.mean()) * ratio)
-    half = student_t_quantile(0.5 + confidence / 2.0, a.size - 1) * se_log
+    half = _t_half(confidence, a.size - 1) * se_log
     centre = math.log(ratio)
     return Interval(centre, centre - half, centre + half, confidence)

@@ -62,7 +62,10 @@ def typical(x: np.ndarray, confidence: float, rho: float, *, symmetric: bool,
         up = rank(extremes[1][keep], confidence, effective_n=n_eff).high - ci.high
         width = (high - low) + down + up
         low, high = low - down, high + up
-        widening = (down + up) / width if width > 0 else 0.0
+        if not np.isfinite(down + up):  # the grid leaves an end unbounded
+            widening = 1.0
+        else:
+            widening = (down + up) / width if width > 0 else 0.0
     outliers = int(x.size - kept.size) if symmetric and outlier_mads is not None else None
     return Location(ci.estimate, low, high, ci.coverage, n_eff, outliers, widening)
 

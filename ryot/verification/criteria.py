@@ -118,6 +118,10 @@ def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None, *,
     if family is not None:  # every criterion starts at the family's Bonferroni share
         _check_family(doc, source)
         defaults["confidence"] = criterion_confidence(family, len(doc["criteria"]))
+        if not defaults["confidence"] < 1.0:
+            raise CriteriaError(f"{family!r} over {len(doc['criteria'])} criteria leaves each "
+                                "a confidence that rounds to 1: use a lower family_confidence",
+                                source=source, pointer="/family_confidence")
     criteria, seen = [], {}
     for i, entry in enumerate(doc["criteria"]):
         at = f"/criteria/{i}"

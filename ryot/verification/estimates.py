@@ -117,6 +117,12 @@ def _series(samples: Samples) -> np.ndarray:
     return np.asarray(samples.values, dtype=np.float64)
 
 
+def _exp(v: float) -> float:
+    """exp on the way back from the log scale: inf past float range (an unbounded interval
+    end, or an estimate the verdicts call not finite), never an OverflowError."""
+    return math.exp(v) if v < 709.0 else math.inf
+
+
 def _log_series(numerator, denominator) -> np.ndarray:
     # rounded to 1e-10 (relative 1e-10 of the ratio) so that float noise in the division
     # cannot break or make ties, which the rank-based drift and dependence checks would see
@@ -132,8 +138,8 @@ def _extremes(samples: Samples, step: float) -> tuple[np.ndarray, np.ndarray]:
         den = np.asarray(samples.denominator, dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             low = _log_series(np.maximum(num - step, 0.0), den + step)
-            high = np.where(den > step, _log_series(num + step, np.maximum(den - step, step)),
-                            math.inf)
+            lowest = np.where(den > step, den - step, 1.0)  # the candidate's least possible time
+            high = np.where(den > step, _log_series(num + step, lowest), math.inf)
         return low, high
     x = _series(samples)
     return x - step, x + step
@@ -164,7 +170,7 @@ def _sequence_statistics(samples: Samples, confidence: float, estimand: str = "t
                                extremes=_extremes(samples, step) if step else None)
     centre = loc.estimate
     if paired:
-        estimate, low, high = math.exp(centre), math.exp(loc.low), math.exp(loc.high)
+        estimate, low, high = _exp(centre), _exp(loc.low), _exp(loc.high)
         spread = stats.mad(x)
         drift = math.expm1(t.slope * (n - 1))
     else:
@@ -195,7 +201,7 @@ def _two_sample_statistics(samples: Samples, confidence: float) -> Statistics:
     n_eff = [stationarity.effective_n(x.size, r) for x, r in zip(arms.values(), rhos, strict=True)]
     ci = shift_interval(*arms.values(), confidence, effective_sizes=(n_eff[0], n_eff[1]))
     arm, t = drifting_arm(arms)
-    return Statistics(math.exp(ci.estimate), math.exp(ci.low), math.exp(ci.high), samples.count,
+    return Statistics(_exp(ci.estimate), _exp(ci.low), _exp(ci.high), samples.count,
                       max(stats.mad(x) for x in arms.values()), ci.coverage, min(n_eff),
                       max(rhos), math.expm1(t.slope * (arms[arm].size - 1)), t.p_value,
                       scale_low=round(ci.low, 10), scale_high=round(ci.high, 10))  # as _on_scale

@@ -36,13 +36,14 @@ from ryot.verification.statuses import (
     PASS,
 )
 
-__all__ = ["DRIFT_ALPHA", "DRIFT_POSTPONE_P", "DRIFT_POSTPONE_WIDEN", "Verdict", "classify",
-           "decide", "more_samples_hint", "suspicion"]
+__all__ = ["DRIFT_ALPHA", "DRIFT_POSTPONE_P", "DRIFT_POSTPONE_WIDEN", "MEAN_MIN_SAMPLES",
+           "Verdict", "classify", "decide", "more_samples_hint", "suspicion"]
 
 DRIFT_ALPHA = 0.01  # Mann–Kendall significance at which a trend makes the samples INVALID
 # A weaker hint of a trend postpones a decision to the next look rather than deciding on trials
 # that may be drifting: at 24 trials, a 0.5%/trial drift under 5% noise is only ~2.4 standard
 # errors, too little to flag but enough to mislead (see docs/statistics.md).
+MEAN_MIN_SAMPLES = 6  # as the rank intervals at 95%: no decided mean from fewer
 DRIFT_POSTPONE_P = 0.7
 DRIFT_POSTPONE_WIDEN = 4.0
 
@@ -133,6 +134,13 @@ def _input_problem(c: Criterion, samples: Samples) -> str | None:
                 return (f"a ratio needs positive values in both arms: {arm}[{bad[0]}] = "
                         f"{getattr(samples, arm)[bad[0]]:g}"
                         + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+    if c.estimand == "mean":
+        if samples.kind not in ("scalar", "paired"):
+            return (f"estimand 'mean' applies to scalar and paired samples, not "
+                    f"{samples.kind}: remove it or measure per trial")
+        if samples.count < MEAN_MIN_SAMPLES:
+            return (f"too few samples for the mean: {samples.count} < {MEAN_MIN_SAMPLES} (its t "
+                    "interval needs them; raise min_samples)")
     constant = _constant_values(samples)
     if constant is not None:
         return constant

@@ -282,3 +282,11 @@ def test_exact_paired_coverage_sums_by_hand():
 def test_bad_arguments_raise_config_error(call):
     with pytest.raises(ConfigError):
         call()
+
+
+def test_a_huge_count_falls_back_to_a_bounded_memory_interval():
+    from ryot.stats.proportions import EXACT_MAX_TRIALS, proportion_interval
+
+    ci = proportion_interval(5 * 10 ** 11, 10 ** 12, 0.95)  # an exact tail would need TiB
+    assert ci.low < 0.5 < ci.high and ci.high - ci.low < 1e-5
+    assert EXACT_MAX_TRIALS < 10 ** 12 and math.isnan(ci.coverage)

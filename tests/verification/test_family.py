@@ -347,3 +347,16 @@ def test_the_family_wise_error_over_many_runs(m, far):
     rate = family_wise_wrong(2000, far, m)
     assert rate[True] <= 0.05 + 0.01  # slack: 2 standard errors of a 5% rate over 2,000 runs
     assert rate[False] > rate[True]
+
+
+def test_a_family_share_that_rounds_to_one_is_exit_2_with_its_pointer():
+    from ryot.infra.errors import CriteriaError
+    from ryot.verification.criteria import parse_criteria
+
+    doc = {"format": "ryot.criteria", "format_version": 1, "family_confidence": 0.9999999999999999,
+           "criteria": [{"id": f"c{i}", "metric": "synthetic.ratio", "unit": "x",
+                         "comparator": ">=", "threshold": 1.0, "description": "d"}
+                        for i in range(2)]}
+    with pytest.raises(CriteriaError) as caught:
+        parse_criteria(doc, "<dict>")
+    assert caught.value.pointer == "/family_confidence" and "rounds to 1" in caught.value.message

@@ -845,3 +845,43 @@ def test_strongly_dependent_trials_get_a_wider_interval():
         x.append(state)
     s = compute_statistics(paired(3.0 * np.exp(np.array(x))), 0.95)
     assert s.autocorrelation > 0.5 and s.effective_n < 15
+
+
+# -- found by the red-team read of the third generation: each fault injected -------------------
+@pytest.mark.parametrize("confidence", [1 - 2.6e-7, 1.0])
+def test_extreme_look_confidences_on_dependent_trials_do_not_crash(confidence):
+    rng = np.random.default_rng(9)
+    x, state = [], 0.0
+    for _ in range(12):
+        state = 0.9 * state + rng.normal(0, 0.05)
+        x.append(state)
+    v = decide(v3_crit(threshold=1.0, min_samples=12), paired(1.06 * np.exp(np.array(x))),
+               confidence, budget_spent=False)
+    assert v.status in (None, "PASS", "INVALID")
+
+
+def test_an_unbounded_grid_widening_is_blamed_on_the_grid():
+    rng = np.random.default_rng(2)
+    num, den = rng.integers(2, 5, 48).astype(float), rng.integers(1, 3, 48).astype(float)
+    v = decide(v3_crit(comparator="<=", threshold=100.0),
+               Samples("paired", numerator=num.tolist(), denominator=den.tolist()), 0.95,
+               budget_spent=True)
+    assert v.status == "INVALID" and "values are multiples of 1" in v.reason
+
+
+def test_a_two_sample_ratio_beyond_float_range_is_invalid_not_an_error():
+    rng = np.random.default_rng(3)
+    samples = Samples("two_sample", baseline=(1e200 * np.exp(rng.normal(0, 0.1, 20))).tolist(),
+                      candidate=(1e-200 * np.exp(rng.normal(0, 0.1, 20))).tolist())
+    v = decide(v3_crit(min_samples=12), samples, 0.95, budget_spent=True)
+    assert v.status == "INVALID" and "not finite" in v.reason
+
+
+def test_the_mean_estimand_needs_six_samples_and_a_per_trial_kind():
+    few = decide(v3_crit(min_samples=1, estimand="mean"), paired([3.1, 3.2]), 0.95,
+                 budget_spent=True)
+    assert few.status == "INVALID" and "too few samples for the mean" in few.reason
+    counted = decide(v3_crit(min_samples=1, estimand="mean", threshold=0.5),
+                     Samples("proportion", counts={"successes": 8, "trials": 10}), 0.95,
+                     budget_spent=True)
+    assert counted.status == "INVALID" and "applies to scalar and paired" in counted.reason
