@@ -100,3 +100,16 @@ def test_a_criterion_without_metric_or_provider_is_refused():
         parse_criteria(doc(), "<dict>")
     assert (info.value.pointer == "/criteria/0"
             and "'metric' is a required property" in str(info.value))
+
+
+@pytest.mark.parametrize("estimand", ["median", "MEAN", 1, None])
+def test_a_bad_estimand_is_refused_with_its_pointer(estimand):
+    from ryot.infra.errors import CriteriaError
+    from ryot.verification.criteria import parse_criteria
+
+    doc = {"format": "ryot.criteria", "format_version": 1,
+           "criteria": [{"id": "c", "metric": "synthetic.ratio", "unit": "x", "comparator": ">=",
+                         "threshold": 1.0, "description": "d", "estimand": estimand}]}
+    with pytest.raises(CriteriaError) as caught:
+        parse_criteria(doc, "c.json")
+    assert caught.value.pointer == "/criteria/0/estimand" and caught.value.source == "c.json"

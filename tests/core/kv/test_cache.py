@@ -9,7 +9,7 @@ from ryot.core.config import CompressionConfig, RLVRConfig
 from ryot.core.kernels.decode_attention import attention_reference
 from ryot.inference_scaling import optimize_kv_cache
 from ryot.workload.infer import prefill as pf
-from ryot.workload.model import GPT, GPTConfig
+from tests.tiny_models import tiny_gpt as _model
 
 
 def cache_with(bits, tokens, dtype=torch.bfloat16, batch=1, heads=4, dim=64, layers=2):
@@ -193,16 +193,6 @@ def test_cache_grows_past_its_first_pages_in_every_layer():
 
 # -- fill_quantized's checks -----------------------------------------------------------------------
 CPU = torch.device("cpu")
-
-
-def _model(seed=0):
-    torch.manual_seed(seed)
-    model = GPT(GPTConfig(block_size=64, n_layer=2, n_head=2, n_embd=32, attention="sdpa"))
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() > 1:
-                p.normal_(0.0, 0.1)
-    return model.eval()
 
 
 def _parts(cache, batch=1, n=40):

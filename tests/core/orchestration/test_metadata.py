@@ -7,21 +7,14 @@ import pytest
 from ryot.core.orchestration import metadata as checkpoint_metadata
 from ryot.core.orchestration.coordinator import (
     CheckpointMetadataError,
-    CompressionConfig,
-    KernelConfig,
     OptimizationOrchestrator,
-    RLVRConfig,
 )
+from tests.tiny_models import orchestrator_with_history
 
 
 @pytest.fixture
 def orch():
-    o = OptimizationOrchestrator(KernelConfig(64, 64, 32), CompressionConfig(48, 4),
-                                 RLVRConfig(4, 0.9, 100))
-    o.validate_safety_gates({"loss": 2.0, "grad_norm": 0.1, "compression_error": 0.2})
-    o.adapt_parameters({"compression_error": 0.045})
-    o.snapshot_configuration(3, 300)
-    return o
+    return orchestrator_with_history()
 
 
 def test_metadata_has_provenance_and_statistics(orch):

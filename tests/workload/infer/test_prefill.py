@@ -13,25 +13,13 @@ from ryot.inference_scaling import optimize_kv_cache
 from ryot.workload.infer import prefill as pf
 from ryot.workload.infer.generate import generate
 from ryot.workload.infer.prefill import DensePrefill, new_cache, release_cache
-from ryot.workload.model import GPT, GPTConfig
+from ryot.workload.model import GPTConfig
+from tests.tiny_models import prompt_tokens as _tokens
+from tests.tiny_models import tiny_gpt as _model
 
 CPU = torch.device("cpu")
 needs_cxx = pytest.mark.skipif(shutil.which("g++") is None,
                                reason="inductor compiles C++ with g++; none on PATH")
-
-
-def _model(seed=0):
-    torch.manual_seed(seed)
-    model = GPT(GPTConfig(block_size=64, n_layer=2, n_head=2, n_embd=32, attention="sdpa"))
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() > 1:
-                p.normal_(0.0, 0.1)
-    return model.eval()
-
-
-def _tokens(n=40, seed=1):
-    return torch.randint(0, 256, (1, n), generator=torch.Generator().manual_seed(seed))
 
 
 def _reference(model, tokens):
