@@ -8,8 +8,8 @@ and the traceback.
 
 from __future__ import annotations
 
-__all__ = ["CheckpointError", "ConfigError", "CriteriaError", "OutputError", "ReportError",
-           "RyotError"]
+__all__ = ["CheckpointError", "ConfigError", "CriteriaError", "OutputError", "PublishError",
+           "ReportError", "RyotError"]
 
 
 class RyotError(ValueError):
@@ -46,3 +46,13 @@ class OutputError(RyotError):
 
 class CheckpointError(RyotError):
     """A checkpoint (weights or metadata) that cannot be used."""
+
+
+class PublishError(Exception):
+    """Finished results that could not be written (disk full, a folder in a file's place): not
+    the user's input, not a verdict. The command line exits 4 with this message; ``kept`` is
+    the folder where the rendered files were saved instead (None when even that failed)."""
+
+    def __init__(self, message: str, *, path: str | None = None, kept: str | None = None):
+        self.message, self.path, self.kept = message, path, kept
+        super().__init__(message)
