@@ -84,7 +84,7 @@ class RyotSession:
         engine, evaluate, outdir, load_criteria, CriteriaError, OutputError, _ = _engine()
         self.config, self.path = config, Path(criteria_path).resolve()
         try:
-            self.criteria = load_criteria(criteria_path)
+            self.criteria = load_criteria(criteria_path, import_references=False)
         except CriteriaError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.exits = contextlib.ExitStack()

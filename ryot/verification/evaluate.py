@@ -3,9 +3,10 @@
 ``ryot accept``, the acceptance pytest suite and :func:`evaluate` (``ryot.evaluate``) all call
 :func:`run`; they differ only in what they do around it (a progress display, files).
 
-Providers run through :mod:`.provider_call`: time-limited, their output captured into the
-report's ``provider_output``, a ``sys.exit`` turned into an ERROR verdict. A workload factory
-that fails gives every criterion an ERROR naming its exception; the report is still built.
+Providers and the workload factory run in a worker process (:mod:`.worker_client`):
+time-limited, their output captured into the report's ``provider_output``, a ``sys.exit``, a
+crash or a time-out turned into an ERROR verdict while the run goes on. A workload factory that
+fails gives every criterion an ERROR naming its exception; the report is still built.
 """
 
 from __future__ import annotations
@@ -13,27 +14,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import traceback
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from ryot.infra.errors import CriteriaError
+from ryot.measure.metric import InvalidMeasurement, NotApplicable
 from ryot.verification import family as family_module
 from ryot.verification import report as report_module
 from ryot.verification.criteria import CriteriaFile, Criterion, load_criteria, parse_criteria
-from ryot.verification.provider_call import (
-    ProviderFailure,
-    call,
-    capture_output,
-    silenced,
-    time_limit_s,
-)
-from ryot.verification.references import load as load_reference
-from ryot.verification.registry import default_registry
+from ryot.verification.provider_call import ProviderFailure, ProviderTimeout, time_limit_s
+from ryot.verification.report import seal_key
 from ryot.verification.runner import CriterionResult, measure, quick_budget
+from ryot.verification.sources import InWorker, samples_of
 from ryot.verification.statuses import ERROR, FAIL, PASS
 from ryot.verification.verdicts import Verdict, decide
+from ryot.verification.worker_client import Worker, read_tail
 
 __all__ = ["DICT_SOURCE", "WORKLOAD_KEY", "Run", "RunObserver", "evaluate", "load", "run",
            "step_down"]
@@ -56,8 +54,9 @@ class RunObserver:
 
 
 def load(criteria: str | os.PathLike[str] | Mapping[str, Any]) -> CriteriaFile:
-    """A criteria file's path, or a dict in the same format, checked and with its references
-    imported. A dict's ``criteria_file`` in the report is ``<dict>`` with the sha256 of its
+    """A criteria file's path, or a dict in the same format, checked, its references located
+    (imported only in a run's worker process: :meth:`Run.prepare`). A dict's
+    ``criteria_file`` in the report is ``<dict>`` with the sha256 of its
     canonical JSON (sorted keys, no spaces)."""
     if isinstance(criteria, Mapping):
         try:
@@ -66,62 +65,112 @@ def load(criteria: str | os.PathLike[str] | Mapping[str, Any]) -> CriteriaFile:
         except (TypeError, ValueError, RecursionError) as exc:
             raise CriteriaError(f"not representable as JSON: {exc}", source=DICT_SOURCE) from None
         doc = json.loads(canonical)  # a copy: later changes to the caller's dict change nothing
-        return parse_criteria(doc, DICT_SOURCE, hashlib.sha256(canonical.encode()).hexdigest())
+        return parse_criteria(doc, DICT_SOURCE, hashlib.sha256(canonical.encode()).hexdigest(),
+                              import_references=False)
     if isinstance(criteria, (str, os.PathLike)):
-        return load_criteria(criteria)
+        return load_criteria(criteria, import_references=False)
     raise CriteriaError(f"expected the path of a criteria file or a dict in the criteria-file "
                         f"format, got {type(criteria).__name__}", source="criteria")
 
 
-def _workload(criteria: CriteriaFile,
-              outputs: dict[str, str]) -> tuple[Any, tuple[str, str | None] | None]:
-    """The factory's product, or None and (the reason, evidence) why there is none."""
-    if not criteria.workload:
-        return None, None
-    limit = max(time_limit_s(c.max_seconds, c.timeout_seconds) for c in criteria.criteria)
-    with capture_output() as printed:
-        try:
-            return call(load_reference(criteria.workload), limit_s=limit), None
-        except ProviderFailure as exc:
-            failure = (f"the workload factory {criteria.workload} failed: {exc}", exc.details)
-        except Exception as exc:  # noqa: BLE001 - reported as every criterion's ERROR
-            failure = (f"the workload factory {criteria.workload} failed: "
-                       f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=-8))
-        finally:
-            if printed.total:
-                outputs[WORKLOAD_KEY] = printed.text()
-    return None, failure
-
-
 class Run:
-    """One acceptance run, criterion by criterion: the workload factory is built on the first
-    :meth:`measure`, and :meth:`report` seals whatever has been measured so far. (The pytest
-    plugin measures one criterion per test item; :func:`run` measures them all.)"""
+    """One acceptance run, criterion by criterion, its user code in one worker process
+    (:mod:`.worker_client`): :meth:`prepare` (called by the first :meth:`measure`) imports every
+    provider and workload module there and builds the workload; :meth:`report` seals whatever
+    has been measured so far; :meth:`close` (or ``with``) ends the worker. (The pytest plugin
+    measures one criterion per test item; :func:`run` measures them all.)
+
+    The seal key (RYOT_SEAL_KEY) is read here, so a key that cannot be used stops the run
+    before anything is measured; the worker's environment never holds it.
+    """
 
     def __init__(self, criteria: CriteriaFile, *, quick: bool = False,
                  observer: RunObserver | None = None) -> None:
         self.criteria, self.quick = criteria, quick
         self.observer = observer or RunObserver()
-        self.registry = default_registry()
+        self.key = seal_key()
         self.started_at = report_module.now()
         self.outputs: dict[str, str] = {}
         self.results: list[CriterionResult] = []
-        self._workload: tuple[Any, tuple[str, str | None] | None] | None = None
+        self.worker = Worker()
+        self._closer = weakref.finalize(self, self.worker.close)
+        self._captures = {c.id: str(self.worker.folder / f"criterion-{i}.out")
+                          for i, c in enumerate(criteria.criteria)}
+        self._source = InWorker(self.worker, lambda c: self._captures[c.id])
+        self._failure: tuple[str, str | None] | None = None
+        self._prepared = False
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the worker process (and whatever it left running)."""
+        self._closer()
+
+    def prepare(self) -> None:
+        """Import the criteria file's modules in the worker (a module that fails or hangs on
+        import is a :class:`CriteriaError`, as for ``criteria check --import``), then build the
+        workload (a failure makes every criterion an ERROR naming it)."""
+        if self._prepared:
+            return
+        for reference, pointer, limit in _references(self.criteria):
+            self._import(reference, pointer, limit)
+        self._prepared = True
+        if self.criteria.workload:
+            self._build_workload()
+
+    def _import(self, reference: str, pointer: str, limit: float) -> None:
+        def refused(message: str) -> CriteriaError:
+            return CriteriaError(f"cannot load {reference!r}: {message}",
+                                 source=self.criteria.path, pointer=pointer)
+        try:
+            answer = self.worker.add_setup({"op": "import", "reference": reference}, limit,
+                                           os.devnull)
+        except ProviderTimeout:
+            raise refused(f"importing it did not finish within {limit:g} s (the criterion's "
+                          "hard limit)") from None
+        except ProviderFailure as exc:
+            raise refused(f"importing it: {exc}") from None
+        if answer["status"] != "ok":
+            raise refused(str(answer.get("message", answer["status"])))
+
+    def _build_workload(self) -> None:
+        limit = max(time_limit_s(c.max_seconds, c.timeout_seconds) for c in self.criteria.criteria)
+        capture = str(self.worker.folder / "workload.out")
+        failure = None
+        try:
+            answer = self.worker.add_setup({"op": "workload", "reference": self.criteria.workload},
+                                           limit, capture)
+            if answer["status"] != "ok":
+                samples_of(answer)  # raises what the answer's status stands for
+        except ProviderFailure as exc:
+            failure = (f"the workload factory {self.criteria.workload} failed: {exc}",
+                       exc.details)
+        except (NotApplicable, InvalidMeasurement) as exc:
+            failure = (f"the workload factory {self.criteria.workload} failed: {exc}", None)
+        self._failure = failure
+        self._read_output(WORKLOAD_KEY, capture)
+
+    def _read_output(self, key: str, path: str) -> None:
+        printed = read_tail(path)
+        if printed:
+            self.outputs[key] = printed
 
     def measure(self, c: Criterion) -> CriterionResult:
-        if self._workload is None:
-            self._workload = _workload(self.criteria, self.outputs)
-        workload, failure = self._workload
+        self.prepare()
         c = quick_budget(c) if self.quick else c
         self.observer.started(c)
-        if failure is not None:
-            m = CriterionResult(c, Verdict(ERROR, failure[0], None), None, error=failure[1])
+        if self._failure is not None:
+            m = CriterionResult(c, Verdict(ERROR, self._failure[0], None), None,
+                                error=self._failure[1])
         else:
-            with capture_output() as printed:
-                m = measure(c, self.registry, quick=self.quick, workload=workload,
-                            on_progress=lambda done, total: self.observer.sampled(c, done, total))
-            if printed.total:
-                self.outputs[c.id] = printed.text()
+            m = measure(c, source=self._source, quick=self.quick,
+                        on_progress=lambda done, total: self.observer.sampled(c, done, total))
+            self._read_output(c.id, self._captures[c.id])
+            self._read_output(WORKLOAD_KEY, str(self.worker.folder / "workload.out"))
         self.results.append(m)
         self.observer.finished(m)
         return m
@@ -132,7 +181,20 @@ class Run:
             results, family = step_down(self.criteria, self.results)
         return report_module.build(self.criteria, results, started_at=self.started_at,
                                    finished_at=report_module.now(), quick=self.quick,
-                                   provider_output=self.outputs, family=family)
+                                   provider_output=self.outputs, family=family, key=self.key)
+
+
+def _references(criteria: CriteriaFile) -> list[tuple[str, str, float]]:
+    """Each module reference once: (reference, its JSON pointer, the import's time limit)."""
+    found: dict[str, tuple[str, float]] = {}
+    for i, c in enumerate(criteria.criteria):
+        if c.provider and c.provider not in found:
+            found[c.provider] = (f"/criteria/{i}/provider",
+                                 time_limit_s(c.max_seconds, c.timeout_seconds))
+    if criteria.workload and criteria.workload not in found:
+        found[criteria.workload] = ("/workload", max(
+            time_limit_s(c.max_seconds, c.timeout_seconds) for c in criteria.criteria))
+    return [(ref, pointer, limit) for ref, (pointer, limit) in found.items()]
 
 
 def step_down(criteria: CriteriaFile, results: list[CriterionResult]
@@ -158,22 +220,29 @@ def step_down(criteria: CriteriaFile, results: list[CriterionResult]
 def run(criteria: CriteriaFile, *, quick: bool = False,
         observer: RunObserver | None = None) -> dict[str, Any]:
     """Measure every criterion and return the sealed report (what report.json holds)."""
-    session = Run(criteria, quick=quick, observer=observer)
-    for c in criteria.criteria:
-        session.measure(c)
-    return session.report()
+    with Run(criteria, quick=quick, observer=observer) as session:
+        for c in criteria.criteria:
+            session.measure(c)
+        return session.report()
+
+
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def evaluate(criteria: str | os.PathLike[str] | Mapping[str, Any], *,
              quick: bool = False) -> dict[str, Any]:
     """Measure ``criteria`` (a criteria file's path or a dict in that format) and return the
-    report exactly as report.json would hold it. Writes no files and prints nothing: what
-    providers print is kept in the report's ``provider_output``, and what their modules print
-    on import is dropped. Bad criteria raise :class:`~ryot.infra.errors.CriteriaError`.
+    report exactly as report.json would hold it. Writes no files and prints nothing: providers
+    run in a worker process, what they print is kept in the report's ``provider_output``, and
+    what their modules print on import is dropped. The calling process is left as it was
+    (streams, working directory, imported modules: a provider edited between two calls is
+    imported afresh). Calls from several threads are run one after the other, so that two
+    measurements never compete for the machine. Bad criteria raise
+    :class:`~ryot.infra.errors.CriteriaError`.
 
     Running criteria runs the code their providers and workload name: only evaluate criteria
     you trust.
     """
-    with capture_output(), silenced():  # module-level code of the providers, on import
-        loaded = load(criteria)
-    return run(loaded, quick=quick)
+    loaded = load(criteria)
+    with _ONE_AT_A_TIME:
+        return run(loaded, quick=quick)

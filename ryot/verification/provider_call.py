@@ -45,7 +45,13 @@ class ProviderFailure(Exception):  # noqa: N818 - the base of the two ways a cal
 
 
 class ProviderTimeout(ProviderFailure):
-    """The provider was still running when the criterion's hard time limit ran out."""
+    """The provider was still running when the criterion's hard time limit ran out;
+    ``stopped`` says what became of it."""
+
+    def __init__(self, message: str, details: str | None = None,
+                 stopped: str = "the provider's thread was abandoned") -> None:
+        super().__init__(message, details)
+        self.stopped = stopped
 
 
 class ProviderExit(ProviderFailure):

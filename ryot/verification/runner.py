@@ -13,13 +13,13 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ryot.measure.metric import InvalidMeasurement, Metric, NotApplicable
-from ryot.measure.samples import ONE_SHOT_KINDS, Samples, coerce
+from ryot.measure.metric import InvalidMeasurement, NotApplicable
+from ryot.measure.samples import ONE_SHOT_KINDS, Samples
 from ryot.stats import sequential
 from ryot.verification.criteria import Criterion
-from ryot.verification.provider_call import ProviderFailure, call, time_limit_s
-from ryot.verification.registry import Registry, resolve_reference
-from ryot.verification.requirements import unmet
+from ryot.verification.provider_call import ProviderFailure, ProviderTimeout, time_limit_s
+from ryot.verification.registry import Registry
+from ryot.verification.sources import InProcess
 from ryot.verification.statuses import ERROR, INVALID, NOT_APPLICABLE
 from ryot.verification.verdicts import Verdict, decide
 
@@ -51,24 +51,37 @@ def quick_budget(c: Criterion) -> Criterion:
     return replace(c, max_samples=max_samples, max_seconds=max(1.0, c.max_seconds / 4))
 
 
-def _sampler(c: Criterion, registry: Registry) -> tuple[Callable, str | None, tuple[str, ...]]:
-    if c.provider:
-        return resolve_reference(c.provider), None, ()
-    metric: Metric = registry.get(c.metric)
-    return metric.sampler, (metric.kind or None), metric.requires
+def _checked(batch: Samples, asked: int) -> Samples:
+    """The engine decides on what it asked for: a batch larger than that is an error."""
+    if not one_shot(batch) and batch.count > asked:
+        raise ProviderFailure(f"the provider returned {batch.count} samples when {asked} were "
+                              "asked for; ryot decides only on the samples it asks for (the "
+                              "criterion's look schedule up to max_samples)")
+    return batch
 
 
-def measure(c: Criterion, registry: Registry, *,
+def _sample(source, c: Criterion, n: int, params: dict, elapsed_s: float) -> Samples:
+    """One batch within what is left of the criterion's hard time limit."""
+    limit = time_limit_s(c.max_seconds, c.timeout_seconds)
+    message = (f"timed out after {limit:g} s (the criterion's hard limit; raise timeout_seconds "
+               "if it needs longer)")
+    if limit - elapsed_s <= 0:
+        raise ProviderTimeout(f"{message}, before its next batch")
+    try:
+        return source.sample(c, n, params, limit - elapsed_s)
+    except ProviderTimeout as exc:
+        raise ProviderTimeout(f"{message}; {exc.stopped}", exc.details) from None
+
+
+def measure(c: Criterion, registry: Registry | None = None, *,
             on_progress: Callable[[int, int], None] | None = None,
             clock: Callable[[], float] = time.perf_counter, quick: bool = False,
-            workload: object = None) -> CriterionResult:
-    """Sample ``c`` sequentially. Providers receive ``params`` plus ``_offset`` (samples so far),
+            workload: object = None, source=None) -> CriterionResult:
+    """Sample ``c`` sequentially from ``source`` (:mod:`.sources`; default: ``registry``'s
+    samplers in this process). Providers receive ``params`` plus ``_offset`` (samples so far),
     ``_quick`` and ``_workload`` (what the criteria file's workload factory built, or None)."""
     start = clock()
-    sampler, kind, metric_requires = _sampler(c, registry)
-    reason = unmet((*metric_requires, *c.requires))
-    if reason:
-        return CriterionResult(c, Verdict(NOT_APPLICABLE, reason, None), None)
+    source = source if source is not None else InProcess(registry)
     schedule = sequential.look_schedule(c.min_samples, c.max_samples)
     confidences = sequential.look_confidences(c.confidence, schedule)
     look_conf = None
@@ -78,11 +91,9 @@ def measure(c: Criterion, registry: Registry, *,
     try:
         for i, target in enumerate(schedule):
             have = samples.count if samples else 0
-            batch = coerce(call(sampler, target - have,
-                                {**c.params, "_offset": have, "_quick": quick,
-                                 "_workload": workload},
-                                limit_s=time_limit_s(c.max_seconds, c.timeout_seconds),
-                                elapsed_s=clock() - start), kind)
+            batch = _checked(_sample(source, c, target - have,
+                                     {**c.params, "_offset": have, "_quick": quick,
+                                      "_workload": workload}, clock() - start), target - have)
             if samples is None:
                 samples = batch
             else:
@@ -102,7 +113,7 @@ def measure(c: Criterion, registry: Registry, *,
             verdict = decide(c, samples, look_conf, budget_spent=last)
             if verdict.status is not None:
                 break
-    except NotApplicable as exc:
+    except NotApplicable as exc:  # a requirement unmet, or the provider said so
         return CriterionResult(c, Verdict(NOT_APPLICABLE, str(exc), None), samples, looks,
                            elapsed_s=clock() - start)
     except InvalidMeasurement as exc:

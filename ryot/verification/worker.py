@@ -1,0 +1,171 @@
+"""The worker process user code runs in: ``python -m ryot.verification.worker IN OUT STACKS``.
+
+The engine (:mod:`.worker_client`) starts one per run and sends it requests, one JSON object per
+line on file descriptor ``IN``; each answer is one JSON line on ``OUT`` (the first line,
+``{"status": "ready"}``, says it has started):
+
+* ``{"op": "import", "reference": "mod:fn"}`` — import a provider or workload module;
+* ``{"op": "workload", "reference": ...}`` — build the workload and keep it for the run;
+* ``{"op": "sample", "metric": ..., "provider": ..., "requires": [...], "n": ..., "params": ...}``
+  — ``n`` more samples (or ``not_applicable`` when a requirement is unmet).
+
+Each request names a ``capture`` file: file descriptors 1 and 2 point at it while the request
+runs (so C code and subprocesses are captured too), and at /dev/null between requests. The
+answer's ``status`` is ``ok``, ``not_applicable``, ``invalid``, ``error`` (an exception, with
+its traceback), ``exit`` (SystemExit or another BaseException) or ``interrupt``
+(KeyboardInterrupt: the run stops). ``threads_left`` names Python threads the request started
+that are still running; the engine then replaces the worker, so nothing they print reaches
+another criterion's evidence. ``SIGUSR1`` writes every thread's stack to the ``STACKS`` file
+(the engine sends it before killing a worker that ran out of time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import fcntl
+import io
+import json
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["main"]
+
+
+def _stream(fd: int) -> io.TextIOWrapper:
+    """A text stream on ``fd`` that never fails on what it is given to print."""
+    return io.TextIOWrapper(open(fd, "wb", buffering=0, closefd=False), encoding="utf-8",
+                            errors="backslashreplace", line_buffering=True, write_through=True)
+
+
+def _point_output_at(path: str) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a provider may have closed or replaced it
+            stream.flush()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    if fd <= 2:  # the code closed 1 or 2 and the kernel reused it: move it out of the way
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+        os.close(fd)
+        fd = high
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    if getattr(sys.stdout, "closed", True) or sys.stdout is not _STREAMS[0]:
+        sys.stdout = _STREAMS[0] = _stream(1)
+    if getattr(sys.stderr, "closed", True) or sys.stderr is not _STREAMS[1]:
+        sys.stderr = _STREAMS[1] = _stream(2)
+
+
+_STREAMS: list[Any] = [None, None]
+
+
+@contextlib.contextmanager
+def _captured(path: str) -> Iterator[None]:
+    _point_output_at(path)
+    try:
+        yield
+    finally:
+        _point_output_at(os.devnull)
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.workload: Any = None
+
+    def handle(self, request: dict) -> dict:
+        from ryot.measure.metric import InvalidMeasurement, NotApplicable
+        from ryot.measure.samples import coerce
+        from ryot.verification.references import load
+        from ryot.verification.requirements import unmet
+        from ryot.verification.wire import to_wire
+
+        op = request["op"]
+        if op == "import":
+            try:
+                load(request["reference"])
+            except ValueError as exc:  # load's ConfigError already names what went wrong
+                return {"status": "error", "message": str(exc)}
+            return {"status": "ok"}
+        if op == "workload":
+            self.workload = load(request["reference"])()
+            return {"status": "ok"}
+        if request.get("provider"):
+            sampler, kind, requires = load(request["provider"]), None, ()
+        else:
+            from ryot.verification.registry import full_registry
+
+            metric = full_registry().get(request["metric"])
+            sampler, kind, requires = metric.sampler, (metric.kind or None), metric.requires
+        reason = unmet((*requires, *request.get("requires", ())))
+        if reason:
+            return {"status": "not_applicable", "message": reason}
+        params = {**request["params"], "_workload": self.workload}
+        try:
+            return {"status": "ok", "samples": to_wire(coerce(sampler(request["n"], params),
+                                                              kind))}
+        except NotApplicable as exc:
+            return {"status": "not_applicable", "message": str(exc)}
+        except InvalidMeasurement as exc:
+            return {"status": "invalid", "message": str(exc)}
+
+
+def _describe_exit(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return f"called sys.exit({error.code!r}) instead of returning; the run went on"
+    return (f"raised {type(error).__name__}: {error} (a BaseException) instead of returning; "
+            "the run went on")
+
+
+def _answer(worker: _Worker, request: dict) -> dict:
+    before = set(threading.enumerate())
+    try:
+        with _captured(request["capture"]):
+            answer = worker.handle(request)
+    except KeyboardInterrupt:
+        answer = {"status": "interrupt"}
+    except Exception as exc:  # noqa: BLE001 - sent to the engine as this request's ERROR
+        answer = {"status": "error", "message": f"{type(exc).__name__}: {exc}",
+                  "details": traceback.format_exc(limit=-8)}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit from user code is an answer too
+        answer = {"status": "exit", "message": _describe_exit(exc),
+                  "details": traceback.format_exc(limit=-8)}
+    left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
+    if left:
+        answer["threads_left"] = left
+    return answer
+
+
+def _send(out: io.TextIOWrapper, answer: dict) -> None:
+    try:
+        text = json.dumps(answer, allow_nan=False)
+    except (TypeError, ValueError) as exc:  # to_wire checked the samples; this is a last guard
+        text = json.dumps({"status": "error", "message": f"the answer is not JSON: {exc}"})
+    out.write(text + "\n")
+    out.flush()
+
+
+def main(argv: list[str]) -> int:
+    fd_in, fd_out, stacks = int(argv[0]), int(argv[1]), argv[2]
+    os.set_inheritable(fd_in, False)
+    os.set_inheritable(fd_out, False)
+    _STREAMS[:] = [_stream(1), _stream(2)]
+    sys.stdout, sys.stderr = _STREAMS
+    _point_output_at(os.devnull)
+    stack_file = open(stacks, "w", encoding="utf-8")  # noqa: SIM115 - open for the process
+    faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
+    requests = open(fd_in, encoding="utf-8", closefd=False)  # noqa: SIM115
+    answers = open(fd_out, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    worker = _Worker()
+    _send(answers, {"status": "ready"})
+    for line in requests:
+        _send(answers, _answer(worker, json.loads(line)))
+    return 0
+
+
+if __name__ == "__main__":
+    os._exit(main(sys.argv[1:]))  # threads a provider left behind must not hold the exit
