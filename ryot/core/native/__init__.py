@@ -2,20 +2,40 @@
 cannot do on CPU (one pass over memory instead of ~30 tensor operations).
 
 Each loop has a plain torch reference it is tested against (see the C file's header). The shared
-library is built with the system C compiler (``cc``; build time: docs/benchmarks.md, "8-bit
-optimizer states") into ``$RYOT_CACHE_DIR/native`` (default ``~/.cache/ryot/native``), named by a
-hash of the source and flags, written atomically with a sha256 sidecar; later processes load it
-after checking that digest (a damaged library would crash ``dlopen``; a mismatch rebuilds it
-instead). ``RYOT_NATIVE=0`` turns every loop off (the torch paths run instead); no compiler does
-too. :func:`status` says which and why.
+library is built with the system C compiler (``$CC``, else ``cc``) once per process, into a
+private folder of its own, loaded from there and deleted at once (the loaded mapping stays valid);
+nothing is read from or written to ryot's cache folder. ``RYOT_NATIVE=0`` turns every loop off
+(the torch paths run instead); no compiler does too. :func:`status` says which and why.
+
+Why no cache of built libraries: loading a library runs its code (its constructors run inside
+``dlopen``), so whatever folder it is loaded from must be writable by nobody but us from the
+build to the load. ``$RYOT_CACHE_DIR`` is not such a folder: a CI cache restored for every branch,
+a cache shared by a team, a copied home directory. A digest beside the library certifies only
+itself (whoever plants a library can write its ``.sha256`` too), and checking ownership and modes
+the way ssh does would not help the CI case either: a restored cache belongs to the user reading
+it. Anchoring the digest outside the cache (an HMAC under a per-user key) needs a key store that
+such caches do not copy, and recompiling to verify costs the very build a cache would save. The
+build is cheap (~0.2 s: docs/reliability.md, the native libraries section, has the figure and the
+command), so every process builds its own:
+
+* :func:`tempfile.mkdtemp` makes a folder with a fresh random name, mode 0700, owned by us, in the
+  temporary folder (``$TMPDIR``, else ``/tmp``); only we (and root) can put a file into it;
+* that temporary folder must not let others rename our folder away and put theirs in its place:
+  it is refused (torch fallback, the reason in :func:`status`) when it is writable by group or
+  others without the sticky bit (``/tmp`` has it);
+* the compiler writes the library there, ``ctypes`` loads it by that path, and the folder is
+  removed whatever happened.
+
+Out of scope: anyone who can act as this user or as root (they can edit ryot itself), and the
+compiler named by ``$CC`` / found on ``$PATH`` (the environment is the user's).
 """
 
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from functools import cache
@@ -32,7 +52,9 @@ _reasons: dict[str, str] = {}
 
 
 def cache_dir() -> Path:
-    """Where built libraries are kept: ``native/`` in ryot's cache folder."""
+    """``native/`` in ryot's cache folder: where ryot before this change cached built libraries
+    (as ``NAME-<hash>.so`` with a ``.sha256`` beside it). Nothing there is loaded any more (see the
+    module docstring); the folder can be deleted."""
     return switches.cache_dir("native")
 
 
@@ -40,54 +62,47 @@ def enabled() -> bool:
     return env_flag("RYOT_NATIVE", True)
 
 
-def _build(name: str) -> Path:
+def _private_folder(name: str) -> str:
+    """A new folder only this user can write, in a temporary folder others cannot swap it in."""
+    parent = tempfile.gettempdir()
+    mode = os.stat(parent).st_mode
+    if mode & (stat.S_IWGRP | stat.S_IWOTH) and not mode & stat.S_ISVTX:
+        raise OSError(f"the temporary folder {parent} is writable by others without the sticky "
+                      "bit: a library built there could be swapped before it is loaded")
+    folder = tempfile.mkdtemp(prefix=f"ryot-native-{name}-", dir=parent)
+    info = os.lstat(folder)
+    if (not stat.S_ISDIR(info.st_mode) or stat.S_IMODE(info.st_mode) & 0o077
+            or (hasattr(os, "geteuid") and info.st_uid != os.geteuid())):
+        shutil.rmtree(folder, ignore_errors=True)
+        raise OSError(f"{folder} is not a private folder (mode {oct(info.st_mode)})")
+    return folder
+
+
+def _build_and_load(name: str) -> ctypes.CDLL:
     source = SOURCES / f"{name}.c"
     compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         raise OSError("no C compiler (cc) on PATH")
-    flags = " ".join((compiler, *FLAGS)).encode()
-    digest = hashlib.sha256(source.read_bytes() + flags).hexdigest()[:16]
-    target = cache_dir() / f"{name}-{digest}.so"
-    sidecar = target.with_name(target.name + ".sha256")
-    if _intact(target, sidecar):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    folder = _private_folder(name)
     try:
-        proc = subprocess.run([compiler, *FLAGS, "-o", tmp, str(source), "-lm"],
+        target = os.path.join(folder, f"{name}.so")
+        proc = subprocess.run([compiler, *FLAGS, "-o", target, str(source), "-lm"],
                               capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             raise OSError(f"{compiler} failed on {source.name}: {proc.stderr.strip()[-400:]}")
-        os.chmod(tmp, 0o755)
-        library_digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
-        os.replace(tmp, target)  # atomic: a concurrent process sees no half-written library
-        with open(tmp, "w", encoding="ascii") as f:
-            f.write(library_digest)
-        os.replace(tmp, sidecar)
+        return ctypes.CDLL(target)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
-
-
-def _intact(library: Path, sidecar: Path) -> bool:
-    """The cached library exists and still has the digest recorded when it was built."""
-    try:
-        recorded = sidecar.read_text(encoding="ascii").strip()
-        return recorded == hashlib.sha256(library.read_bytes()).hexdigest()
-    except OSError:
-        return False
+        shutil.rmtree(folder, ignore_errors=True)  # a loaded library needs no file on disk
 
 
 @cache
 def library(name: str) -> ctypes.CDLL | None:
-    """The compiled ``name.c`` (cached per process), or None: disabled or not buildable."""
+    """The compiled ``name.c`` (built once per process), or None: disabled or not buildable."""
     if not enabled():
         _reasons[name] = "turned off by RYOT_NATIVE=0"
         return None
     try:
-        return ctypes.CDLL(str(_build(name)))
+        return _build_and_load(name)
     except (OSError, subprocess.SubprocessError) as exc:
         _reasons[name] = f"{type(exc).__name__}: {exc}"
         return None
