@@ -2,23 +2,27 @@
 
 A process's peak resident set size only grows; measuring a baseline and an optimized run in the
 same process would report the larger of the two for both. ``run_isolated`` starts a new
-interpreter (``spawn``), runs ``fn(*args)`` there, and returns its result with that process's
-own peak RSS.
+interpreter, runs ``fn(*args)`` there, and returns its result with that process's
+own peak RSS. How the child starts is fixed, whoever calls (a plain script, ``ryot accept``,
+pytest, nox): see :func:`run_isolated`.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import os
+import pickle
 import resource
+import select
+import subprocess
 import sys
-import time
-import traceback
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from queue import Empty
+from pathlib import Path
 from typing import Any
 
-__all__ = ["IsolatedResult", "current_rss_bytes", "peak_rss_bytes", "run_isolated"]
+__all__ = ["RUNNER_VARIABLES", "IsolatedResult", "child_environment", "current_rss_bytes",
+           "peak_rss_bytes", "run_isolated"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,6 @@ def peak_rss_bytes() -> int:
 
 def current_rss_bytes() -> int:
     """Resident memory right now (Linux /proc; else the peak as the best available figure)."""
-    import os
-
     try:
         with open("/proc/self/statm", encoding="ascii") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -55,44 +57,78 @@ def current_rss_bytes() -> int:
         return peak_rss_bytes()
 
 
-def _child(fn, args, queue) -> None:
-    try:
-        value = fn(*args)
-        queue.put(("ok", value, peak_rss_bytes()))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent
-        queue.put(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}", 0))
+# What a runner sets for itself and must not reach the measured process: test runners' and
+# session managers' own variables, and the interpreter switches that change how memory is
+# allocated or tracked (pymalloc off, tracemalloc, dev mode); RYOT_SEAL_KEY is ryot's secret.
+RUNNER_VARIABLES = ("PYTEST_", "NOX_", "COV_CORE_", "PYTHONMALLOC", "PYTHONMALLOCSTATS",
+                    "PYTHONTRACEMALLOC", "PYTHONDEVMODE", "PYTHONASYNCIODEBUG", "PYTHONSTARTUP",
+                    "PYTHONFAULTHANDLER", "PYTHONPROFILEIMPORTTIME", "PYTHONINSPECT",
+                    "RYOT_SEAL_KEY")
 
 
-def _result_of(proc, queue, timeout: float) -> tuple[str, Any, int]:
-    """The child's message; a child that dies without one (a signal, ``os._exit``) is an error
-    at once, not a wait for ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return queue.get(timeout=0.5)
-        except Empty:
-            if not proc.is_alive():
-                try:  # it may have put its message just before exiting
-                    return queue.get(timeout=1.0)
-                except Empty:
-                    return "error", f"the child process exited with code {proc.exitcode} " \
-                                    "without a result", 0
-            if time.monotonic() > deadline:
-                return "error", f"no result within {timeout:g} s", 0
+def child_environment(fn: Callable[..., Any]) -> dict[str, str]:
+    """The measured child's environment: the caller's without :data:`RUNNER_VARIABLES`, with
+    the folder ``fn``'s module is imported from first on ``PYTHONPATH``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(RUNNER_VARIABLES)}
+    root = _import_root(fn)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _import_root(fn: Callable[..., Any]) -> str | None:
+    module = sys.modules.get(getattr(fn, "__module__", ""), None)
+    path = getattr(module, "__file__", None)
+    if not path or fn.__module__ == "__main__":
+        raise ValueError(f"{getattr(fn, '__qualname__', fn)} must be defined in an importable "
+                         "module (not __main__) to run isolated")
+    root = Path(path).resolve().parent
+    for _ in range(fn.__module__.count(".") + (Path(path).stem == "__init__")):
+        root = root.parent
+    return str(root)
 
 
 def run_isolated(fn: Callable[..., Any], *args: Any, timeout: float = 3600.0) -> IsolatedResult:
-    """``fn`` must be importable (a module-level function); its result must pickle."""
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(fn, args, queue))
-    proc.start()
-    try:
-        status, value, peak = _result_of(proc, queue, timeout)
-    finally:
-        proc.join(timeout=60)
-        if proc.is_alive():
-            proc.kill()
+    """``fn(*args)`` in a fresh interpreter (``python -m ryot.infra.isolated_child``); ``fn``
+    must be a module-level function, its arguments and result must pickle.
+
+    The child's start does not depend on who calls: it never imports the caller's main module
+    (multiprocessing's spawn would), runs in an empty temporary folder, and gets
+    :func:`child_environment`. Its standard output and error are the caller's.
+    """
+    payload = pickle.dumps((fn, args))
+    result_read, result_write = os.pipe()
+    with tempfile.TemporaryDirectory(prefix="ryot-isolated-") as folder:
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "ryot.infra.isolated_child", str(result_write)],
+                stdin=subprocess.PIPE, pass_fds=(result_write,), cwd=folder,
+                env=child_environment(fn))
+        finally:
+            os.close(result_write)
+        with os.fdopen(result_read, "rb") as results:
+            try:
+                proc.stdin.write(payload)
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            status, value, peak = _result_of(proc, results, timeout)
     if status != "ok":
         raise RuntimeError(f"isolated run of {getattr(fn, '__name__', fn)} failed: {value}")
     return IsolatedResult(value, peak)
+
+
+def _result_of(proc: subprocess.Popen, results, timeout: float) -> tuple[str, Any, int]:
+    """The child's message; a child that dies without one (a signal, ``os._exit``) is an error
+    at once, not a wait for ``timeout``."""
+    ready, _, _ = select.select([results], [], [], timeout)
+    data = results.read() if ready else b""
+    try:
+        code = proc.wait(timeout=60 if ready else 0.1)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+    if not ready:
+        return "error", f"no result within {timeout:g} s", 0
+    if not data:
+        return "error", f"the child process exited with code {code} without a result", 0
+    return pickle.loads(data)
