@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 
 __all__ = [
-    "RUN_KEY", "CriteriaFileNode", "CriterionItem", "CriterionNotPassed", "RyotSession",
-    "pytest_addoption", "pytest_collect_file", "pytest_configure", "pytest_sessionfinish"
+    "REPORT_KEY", "RUN_KEY", "CriteriaFileNode", "CriterionItem", "CriterionNotPassed",
+    "RyotSession", "pytest_addoption", "pytest_collect_file", "pytest_configure",
+    "pytest_sessionfinish", "pytest_testnodedown", "pytest_xdist_make_scheduler",
+    "xdist_role"
 ]
 
 RUN_KEY = pytest.StashKey["RyotSession"]()
@@ -77,24 +79,49 @@ def _engine():
     return engine, evaluate, outdir, load_criteria, CriteriaError, OutputError, write_all
 
 
+def xdist_role(config: pytest.Config) -> str:
+    """``"worker"`` in a pytest-xdist worker, ``"controller"`` in a session that distributes
+    tests to workers (``-n``), else ``"plain"``."""
+    if hasattr(config, "workerinput"):
+        return "worker"
+    dist = config.getoption("dist", default="no")
+    return "controller" if dist not in (None, "no") else "plain"
+
+
+REPORT_KEY = "ryot_report"  # what the worker that ran the ryot items sends its controller
+
+
 class RyotSession:
-    """The run behind every item of one pytest session, and its claimed output folder."""
+    """The run behind every item of one pytest session, and its claimed output folder.
+
+    Under pytest-xdist every ryot item runs on one worker (:func:`pytest_xdist_make_scheduler`):
+    one run measures them one after the other, as without xdist. The
+    controller claims ``--ryot-out`` before anything runs; the worker builds the sealed report
+    and sends it back (``workeroutput``); the controller writes the one report set.
+    """
 
     def __init__(self, config: pytest.Config, criteria_path: str) -> None:
         engine, evaluate, outdir, load_criteria, CriteriaError, OutputError, _ = _engine()
         self.config, self.path = config, Path(criteria_path).resolve()
+        self.role = xdist_role(config)
         try:
             self.criteria = load_criteria(criteria_path, import_references=False)
         except CriteriaError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.exits = contextlib.ExitStack()
-        out = config.getoption("--ryot-out") or engine.default_out_dir()
-        try:
-            self.out = self.exits.enter_context(outdir.claimed(out, "--ryot-out"))
-        except OutputError as exc:
-            raise pytest.UsageError(str(exc)) from None
-        self.run = evaluate.Run(self.criteria, quick=config.getoption("--ryot-quick"),
-                                observer=_Progress(config))
+        self.out: Path | None = None
+        self.gathered: list[dict] = []
+        if self.role != "worker":
+            out = config.getoption("--ryot-out") or engine.default_out_dir()
+            try:
+                self.out = self.exits.enter_context(outdir.claimed(out, "--ryot-out"))
+            except OutputError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        self.run = None
+        if self.role != "controller":
+            self.run = evaluate.Run(self.criteria, quick=config.getoption("--ryot-quick"),
+                                    observer=_Progress(config))
+            self.exits.callback(self.run.close)
         self.results: dict[str, dict] = {}
 
     def measure(self, criterion_id: str) -> dict:
@@ -106,19 +133,45 @@ class RyotSession:
             self.results[criterion_id] = latest
         return self.results[criterion_id]
 
-    def finish(self) -> None:
-        """Write the report set of what was measured, then release the output folder."""
-        *_, write_all = _engine()
-        try:
-            if self.run.results:
-                from ryot.verification.engine import append_step_summary
+    def report(self) -> dict | None:
+        """The run's report: this process's, or the one a worker sent (None if none)."""
+        if self.run is not None:
+            return self.run.report() if self.run.results else None
+        if len(self.gathered) > 1:
+            self._line("ryot error: the ryot items ran on several workers; no report written "
+                       "(run them under --dist load, loadscope or loadfile)")
+            return None
+        return self.gathered[0] if self.gathered else None
 
-                written = append_step_summary(write_all(self.run.report(), self.out))
-                reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-                if reporter is not None:
-                    for note in written.notes:
-                        reporter.write_line(f"ryot note: {note}")
-                    reporter.write_line(f"ryot report: {written.paths['report.json']}")
+    def _line(self, text: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(text)
+
+    def finish(self, session: pytest.Session) -> None:
+        """Write the report set of what was measured (a worker sends it to the controller),
+        then release the output folder."""
+        *_, write_all = _engine()
+        from ryot.infra.errors import PublishError
+        from ryot.verification.engine import append_step_summary
+
+        try:
+            report = self.report()
+            if self.role == "worker":
+                if report is not None:
+                    self.config.workeroutput[REPORT_KEY] = report
+                return
+            if report is None:
+                return
+            try:
+                written = append_step_summary(write_all(report, self.out))
+            except PublishError as exc:  # the verdicts stand; the files did not get written
+                self._line(f"ryot error: {exc}")
+                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+                return
+            for note in written.notes:
+                self._line(f"ryot note: {note}")
+            self._line(f"ryot report: {written.paths['report.json']}")
         finally:
             self.exits.close()
 
@@ -162,6 +215,12 @@ def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("--ryot-criteria", default=None)
     if not path:
         return
+    if xdist_role(config) == "controller":
+        dist = config.getoption("dist")
+        if dist == "each":
+            raise pytest.UsageError("--ryot-criteria cannot run under --dist each (every worker "
+                                    "would measure every criterion); use load, loadgroup, "
+                                    "loadscope or loadfile")
     config.stash[RUN_KEY] = RyotSession(config, path)
     config.args.append(str(path))
 
@@ -173,7 +232,38 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     return None
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """pytest-xdist, in the controller: under ``--dist load``, ``worksteal`` or ``loadgroup``,
+    schedule the criteria file's items as one unit (on one worker) and every other test on its
+    own, as ``load`` does. (``loadgroup`` cannot be relied on for this: under pytest 9 it no
+    longer keeps a group together.) ``loadscope`` and ``loadfile`` keep the file together
+    anyway, so they are left to xdist."""
+    ryot_session = config.stash.get(RUN_KEY, None)
+    if ryot_session is None or config.getoption("dist") not in ("load", "worksteal", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    criteria_file = ryot_session.path
+
+    class RyotTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "ryot" if (config.rootpath / path).resolve() == criteria_file else nodeid
+
+    return RyotTogether(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist, in the controller: keep the report the worker that ran ryot's items sent."""
+    ryot_session = node.config.stash.get(RUN_KEY, None)
+    report = getattr(node, "workeroutput", {}).get(REPORT_KEY)
+    if ryot_session is not None and report is not None:
+        ryot_session.gathered.append(report)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     ryot_session = session.config.stash.get(RUN_KEY, None)
     if ryot_session is not None:
-        ryot_session.finish()
+        ryot_session.finish(session)

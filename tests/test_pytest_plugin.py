@@ -69,3 +69,33 @@ def test_bad_options_are_usage_errors_before_measuring(other_repo, args, fragmen
     assert proc.returncode == 4, proc.stdout + proc.stderr  # pytest's usage-error code
     assert fragment in proc.stderr and "Traceback" not in proc.stderr
     assert "ryot: measuring" not in proc.stdout
+
+
+# -- #20 item 9: under pytest-xdist one complete report, in one folder ---------------------------
+@pytest.mark.parametrize("with_out", [True, False])
+def test_under_xdist_one_worker_measures_and_one_complete_report_is_written(other_repo,
+                                                                            with_out):
+    (other_repo / "test_plain.py").write_text(
+        "import pytest\n\n@pytest.mark.parametrize('i', range(4))\ndef test_other(i):\n"
+        "    assert True\n")
+    args = ["--ryot-out", "out"] if with_out else []
+    proc = run_pytest(other_repo, "-n", "2", "--ryot-criteria", "criteria.json", *args, "-rA")
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the FAIL, nothing else
+    assert "4 passed" in proc.stdout.splitlines()[-1] or "5 passed" in proc.stdout
+    folders = [p for p in (other_repo.glob("out") if with_out
+                           else (other_repo / "results").glob("accept-*"))]
+    assert len(folders) == 1, folders
+    report = json.loads((folders[0] / "report.json").read_text())
+    assert sorted(r["id"] for r in report["results"]) == ["fails", "gpu", "passes"]
+    assert main(["verify", str(folders[0] / "report.json"),
+                 "--criteria", str(other_repo / "criteria.json")]) == 0
+    workers = {line.split()[1] for line in proc.stdout.splitlines()
+               if line.startswith("[gw") and "criteria.json::" in line}
+    assert len(workers) <= 1  # every ryot item ran on one worker
+
+
+def test_dist_each_is_refused_before_measuring(other_repo):
+    proc = run_pytest(other_repo, "-n", "2", "--dist", "each", "--ryot-criteria",
+                      "criteria.json", "--ryot-out", "out")
+    assert proc.returncode == 4 and "cannot run under --dist each" in proc.stderr
+    assert not (other_repo / "out" / "report.json").exists()
