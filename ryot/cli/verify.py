@@ -35,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
     for m in mismatches:
         print(f"ryot verify: MISMATCH {m}", file=sys.stderr)
     if mismatches:
+        n = len(mismatches)
+        print(f"ryot verify: {args.report}: {n} mismatch{'es' if n > 1 else ''}: the report is not "
+              "what its samples" + (" and criteria" if criteria else "") + " say", file=sys.stderr)
         return 1
     checked = [f"{len(report['results'])} results recomputed from their raw samples"]
     if criteria is not None:

@@ -1,7 +1,9 @@
 """Strict JSON in, sealed JSON out: the one reader and the one seal every ryot file format uses.
 
-* :func:`read_strict_json` — UTF-8 (a BOM is tolerated), no NaN/Infinity, no repeated keys, no
-  runaway nesting; every error names the file and, for syntax errors, the line and column.
+* :func:`read_strict_json` — UTF-8 (a BOM is tolerated), no NaN/Infinity, no number beyond the
+  range of a float (``1e999``, a 400-digit integer), no repeated keys, no runaway nesting; every
+  error names the file and the line and column of a syntax error or the JSON pointer of a
+  refused number.
 * :func:`sha256_of` / :func:`seal` — sha256 of the canonical JSON (sorted keys, no spaces) of a
   document without its seal fields; reports, checkpoint metadata and training checkpoint records
   are sealed this way.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -28,8 +31,8 @@ SEAL_FIELDS = ("sha256", "hmac")
 class StrictJSONError(RyotError):
     """A file that is not strict JSON: ``path`` (also ``source``) and ``message`` as data."""
 
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(message, source=path)
+    def __init__(self, path: str, message: str, pointer: str | None = None) -> None:
+        super().__init__(message, source=path, pointer=pointer)
         self.path = path
 
 
@@ -46,9 +49,74 @@ def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
+class _Refused:
+    """A number strict JSON refuses, left in the document until its pointer is found."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _number_text(text: str) -> str:
+    if len(text) <= 24:
+        return text
+    digits = text.lstrip("-")
+    what = (f"a {len(digits)}-digit integer" if digits.isdigit()
+            else f"a {len(text)}-character number")
+    return f"{what} ({text[:10]}…)"
+
+
+def _pointer_of_refused(doc: Any) -> tuple[str, str]:
+    """(JSON pointer, message) of the first refused number, in document order (no recursion)."""
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, _Refused):
+            return pointer or "/ (document root)", node.message
+        items = (node.items() if isinstance(node, dict)
+                 else enumerate(node) if isinstance(node, list) else ())
+        children = [(value, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+                    for key, value in items]
+        stack.extend(reversed(children))
+    raise AssertionError("a refused number was not found in the document")
+
+
 def parse_strict(text: str, *, object_pairs_hook: Callable = no_duplicate_keys) -> Any:
-    """``json.loads`` without NaN/Infinity and, by default, without repeated keys."""
-    return json.loads(text, parse_constant=reject_constant, object_pairs_hook=object_pairs_hook)
+    """``json.loads`` without NaN/Infinity, without numbers beyond the range of a float (they
+    would become infinite or overflow later) and, by default, without repeated keys. A refused
+    number raises ConfigError with its JSON pointer."""
+    refused: list[_Refused] = []
+
+    def refuse(message: str) -> _Refused:
+        refused.append(_Refused(message))
+        return refused[-1]
+
+    def out_of_range(text: str) -> _Refused:
+        return refuse(f"{_number_text(text)} is beyond the range of a float (about ±1.8e308); "
+                      "use a finite number")
+
+    def parse_float(text: str) -> float | _Refused:
+        value = float(text)
+        return value if math.isfinite(value) else out_of_range(text)
+
+    def parse_int(text: str) -> int | _Refused:
+        if len(text) < 300:  # well inside the float range
+            return int(text)
+        try:
+            value = int(text)
+            float(value)
+        except (ValueError, OverflowError):  # ValueError: past int's digit limit
+            return out_of_range(text)
+        return value
+
+    def parse_constant(name: str) -> _Refused:
+        return refuse(f"{name} is not valid JSON (use a finite number)")
+
+    doc = json.loads(text, parse_float=parse_float, parse_int=parse_int,
+                     parse_constant=parse_constant, object_pairs_hook=object_pairs_hook)
+    if refused:
+        pointer, message = _pointer_of_refused(doc)
+        raise ConfigError(message, pointer=pointer)
+    return doc
 
 
 def read_strict_json(path: str | os.PathLike[str], error: type[Exception] | None = None, *,
@@ -83,6 +151,10 @@ def _read(path: str | os.PathLike[str], object_pairs_hook: Callable) -> tuple[An
         return parse_strict(text, object_pairs_hook=object_pairs_hook), raw
     except json.JSONDecodeError as exc:
         raise fail(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RyotError as exc:
+        if exc.pointer is None:
+            raise fail(f"invalid JSON: {exc.message}") from None
+        raise StrictJSONError(str(path), exc.message, exc.pointer) from None
     except RecursionError:
         raise fail("invalid JSON: nested too deeply") from None
     except ValueError as exc:

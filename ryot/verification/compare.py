@@ -55,7 +55,10 @@ class Change:
 
 def _estimates(report: dict) -> dict[str, tuple[str, str, float | None]]:
     out = {}
-    for r in report["results"]:
+    for i, r in enumerate(report["results"]):
+        if r["id"] in out:  # load_checked refuses it; one copy must never hide another
+            raise ReportError(f"criterion {r['id']!r} appears twice: a report judges each "
+                              "criterion once", pointer=f"/results/{i}")
         s = r["statistics"]
         out[r["id"]] = (r["metric"], r["status"], from_json_number(s["estimate"]) if s else None)
     return out

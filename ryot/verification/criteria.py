@@ -78,7 +78,7 @@ def read_json(path: str | os.PathLike[str], error=CriteriaError) -> tuple[Any, b
         return read_strict_json(path)
     except StrictJSONError as exc:
         if error is CriteriaError:
-            raise CriteriaError(exc.message, source=exc.path) from None
+            raise CriteriaError(exc.message, source=exc.path, pointer=exc.pointer) from None
         raise error(str(exc)) from None
 
 

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ryot.infra.errors import CriteriaError
+from ryot.infra.errors import CriteriaError, RyotError
+from ryot.infra.jsonio import parse_strict
 from ryot.measure.metric import InvalidMeasurement, NotApplicable
 from ryot.verification import family as family_module
 from ryot.verification import report as report_module
@@ -64,7 +65,10 @@ def load(criteria: str | os.PathLike[str] | Mapping[str, Any]) -> CriteriaFile:
                                    allow_nan=False, ensure_ascii=False)
         except (TypeError, ValueError, RecursionError) as exc:
             raise CriteriaError(f"not representable as JSON: {exc}", source=DICT_SOURCE) from None
-        doc = json.loads(canonical)  # a copy: later changes to the caller's dict change nothing
+        try:  # a copy: later changes to the caller's dict change nothing
+            doc = parse_strict(canonical)
+        except RyotError as exc:
+            raise CriteriaError(exc.message, source=DICT_SOURCE, pointer=exc.pointer) from None
         return parse_criteria(doc, DICT_SOURCE, hashlib.sha256(canonical.encode()).hexdigest(),
                               import_references=False)
     if isinstance(criteria, (str, os.PathLike)):

@@ -60,28 +60,64 @@ LEGACY_MAP: dict[str, tuple[str, str, str, str, str, str]] = {
 REQUIRES = {"gpu_utilization": ["cuda", "nvml"]}
 
 
-def _flatten(doc: Any, source: str) -> dict[str, Any]:
+def _same(a: Any, b: Any) -> bool:
+    return (isinstance(a, bool), a) == (isinstance(b, bool), b)
+
+
+def _flatten(doc: Any, source: str) -> list[tuple[str, str, Any]]:
+    """(section, key, value) of every legacy key; a mapped key given in two sections must say
+    the same (it is then kept once)."""
     if not isinstance(doc, dict):
         raise CriteriaError(f"a legacy criteria file is an object of sections, got "
                             f"{type(doc).__name__}", source=source)
     if doc.get("format") == "ryot.criteria":
         raise CriteriaError("already in the current format (\"format\": \"ryot.criteria\")",
                             source=source)
-    flat = {}
+    flat, mapped = [], {}
     for section, body in doc.items():
         if not isinstance(body, dict):
             raise CriteriaError(f"expected a section object of thresholds, got "
                                 f"{type(body).__name__}", source=source, pointer=f"/{section}")
         for key, value in body.items():
-            flat[key] = (section, value)
+            if key in mapped:
+                first, before = mapped[key]
+                if not _same(before, value):
+                    raise CriteriaError(f"{key} is {value!r} here but {before!r} at "
+                                        f"/{first}/{key}: give it once (or the same value in "
+                                        "both sections)", source=source,
+                                        pointer=f"/{section}/{key}")
+                continue
+            if key in LEGACY_MAP:
+                mapped[key] = (section, value)
+            flat.append((section, key, value))
     return flat
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond the float range
+        return False
+
+
+def _check_order(criteria: dict[str, dict], origin: dict[tuple[str, str], str],
+                 source: str) -> None:
+    """A ``_max`` below its ``_min`` would flag every passing result as SUSPICIOUS."""
+    for cid, entry in criteria.items():
+        if "threshold" in entry and entry.get("expected_max", math.inf) < entry["threshold"]:
+            low, high = origin[(cid, "threshold")], origin[(cid, "expected_max")]
+            raise CriteriaError(f"{high.rsplit('/', 1)[1]} ({entry['expected_max']}) is below "
+                                f"{low.rsplit('/', 1)[1]} ({entry['threshold']}) at {low}: the "
+                                "upper expectation must not be below the threshold",
+                                source=source, pointer=high)
 
 
 def migrate(doc: Any, source: str = "legacy file") -> tuple[dict, list[str]]:
     """The current-format document, and the legacy keys (with the reason) left unmapped."""
     criteria: dict[str, dict] = {}
+    origin: dict[tuple[str, str], str] = {}  # (criterion id, field) -> the legacy key's pointer
     unmapped = []
-    for key, (section, value) in _flatten(doc, source).items():
+    for section, key, value in _flatten(doc, source):
         if key not in LEGACY_MAP:
             unmapped.append(f"/{section}/{key}: no metric is registered for this key")
             continue
@@ -95,16 +131,18 @@ def migrate(doc: Any, source: str = "legacy file") -> tuple[dict, list[str]]:
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             unmapped.append(f"/{section}/{key}: expected a number, got {value!r}")
             continue
-        elif not math.isfinite(value):  # 1e999 parses as inf; JSON cannot carry it
-            raise CriteriaError(f"{value} is not a finite number", source=source,
-                                pointer=f"/{section}/{key}")
+        elif not _finite(value):  # 1e999 or a 400-digit integer given as a dict
+            raise CriteriaError(f"{excerpt(str(value), 40)} is not a finite number within the "
+                                "range of a float", source=source, pointer=f"/{section}/{key}")
         entry = criteria.setdefault(cid, {"id": cid, "metric": metric, "unit": unit,
                                           "comparator": comparator, "description": description})
         if description:
             entry["description"] = description
         entry[field] = value
+        origin[(cid, field)] = f"/{section}/{key}"
         if cid in REQUIRES:
             entry["requires"] = REQUIRES[cid]
+    _check_order(criteria, origin, source)
     for cid, entry in list(criteria.items()):
         if "threshold" not in entry:
             unmapped.append(f"{cid}: only an upper expectation was given, no threshold; dropped")

@@ -44,18 +44,26 @@ def keyed_seal(report: dict, key: bytes) -> dict:
 
 
 def seal_key(key_file: str | os.PathLike[str] | None = None) -> bytes | None:
-    """The secret key from ``key_file`` or the RYOT_SEAL_KEY environment variable, or None."""
+    """The secret key from ``key_file`` or the RYOT_SEAL_KEY environment variable, or None.
+
+    A key is bytes, read the same way from both: the raw bytes (never decoded, so any bytes
+    work, UTF-8 or not), surrounding ASCII whitespace stripped. An empty key file, or one that
+    cannot be read, is a ConfigError; an empty RYOT_SEAL_KEY means no key."""
     if key_file is not None:
         try:
-            key = open(key_file, "rb").read().strip()
+            with open(key_file, "rb") as handle:
+                key = handle.read().strip()
         except OSError as exc:
-            raise ConfigError(
-                f"{key_file}: cannot read the key file: {exc.strerror or exc}") from None
+            raise ConfigError(f"cannot read the key file: {exc.strerror or exc}",
+                              source=str(key_file)) from None
         if not key:
-            raise ConfigError(f"{key_file}: the key file is empty")
+            raise ConfigError("the key file is empty", source=str(key_file))
         return key
-    env = os.environ.get(SEAL_KEY_ENV, "")
-    return env.encode("utf-8") if env else None
+    if os.supports_bytes_environ:
+        env = os.environb.get(SEAL_KEY_ENV.encode(), b"")
+    else:  # Windows: the str value, as the bytes the file system encoding gives it
+        env = os.fsencode(os.environ.get(SEAL_KEY_ENV, ""))
+    return env.strip() or None
 
 
 def _version(package: str) -> str | None:

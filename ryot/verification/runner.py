@@ -52,11 +52,12 @@ def quick_budget(c: Criterion) -> Criterion:
 
 
 def _checked(batch: Samples, asked: int) -> Samples:
-    """The engine decides on what it asked for: a batch larger than that is an error."""
-    if not one_shot(batch) and batch.count > asked:
+    """The engine decides on what it asked for, at the looks of the schedule: a batch of any
+    other size is an error (a one-shot kind is one measurement, whatever its count)."""
+    if not one_shot(batch) and batch.count != asked:
         raise ProviderFailure(f"the provider returned {batch.count} samples when {asked} were "
-                              "asked for; ryot decides only on the samples it asks for (the "
-                              "criterion's look schedule up to max_samples)")
+                              "asked for; ryot decides only on the samples it asks for, at the "
+                              "looks of the criterion's schedule (up to max_samples)")
     return batch
 
 

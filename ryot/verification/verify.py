@@ -3,8 +3,10 @@
 What it checks, result by result:
 
 * the result's sha256 seal, and the report's (and its HMAC when a key is given);
+* that the report has results, each criterion once;
 * the method: resample count, seed, look schedule and each look's confidence are derived from
-  the criterion by ryot's own rules, never read back from the report;
+  the criterion by ryot's own rules, never read back from the report; the looks are the
+  schedule's (:mod:`ryot.verification.looks`), within the sample budget;
 * the sequential run: every look before the last must have been undecided on the samples it had
   seen, and the last look must give exactly the stored status, reason, statistics, SUSPICIOUS
   flag and hint;
@@ -32,6 +34,7 @@ from ryot.measure.samples import ONE_SHOT_KINDS, Samples, from_json_number
 from ryot.stats import sequential
 from ryot.verification import family
 from ryot.verification.criteria import CriteriaFile, Criterion, read_json
+from ryot.verification.looks import looks_problems
 from ryot.verification.report import FORMAT, FORMAT_VERSION, SCHEMA, hmac_of, method
 from ryot.verification.runner import quick_budget
 from ryot.verification.statuses import (
@@ -65,7 +68,12 @@ def load_report(path: str | os.PathLike[str]) -> dict:
         raise ReportError(f"{path}: report format_version {report.get('format_version')!r} was "
                           f"written by another ryot version; this one verifies format_version "
                           f"{FORMAT_VERSION} (re-run `ryot accept`)")
+    if report.get("results") == []:
+        raise ReportError(_NO_RESULTS, source=str(path), pointer="/results")
     return report
+
+
+_NO_RESULTS = "no results: a report with no results verifies nothing"
 
 
 def _close(a, b) -> bool:
@@ -107,18 +115,12 @@ def _replay(c: Criterion, samples: Samples, looks: list[int],
     return out
 
 
-def _check_sequence(c: Criterion, samples: Samples, looks: list[int]) -> list[str]:
-    problems = []
+def _went_on(c: Criterion, samples: Samples, looks: list[int]) -> list[str]:
+    """Every look before the last must have been undecided on the samples it had seen."""
     if samples.kind in ONE_SHOT_KINDS:
-        if looks != [samples.count]:
-            problems.append(f"looks {looks} but a {samples.kind} measurement is one look of "
-                            f"{samples.count}")
-        return problems
+        return []
+    problems = []
     schedule = sequential.look_schedule(c.min_samples, c.max_samples)
-    if not looks or len(looks) > len(schedule) or looks != sorted(set(looks)):
-        return [f"looks {looks} do not fit the schedule {schedule} of this criterion"]
-    if looks[-1] != samples.count:
-        problems.append(f"{samples.count} samples stored but the last look saw {looks[-1]}")
     confidences = sequential.look_confidences(c.confidence, schedule)
     for i, n in enumerate(looks[:-1]):
         early = decide(c, samples.head(n), confidences[i], budget_spent=False)
@@ -145,10 +147,14 @@ def _check_without_samples(r: dict) -> list[str]:
     return problems
 
 
-def _check_result(r: dict, redecided: tuple[Verdict, float] | None = None) -> list[str]:
-    """``redecided``: the verdict (and look confidence) a family's step-down gives this result,
-    which then replaces the runner's own last look."""
+def _check_result(r: dict, at: str, redecided: tuple[Verdict, float] | None = None) -> list[str]:
+    """``at``: the result's JSON pointer; ``redecided``: the verdict (and look confidence) a
+    family's step-down gives this result, which then replaces the runner's own last look."""
     problems = []
+    warm = (r["samples"] or {}).get("warmup_reached", False)
+    if not isinstance(warm, bool):
+        return [f"samples.warmup_reached at {at}/samples/warmup_reached is {warm!r}, not true or "
+                "false"]
     if sha256_of(body_of(r)) != r["sha256"]:
         problems.append("its sha256 does not match its content (the entry was edited)")
     try:
@@ -161,11 +167,16 @@ def _check_result(r: dict, redecided: tuple[Verdict, float] | None = None) -> li
     for key, value in expected_method.items():
         if key != "confidence_per_look" and r["method"].get(key) != value:
             problems.append(f"method.{key} is {r['method'].get(key)!r} but ryot derives {value!r}")
+    looks = r["method"]["looks"]
+    wrong, fit = looks_problems(c, samples.kind if samples else None,
+                                samples.count if samples else None, looks, r["elapsed_s"],
+                                f"{at}/method/looks")
+    problems += wrong
     if r["status"] in (NOT_APPLICABLE, ERROR) or samples is None:
         return problems + _check_without_samples(r)
-    problems += _check_sequence(c, samples, r["method"]["looks"])
-    if problems and any("schedule" in p for p in problems):
+    if not fit:
         return problems
+    problems += _went_on(c, samples, looks)
     candidates = ([redecided] if redecided is not None
                   else _replay(c, samples, r["method"]["looks"], r["elapsed_s"]))
     verdict, expected_conf = next(((v, k) for v, k in candidates if v.status == r["status"]),
@@ -239,6 +250,12 @@ def _family(report: dict) -> tuple[dict[int, tuple[Verdict, float]], list[Mismat
             problems.append(Mismatch(name, f"criterion.confidence is {c.confidence} but "
                                            f"family_confidence {confidence} over {size} "
                                            f"criteria gives {start}"))
+        if not looks_problems(c, samples.kind if samples else None,
+                              samples.count if samples else None, r["method"]["looks"],
+                              r["elapsed_s"], "")[1]:  # no replay: _check_result names it
+            inputs.append(None)
+            states.append(family.OUT)
+            continue
         inputs.append((c, samples, len(r["method"]["looks"])))
         states.append(_runner_state(c, samples, r))
     redecided: dict[int, tuple[Verdict, float]] = {}
@@ -270,6 +287,20 @@ def _where(report: dict, pointer: str) -> str:
     return "report"
 
 
+def _each_once(results: list[dict]) -> list[Mismatch]:
+    """A criterion judged twice could hide a FAIL behind a PASS copy (``ryot compare`` keeps
+    one result per id)."""
+    first: dict[str, int] = {}
+    out = []
+    for i, r in enumerate(results):
+        j = first.setdefault(r["id"], i)
+        if j != i:
+            out.append(Mismatch(f"{r['metric']} ({r['id']})",
+                                f"criterion {r['id']!r} appears again at /results/{i} (first at "
+                                f"/results/{j}): a report judges each criterion once"))
+    return out
+
+
 def against_criteria(report: dict, criteria: CriteriaFile) -> list[Mismatch]:
     """Does the report judge exactly the criteria of ``criteria`` (same file, same bounds)?"""
     out = []
@@ -286,7 +317,7 @@ def against_criteria(report: dict, criteria: CriteriaFile) -> list[Mismatch]:
                     else f"family_confidence {conf} over {size} criteria")
         out.append(Mismatch("report", f"the report has {said(*theirs)} but {criteria.path} has "
                                       f"{said(*ours)}"))
-    by_id = {r["id"]: r for r in report["results"]}
+    by_id = {r["id"]: r for r in reversed(report["results"])}  # a copy: _each_once names it
     for c in criteria.criteria:
         expected = quick_budget(c) if report["quick"] else c
         r = by_id.pop(c.id, None)
@@ -314,9 +345,13 @@ def verify_report(report: dict, *, criteria: CriteriaFile | None = None,
     if error is not None:
         pointer = json_pointer(error)
         return [Mismatch(_where(report, pointer), f"invalid at {pointer or '/'}: {error.message}")]
-    redecided, mismatches = _family(report)
+    if not report["results"]:
+        return [Mismatch("report", f"at /results: {_NO_RESULTS}")]
+    mismatches = _each_once(report["results"])
+    redecided, found = _family(report)
+    mismatches += found
     for i, r in enumerate(report["results"]):
-        for problem in _check_result(r, redecided.get(i)):
+        for problem in _check_result(r, f"/results/{i}", redecided.get(i)):
             mismatches.append(Mismatch(f"{r['metric']} ({r['id']})", problem))
     counts = {s: sum(r["status"] == s for r in report["results"]) for s in STATUSES}
     if report["summary"]["counts"] != counts:

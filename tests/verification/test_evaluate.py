@@ -63,6 +63,8 @@ def test_a_path_and_accept_give_the_same_results(tmp_path):
     ({"format": "ryot.criteria"}, "<dict>: at / (document root): '"),
     (document(criterion(threshold=float("nan"))), "<dict>: not representable as JSON"),
     (document(criterion(metric="no.such")), "<dict>: at /criteria/0/metric: unknown metric"),
+    (document(criterion(params={"n": 10**400})),
+     "<dict>: at /criteria/0/params/n: a 401-digit integer"),
     ("/nonexistent/criteria.json", "/nonexistent/criteria.json: cannot read"),
     (42, "criteria: expected the path of a criteria file or a dict"),
 ])

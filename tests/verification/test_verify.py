@@ -140,13 +140,17 @@ def test_a_forged_method_is_named(genuine):
     ]
 
 
+AT = "at /results/1/method/looks do not fit the schedule [6, 12, 24] of this criterion"
+
+
 @pytest.mark.parametrize("looks, message", [
-    ([], "looks [] do not fit the schedule [6, 12, 24] of this criterion"),
-    ([24, 12], "looks [24, 12] do not fit the schedule [6, 12, 24] of this criterion"),
-    ([6, 12, 24, 48],
-     "looks [6, 12, 24, 48] do not fit the schedule [6, 12, 24] of this criterion"),
+    ([], f"looks [] {AT}"),
+    ([24, 12], f"looks [24, 12] {AT}"),
+    ([6, 12, 24, 48], f"looks [6, 12, 24, 48] {AT} (more samples than its max_samples 24)"),
     ([6, 12], "24 samples stored but the last look saw 12"),
-    ([6, 12, 18], "24 samples stored but the last look saw 18"),
+    ([6, 12, 18], f"looks [6, 12, 18] {AT}"),  # not a schedule count, and not out of time
+    ([6, 9, 24], f"looks [6, 9, 24] {AT}"),
+    ([24], f"looks [24] {AT}"),  # the schedule's first look is at 6
 ])
 def test_looks_that_do_not_fit_are_named(genuine, looks, message):
     r = copy.deepcopy(genuine)
@@ -176,6 +180,50 @@ def test_a_one_shot_measurement_is_one_look():
     report["results"][0]["method"]["looks"] = [50, 100]
     assert said(reseal(report, 0)) == ["m.p (p): looks [50, 100] but a proportion measurement is "
                                        "one look of 100"]
+
+
+def test_looks_beyond_the_sample_budget_are_refused_with_the_pointer():
+    c = crit("big", min_samples=12, max_samples=12)
+    samples = Samples("scalar", values=[4.0 + 0.01 * (i % 3) for i in range(2_000)])
+    forged = CriterionResult(c, decide(c, samples, 0.95, budget_spent=True), samples, [2_000],
+                             0.95, 1.0)
+    assert said(build(forged)) == [
+        "m.big (big): looks [2000] at /results/0/method/looks do not fit the schedule [12] of "
+        "this criterion (more samples than its max_samples 12)"]
+
+
+def test_an_entry_without_samples_must_record_schedule_looks(genuine):
+    r = copy.deepcopy(genuine)
+    r["results"][2]["method"]["looks"] = [500]  # NOT_APPLICABLE before any sample
+    assert said(reseal(r, 2)) == ["m.c (c): looks [500] at /results/2/method/looks do not fit "
+                                  "the schedule [6, 12, 24] of this criterion (more samples than "
+                                  "its max_samples 24)"]
+    r["results"][2]["method"]["looks"] = [6, 12]  # earlier looks, then NOT_APPLICABLE
+    assert said(reseal(r, 2)) == []
+
+
+def test_a_last_look_cut_short_by_the_time_budget_verifies_only_when_out_of_time():
+    c = crit("t", max_seconds=50.0)
+    samples = Samples("scalar", values=undecided(9, {"_offset": 0}))
+    conf = sequential.closing_confidence(0.95, [6, 12, 24], 1)
+    m = CriterionResult(c, decide(c, samples, conf, budget_spent=True), samples, [6, 9], conf,
+                        60.0)
+    assert m.verdict.status == "INCONCLUSIVE"
+    assert said(build(m)) == []
+    m.elapsed_s = 40.0  # within the budget: the second look is at 12 samples
+    assert said(build(m))[0] == ("m.t (t): looks [6, 9] at /results/0/method/looks do not fit "
+                                 "the schedule [6, 12, 24] of this criterion")
+
+
+def test_warmup_reached_must_be_a_boolean(genuine):
+    r = copy.deepcopy(genuine["results"][0])
+    r["samples"]["warmup_reached"] = "yes"
+    assert verify._check_result(r, "/results/0") == [
+        "samples.warmup_reached at /results/0/samples/warmup_reached is 'yes', not true or false"]
+    report = copy.deepcopy(genuine)
+    report["results"][0] = report_module.seal(r)
+    assert said(reseal(report))[0].startswith("m.a (a): invalid at "
+                                              "/results/0/samples/warmup_reached")
 
 
 # -- entries without samples -----------------------------------------------------------------------
@@ -291,6 +339,23 @@ def test_a_report_nested_too_deeply_is_refused(genuine):
         deep = [deep]
     r["environment"] = deep
     assert said(r) == ["report: nested too deeply to be a ryot report"]
+
+
+def test_a_criterion_judged_twice_is_refused_naming_both_places(genuine):
+    r = copy.deepcopy(genuine)
+    r["results"].append(copy.deepcopy(r["results"][0]))
+    expected = ["m.a (a): criterion 'a' appears again at /results/3 (first at /results/0): a "
+                "report judges each criterion once"]
+    assert said(reseal(r)) == expected
+    criteria = criteria_file(*(verify.criterion_of(x["criterion"]) for x in genuine["results"]))
+    assert said(reseal(r), criteria=criteria) == expected
+
+
+def test_a_report_without_results_verifies_nothing(genuine):
+    r = copy.deepcopy(genuine)
+    r["results"] = []
+    assert said(reseal(r)) == ["report: at /results: no results: a report with no results "
+                               "verifies nothing"]
 
 
 # -- against the criteria file ---------------------------------------------------------------------
