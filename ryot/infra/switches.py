@@ -20,7 +20,7 @@ _FALSE = ("0", "false", "no", "off")
 
 def cache_dir(*parts: str) -> Path:
     """ryot's cache folder (``$RYOT_CACHE_DIR``, default ``$XDG_CACHE_HOME/ryot`` or
-    ``~/.cache/ryot``), joined with ``parts``: tuning results, compiled C loops."""
+    ``~/.cache/ryot``), joined with ``parts``: tuning results (data, validated on read)."""
     root = os.environ.get("RYOT_CACHE_DIR")
     if not root:
         root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ryot"
