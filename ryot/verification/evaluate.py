@@ -180,6 +180,9 @@ class Run:
         return m
 
     def report(self) -> dict[str, Any]:
+        if self.worker.folder.exists():  # threads a criterion left may have printed since
+            for m in self.results:
+                self._read_output(m.criterion.id, self._captures[m.criterion.id])
         results, family = self.results, None
         if self.criteria.family_confidence is not None:
             results, family = step_down(self.criteria, self.results)

@@ -13,9 +13,9 @@ Each request names a ``capture`` file: file descriptors 1 and 2 point at it whil
 runs (so C code and subprocesses are captured too), and at /dev/null between requests. The
 answer's ``status`` is ``ok``, ``not_applicable``, ``invalid``, ``error`` (an exception, with
 its traceback), ``exit`` (SystemExit or another BaseException) or ``interrupt``
-(KeyboardInterrupt: the run stops). ``threads_left`` names Python threads the request started
-that are still running; the engine then replaces the worker, so nothing they print reaches
-another criterion's evidence. ``SIGUSR1`` writes every thread's stack to the ``STACKS`` file
+(KeyboardInterrupt: the run stops). A Python thread a request leaves running keeps printing
+into that request's capture file, never the next one's (:class:`_Routed`). ``SIGUSR1``
+writes every thread's stack to the ``STACKS`` file
 (the engine sends it before killing a worker that ran out of time).
 """
 
@@ -31,16 +31,42 @@ import signal
 import sys
 import threading
 import traceback
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["main"]
 
 
-def _stream(fd: int) -> io.TextIOWrapper:
-    """A text stream on ``fd`` that never fails on what it is given to print."""
-    return io.TextIOWrapper(open(fd, "wb", buffering=0, closefd=False), encoding="utf-8",
-                            errors="backslashreplace", line_buffering=True, write_through=True)
+_ORIGIN: weakref.WeakKeyDictionary[threading.Thread, str] = weakref.WeakKeyDictionary()
+_CURRENT = [os.devnull]  # the capture file of the request running now
+
+
+class _Routed:
+    """``sys.stdout``/``sys.stderr``: text on ``fd`` that never fails on what it is given, except
+    that a thread an earlier request left running writes into *that* request's capture file
+    (so a finished criterion's threads never reach another criterion's evidence)."""
+
+    def __init__(self, fd: int) -> None:
+        self._stream = io.TextIOWrapper(open(fd, "wb", buffering=0, closefd=False),
+                                        encoding="utf-8", errors="backslashreplace",
+                                        line_buffering=True, write_through=True)
+
+    def write(self, text: str) -> int:
+        origin = _ORIGIN.get(threading.current_thread())
+        if origin is not None and origin != _CURRENT[0]:
+            if origin != os.devnull:
+                with open(origin, "a", encoding="utf-8", errors="backslashreplace") as late:
+                    late.write(text)
+            return len(text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _stream(fd: int) -> _Routed:
+    return _Routed(fd)
 
 
 def _point_output_at(path: str) -> None:
@@ -66,11 +92,17 @@ _STREAMS: list[Any] = [None, None]
 
 @contextlib.contextmanager
 def _captured(path: str) -> Iterator[None]:
+    before = set(threading.enumerate())
+    _CURRENT[0] = path
     _point_output_at(path)
     try:
         yield
     finally:
         _point_output_at(os.devnull)
+        _CURRENT[0] = os.devnull
+        for thread in threading.enumerate():  # started by this request, still running
+            if thread not in before:
+                _ORIGIN.setdefault(thread, path)
 
 
 class _Worker:
@@ -122,7 +154,6 @@ def _describe_exit(error: BaseException) -> str:
 
 
 def _answer(worker: _Worker, request: dict) -> dict:
-    before = set(threading.enumerate())
     try:
         with _captured(request["capture"]):
             answer = worker.handle(request)
@@ -134,9 +165,6 @@ def _answer(worker: _Worker, request: dict) -> dict:
     except BaseException as exc:  # noqa: BLE001 - SystemExit from user code is an answer too
         answer = {"status": "exit", "message": _describe_exit(exc),
                   "details": traceback.format_exc(limit=-8)}
-    left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
-    if left:
-        answer["threads_left"] = left
     return answer
 
 

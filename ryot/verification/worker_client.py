@@ -13,7 +13,8 @@ not in the process that decides, seals and writes. :class:`Worker`:
   :class:`ProviderDied` naming the exit status or signal; the next request starts a new one and
   replays the setup (imports, the workload factory), so the run goes on;
 * what the request's code printed (file descriptors 1 and 2, so C code and subprocesses too) is
-  appended to the capture file the caller names, one per criterion.
+  appended to the capture file the caller names, one per criterion; threads it left running
+  keep writing there, not into a later criterion's file.
 
 Cost: starting a worker and importing the engine's part of ryot takes ~0.3 s; a request's
 round trip well under a millisecond (docs/reliability.md has the measured figures).
@@ -194,12 +195,6 @@ class Worker:
         if not isinstance(parsed, dict) or "status" not in parsed:
             self.stop()
             raise ProviderDied("the worker process sent a malformed answer; it was killed")
-        if parsed.get("threads_left"):
-            self.stop()  # nothing those threads print may reach another criterion
-            _note(capture, f"[ryot: the code left Python threads running "
-                           f"({', '.join(map(str, parsed['threads_left']))}); their worker "
-                           "process was ended so that nothing they print reaches another "
-                           "criterion]")
         return parsed
 
     def _read_line(self, deadline: float | None, limit_s: float | None) -> bytes:
@@ -248,12 +243,6 @@ class Worker:
         details = (f"the worker's threads when it timed out:\n{dumped}" if dumped else None)
         return ProviderTimeout(f"timed out after {limit_s:g} s; the worker process was killed",
                                details, stopped="the worker process was killed")
-
-
-def _note(capture: str, line: str) -> None:
-    if capture != os.devnull:
-        with open(capture, "a", encoding="utf-8") as handle:
-            handle.write(f"\n{line}\n")
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float) -> None:
