@@ -2,7 +2,12 @@
 
 Exit codes: 0 success · 1 a check failed · 2 bad input (a :class:`~ryot.infra.errors.RyotError`,
 one line, never a traceback) · 3 undecided · 4 a ryot bug (any other exception: a short line
-and the traceback) · 130 interrupted.
+and the traceback) or finished results that could not be written (a
+:class:`~ryot.infra.errors.PublishError`: one line naming the file and the folder where the
+rendered set was kept) · 130 interrupted.
+
+Output never fails on its encoding: stdout and stderr write what they cannot encode (a name
+with "é" under ``PYTHONIOENCODING=ascii``, a lone surrogate) as a backslash escape.
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ import sys
 from collections.abc import Sequence
 
 from ryot.cli import accept, bench, checkpoint, compare, criteria, info, overhead, verify
-from ryot.cli._errors import BUG, report_bug
-from ryot.infra.errors import RyotError
+from ryot.cli._errors import BUG, UNWRITTEN, report_bug, report_unwritten
+from ryot.infra.errors import PublishError, RyotError
 from ryot.infra.version import __version__
 
-__all__ = ["BUG", "build_parser", "main", "report_bug"]
+__all__ = ["BUG", "UNWRITTEN", "build_parser", "main", "report_bug"]
 
 _COMMANDS = (accept, verify, compare, criteria, overhead)
 _LATER = (info, bench, checkpoint)  # after `train` in --help, as before
@@ -25,7 +30,8 @@ _LATER = (info, bench, checkpoint)  # after `train` in --help, as before
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ryot", description="Measured, verifiable performance claims for LLM optimizations.",
-        epilog="Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 undecided, 4 a ryot bug.")
+        epilog="Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 undecided, 4 a ryot bug "
+               "or results that could not be written, 130 interrupted.")
     parser.add_argument("--version", action="version", version=f"ryot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in _COMMANDS:
@@ -37,7 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _escape_what_cannot_be_encoded() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):  # not a TextIOWrapper (or closed): as is
+            pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _escape_what_cannot_be_encoded()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["train"]:  # its own parser: every option after `train` is the trainer's
         from ryot.cli.train import main as train_main
@@ -49,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RyotError as exc:
         print(f"ryot: error: {exc}", file=sys.stderr)
         return 2
+    except PublishError as exc:  # measured, decided, kept elsewhere: not a bug, not a verdict
+        return report_unwritten("ryot", exc)
     except KeyboardInterrupt:
         print("ryot: interrupted", file=sys.stderr)
         return 130

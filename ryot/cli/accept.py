@@ -14,8 +14,13 @@ def register(sub) -> None:
     p = sub.add_parser(
         "accept",
         help="measure every criterion, decide, write report.json/.md, junit.xml, plot.png",
-        description="Exit codes: 0 all PASS (NOT_APPLICABLE allowed), 1 any FAIL, 3 no FAIL but "
-                    "some INCONCLUSIVE/INVALID/ERROR, 2 bad input, 4 a ryot bug.")
+        description="Measure every criterion of a criteria file, decide each, and write "
+                    "report.json, report.md, junit.xml and plot.png into --out as one set.",
+        epilog="Exit codes: 0 all PASS (NOT_APPLICABLE allowed), 1 any FAIL, 3 no FAIL but "
+               "some INCONCLUSIVE/INVALID/ERROR, 2 bad input (before anything is measured when "
+               "it is --out), 4 a ryot bug or finished results that could not be written (the "
+               "rendered set is kept in a folder beside --out, named in the message), "
+               "130 interrupted.")
     p.add_argument("--criteria", metavar="FILE",
                    help="criteria file (default: the repository's success_criteria.json)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: results/accept-<time>/)")

@@ -11,11 +11,12 @@ import warnings
 from pathlib import Path
 
 from ryot.cli._errors import report_bug
-from ryot.infra.errors import RyotError
+from ryot.infra.errors import PublishError, RyotError
 from ryot.workload.train import checkpoints as ckpt
+from ryot.workload.train import interrupts
 from ryot.workload.train.loop import TrainingStopped, train
 from ryot.workload.train.records import StepRecord
-from ryot.workload.train.run_config import TrainConfig
+from ryot.workload.train.run_config import TrainConfig, TrainConfigError
 
 __all__ = ["main"]
 
@@ -28,7 +29,10 @@ def main(argv=None) -> int:
     """``ryot train`` (also ``python -m ryot.train``, e.g. under torchrun).
 
     Exit codes: 0 completed · 1 stopped on safety-gate violations · 2 bad input (arguments,
-    run directory, unusable checkpoints) · 4 a ryot bug · 130 interrupted (SIGINT).
+    run directory, unusable checkpoints) · 4 a checkpoint or log that could not be written (disk
+    full: the message names the file), or a ryot bug · 130 interrupted (SIGINT) · 143 terminated
+    (SIGTERM). Interrupted or terminated, ``train_log.json`` says ``interrupted`` and the
+    checkpoints written so far stay.
     """
     parser = argparse.ArgumentParser(
         prog="ryot train",
@@ -37,7 +41,9 @@ def main(argv=None) -> int:
         "block-wise states; under torchrun also int8-compressed gradient all-reduce), with the "
         "orchestrator's safety gates in the loop. Under torchrun it runs DDP.",
         epilog="Exit codes: 0 completed, 1 stopped on safety-gate violations, 2 bad input, "
-               "130 interrupted. train_log.json (in --run-dir) records how the run ended.")
+               "4 a checkpoint or log could not be written (disk full) or a ryot bug, "
+               "130 interrupted (SIGINT), 143 terminated (SIGTERM). train_log.json (in "
+               "--run-dir) records how the run ended.")
     defaults = TrainConfig()
     parser.add_argument("--mode", choices=["baseline", "optimized"], default=defaults.mode)
     for name in ("steps", "batch_size", "seed", "n_layer", "n_head", "n_embd", "block_size",
@@ -75,6 +81,8 @@ def main(argv=None) -> int:
                              inject_nan_at=tuple(args.inject_nan_at),
                              activation_checkpointing=args.activation_checkpointing,
                              activation_budget_mb=args.activation_budget_mb)
+    except TrainConfigError as exc:  # a usage error in one line naming the flag (no usage dump)
+        parser.exit(2, f"ryot train: error: argument --{exc.field.replace('_', '-')}: {exc}\n")
     except RyotError as exc:
         parser.error(str(exc))
 
@@ -91,16 +99,22 @@ def main(argv=None) -> int:
         warnings.simplefilter("always", ckpt.CheckpointWarning)
         warnings.showwarning = _show_warning
         try:
-            result = train(config, args.run_dir, args.resume, progress=show)
-        except KeyboardInterrupt:
-            print(f"ryot train: interrupted{logged}", file=sys.stderr)
-            return 130
+            with interrupts.terminate_as_interrupt():
+                result = train(config, args.run_dir, args.resume, progress=show)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (a scheduler, docker, Kubernetes)
+            print(f"ryot train: interrupted ({interrupts.signal_name(exc)}){logged}",
+                  file=sys.stderr)
+            return interrupts.exit_code(exc)
         except TrainingStopped as exc:
             print(f"ryot train: {exc}{logged}", file=sys.stderr)
             return 1
         except RyotError as exc:  # the run directory, a checkpoint, a setting
             print(f"ryot train: error: {exc}", file=sys.stderr)
             return 2
+        except PublishError as exc:  # disk full: not the input, not a bug
+            see = logged if exc.path and Path(exc.path).name != "train_log.json" else ""
+            print(f"ryot train: error: {exc}{see}", file=sys.stderr)
+            return 4
         except Exception:  # noqa: BLE001 - anything else is our bug: say so, keep the traceback
             return report_bug("ryot train")
     final = result.losses[-1] if result.losses else float("nan")

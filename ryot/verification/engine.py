@@ -91,10 +91,13 @@ def accept(criteria_path: str | os.PathLike[str] | None = None,
     """Measure every criterion; write report.json, report.md, junit.xml and plot.png.
 
     The output folder is checked and locked before anything is measured (OutputError, whose
-    message starts with ``out_label``). Give ``console`` an explicit ``file``: while a provider
-    runs, ``sys.stdout``/``sys.stderr`` point at its output capture.
+    message starts with ``out_label``), and made absolute: the report goes where ``out_dir``
+    named when the run began. Report files that cannot be written raise
+    :class:`~ryot.infra.errors.PublishError` once the rendered set is kept elsewhere (its
+    ``kept``). Give ``console`` an explicit ``file``: while a provider runs,
+    ``sys.stdout``/``sys.stderr`` point at its output capture.
     """
-    criteria = load_criteria(criteria_path or default_criteria_path())
+    criteria = load_criteria(criteria_path or default_criteria_path(), import_references=False)
     console = console or Console(file=sys.stderr)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("samples"), TimeElapsedColumn(), TextColumn("{task.fields[status]}"))

@@ -2,7 +2,10 @@
 
 A run takes an exclusive ``flock`` on ``DIR/.ryot.lock`` (the file stays; the lock goes with
 the process, even when it is killed), so two runs never write into one folder at once: the
-second one stops before measuring, with an :class:`OutputError` (exit code 2).
+second one stops before measuring, with an :class:`OutputError` (exit code 2). The folder is
+made absolute when it is claimed (a provider that changes the working directory does not move
+where the report goes), and every name the report set will take in it is checked then: a folder
+named ``report.md`` in ``--out`` is exit 2 before anything is measured, not a lost run.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 from ryot.infra.errors import OutputError
-from ryot.verification.writers.publish import remove_stale_staging
+from ryot.verification.writers.publish import OUTPUTS, remove_stale_staging
 
 __all__ = ["LOCK_NAME", "claimed"]
 
@@ -34,13 +38,30 @@ def _create(out: Path, label: str) -> None:
                           f"{exc.strerror or exc}") from None
 
 
+def _check_names(out: Path, label: str) -> None:
+    """Each name the report set takes must be free or a file (or link) that can be replaced."""
+    for name in OUTPUTS:
+        try:
+            mode = os.lstat(out / name).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"{label} {out}: cannot look at {out / name}: "
+                              f"{exc.strerror or exc}") from None
+        if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            kind = "a folder" if stat.S_ISDIR(mode) else "not a file"
+            raise OutputError(f"{label} {out}: {out / name} is {kind}, and the report's {name} "
+                              f"goes there; move it away or choose another folder")
+
+
 @contextlib.contextmanager
 def claimed(path: str | os.PathLike[str], label: str = "output folder") -> Iterator[Path]:
-    """Create ``path`` if needed, prove it writable and lock it for this block.
+    """Create ``path`` if needed, prove it writable and lock it for this block; yield it as an
+    absolute path (what a later ``os.chdir`` cannot move).
 
     ``label`` names the argument in messages (``--out``, ``--ryot-out``).
     """
-    out = Path(path)
+    out = Path(os.path.abspath(os.fspath(path)))
     _create(out, label)
     lock_path = out / LOCK_NAME
     try:
@@ -50,6 +71,7 @@ def claimed(path: str | os.PathLike[str], label: str = "output folder") -> Itera
                           f"{exc.strerror or exc})") from None
     try:
         _lock(fd, out, label)
+        _check_names(out, label)
         remove_stale_staging(out)  # what a killed run left; no one else writes here now
         yield out
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from ryot.infra.errors import (
     ConfigError,
     CriteriaError,
     OutputError,
+    PublishError,
     ReportError,
     RyotError,
 )
@@ -102,3 +104,30 @@ def test_exit_2_from_a_real_process():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "nope.json" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_results_that_could_not_be_written_are_exit_4_with_one_line(monkeypatch, capsys):
+    message = ("could not write the report set into /r/out: /r/out/plot.png: No space left on "
+               "device (ENOSPC); nothing in /r/out was changed; the finished report set is kept "
+               "in /r/out.unwritten-20250101-000000")
+
+    def unwritten(args):
+        raise PublishError(message, path="/r/out/plot.png", kept="/r/out.unwritten-20250101-000000")
+
+    monkeypatch.setattr(ryot.cli.verify, "run", unwritten)
+    assert main(["verify", "r.json"]) == 4  # never 0 (success) nor 1 (a check failed)
+    err = capsys.readouterr().err
+    assert err == f"ryot: error: {message}\n"  # no "ryot bug", no traceback
+    assert not issubclass(PublishError, RyotError)  # not the user's mistake: not exit 2
+
+
+def test_exit_4_is_documented_in_accept_help_and_the_readme(capsys):
+    with pytest.raises(SystemExit):
+        main(["accept", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Exit codes: 0 all PASS" in text and "2 bad input" in text
+    assert "4 a ryot bug or finished results that could not be written" in text
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [row] = [line for line in readme.splitlines() if line.startswith("| 4 |")]
+    assert "a ryot bug" in row and "results that could not be written" in row
+    assert "the rendered set was kept" in row

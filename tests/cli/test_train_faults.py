@@ -63,13 +63,13 @@ class Payload:
 
 
 def forge(run_dir: Path, step: int, data: bytes, like: int) -> Path:
-    """Write ``step-<step>.pt`` holding ``data`` with a sidecar whose sha256 matches it (an
-    attacker controls both files), its state copied from checkpoint ``like``."""
+    """Write ``step-<step>.pt`` holding ``data`` with a sidecar whose sha256 matches it, resealed
+    (an attacker controls both files), its state copied from checkpoint ``like``."""
     record = json.loads(ckpt.sidecar(ckpt.path_for(run_dir, like)).read_text())
     path = ckpt.path_for(run_dir, step)
     path.write_bytes(data)
     record.update(step=step, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
-    ckpt.sidecar(path).write_text(json.dumps(record))
+    ckpt.sidecar(path).write_text(json.dumps(ckpt.seal(record)))
     return path
 
 

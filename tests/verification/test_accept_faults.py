@@ -312,7 +312,7 @@ def test_12_compare_rejects_edited_unsealed_or_incomplete_reports(tmp_path, caps
 
 @pytest.mark.parametrize("legacy, fragment", [
     ('{"speedup_metrics": {"training_speedup_min": 1e999}}',
-     "at /speedup_metrics/training_speedup_min: inf is not a finite number"),
+     "at /speedup_metrics/training_speedup_min: 1e999 is beyond the range of a float"),
     ('{"speedup_metrics": {"latency_p99_ms": 12}}',
      "no key maps to a criterion, so there is nothing to write"),
     ('{}', "the file has no keys"),
@@ -351,7 +351,8 @@ def test_13_a_hung_provider_times_out_and_the_run_goes_on(tmp_path, release_hung
     assert statuses(report) == {"hangs": "ERROR", "passes": "PASS"}
     hung = report["results"][0]
     assert hung["reason"].startswith("timed out after 0.9 s")  # timeout_seconds
-    assert "abandoned" in hung["reason"] and "RELEASE.wait()" in hung["error_traceback"]
+    assert "the worker process was killed" in hung["reason"]
+    assert "in hangs" in hung["error_traceback"]  # the worker's stack when it was killed
 
 
 def test_13_provider_output_is_kept_out_of_the_summary(tmp_path, capsys):

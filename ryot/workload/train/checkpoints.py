@@ -6,6 +6,12 @@
 * ``step-<N>.json`` (strict JSON) holds the rest of the state, the step, and the sha256 and size
   of the ``.pt``. It is written after the ``.pt``, both atomically, so a checkpoint is complete
   exactly when its JSON exists and the ``.pt`` hashes to the recorded sha256.
+* The JSON is sealed too: ``record_sha256`` is the sha256 of its canonical JSON without that
+  field (:func:`ryot.infra.jsonio.sha256_of`), so an edited config, loss or step is refused
+  like a flipped bit in the tensors.
+* A write that fails (disk full) leaves no half pair: the new ``.pt`` goes when its record could
+  not be written, and :class:`~ryot.infra.errors.PublishError` names the file; the earlier
+  checkpoints stay.
 
 :func:`load_latest` returns the newest intact checkpoint, warning about each newer one it had to
 skip; :func:`prune` keeps the newest ``keep``. Only names ``step-<int>.pt`` count, ordered by
@@ -14,8 +20,10 @@ their number (``step-1000000`` is newer than ``step-999999``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import json
 import os
 import pickle
 import re
@@ -29,16 +37,18 @@ import torch
 
 from ryot.infra.atomic import write_bytes_atomic, write_json_atomic
 from ryot.infra.errors import CheckpointError
-from ryot.infra.jsonio import read_strict_json
+from ryot.infra.jsonio import body_of, read_strict_json, sha256_of
+from ryot.workload.train.outputs import unwritable
 
 __all__ = [
-    "FORMAT", "FORMAT_VERSION", "Checkpoint", "CheckpointWarning", "checkpoints", "latest",
-    "load", "load_latest", "path_for", "prune", "remove_stale_temporaries", "save",
+    "FORMAT", "FORMAT_VERSION", "SEAL", "Checkpoint", "CheckpointWarning", "checkpoints", "latest",
+    "load", "load_latest", "path_for", "prune", "remove_stale_temporaries", "save", "seal",
     "sidecar", "step_of"
 ]
 
 FORMAT = "ryot.train_checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the record is sealed (``record_sha256``)
+SEAL = "record_sha256"
 _NAME = re.compile(r"step-(\d+)\.pt")
 
 
@@ -64,15 +74,36 @@ def sidecar(path: str | os.PathLike[str]) -> Path:
 
 
 def save(path: str | os.PathLike[str], tensors: dict[str, Any], state: dict[str, Any]) -> Path:
-    """Write the tensors, then the JSON record that seals them. ``state`` must be strict JSON."""
+    """Write the tensors, then the sealed JSON record that completes them. ``state`` must be
+    strict JSON. A failed write leaves neither file of a half pair and raises
+    :class:`PublishError` for an ``OSError``."""
     buffer = io.BytesIO()
     torch.save(tensors, buffer)
     data = buffer.getvalue()
-    path = write_bytes_atomic(path, data)
-    write_json_atomic(sidecar(path), {
+    path = Path(path)
+    record = json.loads(json.dumps({  # the seal covers the record as it will be read back
         "format": FORMAT, "format_version": FORMAT_VERSION, "step": step_of(path),
-        "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "state": state})
+        "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "state": state},
+        allow_nan=False))
+    target = path
+    try:
+        write_bytes_atomic(path, data)
+        target = sidecar(path)
+        write_json_atomic(target, seal(record))
+    except BaseException as exc:
+        if target != path:  # new tensors without their record: not a checkpoint, remove them
+            with contextlib.suppress(OSError):
+                _delete((target, path))
+        if isinstance(exc, OSError):
+            raise unwritable(target, exc, "; the earlier checkpoints are kept") from exc
+        raise
     return path
+
+
+def seal(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its ``record_sha256`` set to the hash of everything else in it."""
+    body = body_of(record, (SEAL,))
+    return {**body, SEAL: sha256_of(body)}
 
 
 def step_of(path: str | os.PathLike[str]) -> int | None:
@@ -94,6 +125,10 @@ def _read_record(path: Path) -> dict[str, Any]:
     if record.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{record_path}: unsupported format_version "
                               f"{record.get('format_version')!r} (expected {FORMAT_VERSION})")
+    expected = sha256_of(body_of(record, (SEAL,)))
+    if record.get(SEAL) != expected:
+        raise CheckpointError(f"{record_path}: edited or damaged after it was written ({SEAL} "
+                              f"{record.get(SEAL)!r}, its content hashes to {expected})")
     for key, kind in (("sha256", str), ("bytes", int), ("step", int), ("state", dict)):
         if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
             raise CheckpointError(f"{record_path}: field {key!r} must be a {kind.__name__}, "

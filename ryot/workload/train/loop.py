@@ -25,7 +25,8 @@ on them.
 
 Checkpoints (:mod:`.checkpoints`) are atomic, verified and resumable: a resumed run continues
 the loss curve exactly, and refuses a configuration that differs from the run's. However the run
-ends (completed, stopped on violations, interrupted, failed) ``train_log.json`` says so.
+ends (completed, stopped on violations, interrupted by SIGINT or SIGTERM, failed)
+``train_log.json`` says so.
 
 Under ``torchrun`` (``WORLD_SIZE`` set) the same loop runs with DistributedDataParallel (gloo on
 CPU, nccl on CUDA); the optimized mode then compresses gradient buckets in a DDP communication
@@ -48,7 +49,6 @@ from ryot.core.config import CompressionConfig, KernelConfig, RLVRConfig
 from ryot.core.optim.adamw8bit import AdamW8bit
 from ryot.core.orchestration.coordinator import OptimizationOrchestrator
 from ryot.core.orchestration.gates import SafetyBounds
-from ryot.infra.atomic import write_json_atomic
 from ryot.infra.isolation import current_rss_bytes, peak_rss_bytes
 from ryot.infra.switches import env_flag
 from ryot.measure.timing import synchronize
@@ -58,6 +58,8 @@ from ryot.workload.train import checkpoints as ckpt
 from ryot.workload.train import distributed
 from ryot.workload.train.activation_memory import saved_activation_bytes
 from ryot.workload.train.distributed import compressed_allreduce_hook
+from ryot.workload.train.interrupts import signal_name
+from ryot.workload.train.outputs import write_log
 from ryot.workload.train.records import StepRecord, TrainResult
 from ryot.workload.train.run_config import TrainConfig
 from ryot.workload.train.run_dir import RunDirError, check_resumable, check_run_dir
@@ -358,8 +360,8 @@ class Trainer:
                 self.result.records.append(exc.record)
             self._finish("stopped", str(exc))
             raise
-        except KeyboardInterrupt:
-            self._finish("interrupted", f"interrupted (SIGINT) after step {self.step}")
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM under terminate_as_interrupt()
+            self._finish("interrupted", f"interrupted ({signal_name(exc)}) after step {self.step}")
             raise
         except BaseException as exc:
             self._finish("failed", f"{type(exc).__name__}: {exc}")
@@ -370,18 +372,8 @@ class Trainer:
     def _finish(self, status: str, reason: str | None) -> None:
         self.result.status, self.result.reason = status, reason
         self.result.peak_rss_bytes = peak_rss_bytes()
-        if self.run_dir is None or self.rank != 0:
-            return
-        try:
-            log = {**self.result.to_dict(),
-                   "orchestrator": self.orchestrator.get_checkpoint_metadata()}
-            write_json_atomic(self.run_dir / "train_log.json", log)
-        except Exception as exc:
-            if status == "completed":
-                raise
-            # the run's own error is the one to report; this one is said beside it
-            warnings.warn(f"could not write {self.run_dir / 'train_log.json'}: {exc}",
-                          RuntimeWarning, stacklevel=2)
+        if self.run_dir is not None and self.rank == 0:
+            write_log(self.run_dir / "train_log.json", self.result, self.orchestrator)
 
 
 def train(config: TrainConfig, run_dir=None, resume: bool = False, progress=None) -> TrainResult:

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from ryot.infra.errors import ConfigError
 from ryot.workload.model import GPTConfig
 
-__all__ = ["TrainConfig"]
+__all__ = ["TrainConfig", "TrainConfigError"]
+
+SEED_LIMIT = 2**63  # torch seeds are 64-bit; every rank adds 1000 * rank to the seed
+
+
+class TrainConfigError(ConfigError):
+    """A :class:`TrainConfig` field refused; ``field`` names it (the CLI maps it to its flag)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
 
 
 @dataclass
 class TrainConfig:
-    """One run: mode, sizes, optimizer, checkpoints, gates; invalid values raise ValueError."""
+    """One run: mode, sizes, optimizer, checkpoints, gates; an invalid value raises
+    :class:`TrainConfigError` (a ValueError) naming the field and what was expected."""
 
     mode: str = "baseline"  # baseline | optimized
     steps: int = 100
@@ -41,25 +53,32 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in ("baseline", "optimized"):
-            raise ConfigError(
-                f"TrainConfig.mode must be 'baseline' or 'optimized', got {self.mode!r}")
+            raise TrainConfigError("mode", "TrainConfig.mode must be 'baseline' or 'optimized', "
+                                   f"got {self.mode!r}")
         for name in ("steps", "batch_size", "n_layer", "n_head", "n_embd", "block_size",
-                     "max_violations"):
+                     "max_violations", "compression_block"):
             _check_int(name, getattr(self, name), 1)
-        for name in ("checkpoint_every", "keep_checkpoints"):
+        for name in ("checkpoint_every", "keep_checkpoints", "seed"):
             _check_int(name, getattr(self, name), 0)
+        if self.seed >= SEED_LIMIT:
+            raise TrainConfigError("seed", f"TrainConfig.seed must be an int < 2**63, "
+                                   f"got {self.seed!r}")
+        for name in ("lr", "grad_clip", "grad_norm_gate"):
+            _check_positive(name, getattr(self, name))
         if self.n_embd % self.n_head:
-            raise ConfigError(f"TrainConfig.n_embd={self.n_embd} must be a multiple of "
-                              f"n_head={self.n_head}")
+            raise TrainConfigError("n_embd", f"TrainConfig.n_embd={self.n_embd} must be a "
+                                   f"multiple of n_head={self.n_head}")
         if not isinstance(self.activation_checkpointing, bool):
-            raise ConfigError("TrainConfig.activation_checkpointing must be a bool, "
-                             f"got {self.activation_checkpointing!r}")
+            raise TrainConfigError("activation_checkpointing", "TrainConfig.activation_"
+                                   f"checkpointing must be a bool, got "
+                                   f"{self.activation_checkpointing!r}")
         budget = self.activation_budget_mb
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
-                                   or not 0 <= budget < float("inf")):
-            raise ConfigError("TrainConfig.activation_budget_mb must be None or a finite number of "
-                             f"MiB >= 0, got {budget!r}")
+        if budget is not None and (not _is_number(budget) or not 0 <= budget < math.inf):
+            raise TrainConfigError("activation_budget_mb", "TrainConfig.activation_budget_mb must "
+                                   f"be None or a finite number of MiB >= 0, got {budget!r}")
         self.inject_nan_at = tuple(self.inject_nan_at)
+        for step in self.inject_nan_at:  # steps count from 1
+            _check_int("inject_nan_at", step, 1)
 
     @property
     def optimized(self) -> bool:
@@ -80,6 +99,18 @@ class TrainConfig:
         return json.loads(json.dumps(asdict(self), allow_nan=False))
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _check_int(name: str, value: Any, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"TrainConfig.{name} must be an int >= {minimum}, got {value!r}")
+        raise TrainConfigError(name, f"TrainConfig.{name} must be an int >= {minimum}, "
+                               f"got {value!r}")
+
+
+def _check_positive(name: str, value: Any) -> None:
+    """A finite number > 0 (NaN and inf are refused)."""
+    if not _is_number(value) or not 0 < value < math.inf:
+        raise TrainConfigError(name, f"TrainConfig.{name} must be a finite number > 0, "
+                               f"got {value!r}")
