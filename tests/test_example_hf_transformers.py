@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -33,17 +34,22 @@ def test_the_guides_command_gates_the_example(tmp_path, monkeypatch):
     assert main(["verify", str(out / "report.json"), "--criteria", str(CRITERIA)]) == 0
 
 
-def test_a_bf16_arm_that_ran_in_fp32_is_flagged(monkeypatch):
-    from examples.hf_transformers import gpt2_bench
-
-    real = gpt2_bench.Arm.__init__
-
-    def fp32_only(self, params, attention, bf16):
-        real(self, params, attention, bf16=False)  # the bug: autocast never enabled
-
-    monkeypatch.setattr(gpt2_bench.Arm, "__init__", fp32_only)
-    report = __import__("ryot").evaluate(
-        {**json.loads(CRITERIA.read_text()),
-         "criteria": [json.loads(CRITERIA.read_text())["criteria"][1]]})
+def test_a_bf16_arm_that_ran_in_fp32_is_flagged(tmp_path, monkeypatch):
+    # the bug, planted where the provider runs (ryot's worker process): autocast never enabled
+    (tmp_path / "fp32_only_bench.py").write_text(
+        "from examples.hf_transformers import gpt2_bench\n"
+        "real = gpt2_bench.Arm.__init__\n\n"
+        "def fp32_only(self, params, attention, bf16):\n"
+        "    real(self, params, attention, bf16=False)\n\n"
+        "gpt2_bench.Arm.__init__ = fp32_only\n"
+        "train_step_speedup = gpt2_bench.train_step_speedup\n"
+        "first_step_loss_gap = gpt2_bench.first_step_loss_gap\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # where ryot locates it ...
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(  # ... and where the worker imports it
+        [str(tmp_path), str(CRITERIA.parent.parent.parent), os.environ.get("PYTHONPATH", "")]))
+    doc = json.loads(CRITERIA.read_text())
+    criterion = {**doc["criteria"][1], "provider": doc["criteria"][1]["provider"].replace(
+        "examples.hf_transformers.gpt2_bench", "fp32_only_bench")}
+    report = __import__("ryot").evaluate({**doc, "criteria": [criterion]})
     result = report["results"][0]
     assert result["suspicious"] and "below expected_min" in result["suspicious"]
