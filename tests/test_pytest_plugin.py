@@ -99,3 +99,23 @@ def test_dist_each_is_refused_before_measuring(other_repo):
                       "criteria.json", "--ryot-out", "out")
     assert proc.returncode == 4 and "cannot run under --dist each" in proc.stderr
     assert not (other_repo / "out" / "report.json").exists()
+
+
+def test_a_report_that_cannot_be_written_is_said_and_kept(other_repo):
+    """#20 item 7: ``report.md`` becomes a folder mid-run: one line naming where the set was
+    kept, pytest's internal-error code (3), no traceback; the verdicts are not lost."""
+    (other_repo / "blocker.py").write_text(
+        "import os\n\ndef p(n, params):\n"
+        "    os.makedirs(os.path.join(params['out'], 'report.md', 'x'), exist_ok=True)\n"
+        "    return 2.0\n")
+    doc = {**CRITERIA, "criteria": [{"id": "blocks", "metric": "user.blocks", "unit": "x",
+                                     "comparator": ">=", "threshold": 1, "provider": "blocker:p",
+                                     "params": {"out": str(other_repo / "out")},
+                                     "description": "makes report.md a folder"}]}
+    (other_repo / "blocking.json").write_text(json.dumps(doc))
+    proc = run_pytest(other_repo, "--ryot-criteria", "blocking.json", "--ryot-out", "out")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "ryot error: " in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    kept = [p for p in other_repo.iterdir() if p.name.startswith("out.unwritten-")]
+    assert len(kept) == 1 and (kept[0] / "report.json").is_file()
+    assert json.loads((kept[0] / "report.json").read_text())["results"][0]["status"] == "PASS"
