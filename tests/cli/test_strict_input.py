@@ -14,20 +14,12 @@ import pytest
 from ryot.cli import main
 from ryot.verification import report as report_module
 from tests.verification.helpers import criterion, document, write
+from tests.verification.test_verify import reseal
 
 BIG = "1" * 400  # an integer no float can hold
 BEYOND = "is beyond the range of a float"
 
 
-def reseal(report: dict, *changed: int) -> dict:
-    """What a forger with the public algorithm does: reseal entries, recount, reseal."""
-    for i in changed:
-        report["results"][i] = report_module.seal(report["results"][i])
-    counts = {s: sum(r["status"] == s for r in report["results"])
-              for s in report["summary"]["counts"]}
-    report["summary"]["counts"] = counts
-    report["summary"]["exit_code"] = report_module.exit_code(counts)
-    return report_module.seal(report)
 
 
 @pytest.fixture

@@ -463,21 +463,26 @@ def test_item13_an_exception_still_writes_the_log(tmp_path):
     assert len(log["records"]) == 3
 
 
+def interrupted_after_step_3(proc, run_dir, sig) -> str:
+    """Send ``sig`` to a training process once its step-3 checkpoint pair exists; its stderr."""
+    try:
+        deadline = time.monotonic() + 300  # a guard against a hang, not a timing assertion
+        while not any(int(p.stem[5:]) >= 3 for p in run_dir.glob("step-*.json")):  # pairs
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "the trainer never reached step 3"
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        return proc.communicate(timeout=120)[1]
+    finally:
+        proc.kill()
+
+
 def test_item13_sigint_exits_130_without_traceback_and_logs_why(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "ryot.cli", "train", *TINY_ARGS,
                              "--steps", "100000", "--checkpoint-every", "1",
                              "--run-dir", str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 300  # a guard against a hang, not a timing assertion
-        while not any(ckpt.step_of(p) >= 3 for p in tmp_path.glob("step-*.pt")):
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "the trainer never reached step 3"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
+    stderr = interrupted_after_step_3(proc, tmp_path, signal.SIGINT)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "ryot train: interrupted" in stderr
     log = json.loads((tmp_path / "train_log.json").read_text())

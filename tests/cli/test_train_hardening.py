@@ -13,7 +13,6 @@ import resource
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from ryot.cli import main
 from ryot.infra.errors import PublishError
 from ryot.workload.train import TrainConfig, train
 from ryot.workload.train import checkpoints as ckpt
+from tests.cli.test_train_faults import interrupted_after_step_3
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = dict(batch_size=4, n_layer=1, n_head=2, n_embd=32, block_size=32)
@@ -46,16 +46,7 @@ def test_sigterm_exits_143_logs_interrupted_and_keeps_the_checkpoints(tmp_path):
                                     "--run-dir", str(tmp_path)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             env=ENV)
-    try:
-        deadline = time.monotonic() + 300  # a guard against a hang, not a timing assertion
-        while not any(int(p.stem[5:]) >= 3 for p in tmp_path.glob("step-*.json")):  # pairs
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "the trainer never reached step 3"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
+    stderr = interrupted_after_step_3(proc, tmp_path, signal.SIGTERM)
     assert proc.returncode == 143, stderr
     assert "Traceback" not in stderr and "ryot train: interrupted (SIGTERM)" in stderr
     log = json.loads((tmp_path / "train_log.json").read_text())
