@@ -62,7 +62,15 @@ def locate(reference: str) -> None:
     The function itself is not looked up: that needs the module's code to run.
     """
     module_name, _ = _parts(reference)
+    saved = list(sys.path)
     _with_working_directory()
+    try:
+        _locate(module_name)
+    finally:
+        sys.path[:] = saved  # the caller's path as it was (ryot.evaluate leaves the host alone)
+
+
+def _locate(module_name: str) -> None:
     names = module_name.split(".")
     search: list[str] | None = None
     for i in range(len(names)):

@@ -198,7 +198,7 @@ def test_8_more_samples_than_asked_is_an_error_naming_the_count(tmp_path):
 
 # -- 10: ryot.evaluate leaves the host as it found it --------------------------------------------
 def test_10_evaluate_from_two_threads_leaves_the_host_untouched(tmp_path, capfd):
-    stdout, cwd = sys.stdout, os.getcwd()
+    stdout, cwd, path = sys.stdout, os.getcwd(), list(sys.path)
     doc = document(user("chatty", "chatty"), passes())
     reports = []
     threads = [threading.Thread(target=lambda: reports.append(ryot.evaluate(doc)))
@@ -209,6 +209,7 @@ def test_10_evaluate_from_two_threads_leaves_the_host_untouched(tmp_path, capfd)
         t.join()
     print("HOST-PRINT")
     assert sys.stdout is stdout and os.getcwd() == cwd and HP not in sys.modules
+    assert sys.path == path
     assert "HOST-PRINT" in capfd.readouterr().out
     assert [by_id(r)["chatty"]["status"] for r in reports] == ["PASS", "PASS"]
 
