@@ -1,6 +1,6 @@
 """SIGTERM handled like Ctrl-C: what schedulers, docker and Kubernetes send to stop a run.
 
-Inside :func:`terminate_as_interrupt` a SIGTERM raises :class:`Terminated`, a
+Inside :func:`terminate_as_interrupt` a SIGTERM (or SIGINT) raises :class:`Terminated`, a
 ``KeyboardInterrupt``, so the loop ends the run the way it ends a Ctrl-C: ``train_log.json``
 says ``interrupted`` (naming the signal) and the checkpoints written so far stay. Only the first
 SIGTERM raises; later ones are ignored while that run winds down.
@@ -13,7 +13,9 @@ import signal
 import threading
 from collections.abc import Iterator
 
-__all__ = ["Terminated", "exit_code", "signal_name", "terminate_as_interrupt"]
+__all__ = ["Terminated", "exit_code", "raise_pending", "signal_name", "terminate_as_interrupt"]
+
+_PENDING: list[int] = []  # the signal received inside terminate_as_interrupt(), if any
 
 
 class Terminated(KeyboardInterrupt):
@@ -43,11 +45,22 @@ def terminate_as_interrupt() -> Iterator[None]:
         return
 
     def handle(signum, frame) -> None:
-        signal.signal(signum, signal.SIG_IGN)  # winding down: a second SIGTERM changes nothing
+        signal.signal(signum, signal.SIG_IGN)  # winding down: a second one changes nothing
+        _PENDING[:] = [signum]
         raise Terminated(signum)
 
-    previous = signal.signal(signal.SIGTERM, handle)
+    previous = {s: signal.signal(s, handle) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _PENDING.clear()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def raise_pending() -> None:
+    """Raise the interrupt again if one arrived and the run is still going: Python drops a
+    KeyboardInterrupt raised inside a finalizer ("Exception ignored in ..."), and a Ctrl-C or
+    SIGTERM must never be lost that way. Called by the training loop at every step."""
+    if _PENDING:
+        raise Terminated(_PENDING[0])

@@ -58,7 +58,7 @@ from ryot.workload.train import checkpoints as ckpt
 from ryot.workload.train import distributed
 from ryot.workload.train.activation_memory import saved_activation_bytes
 from ryot.workload.train.distributed import compressed_allreduce_hook
-from ryot.workload.train.interrupts import signal_name
+from ryot.workload.train.interrupts import raise_pending, signal_name
 from ryot.workload.train.outputs import write_log
 from ryot.workload.train.records import StepRecord, TrainResult
 from ryot.workload.train.run_config import TrainConfig
@@ -346,6 +346,7 @@ class Trainer:
             if self.run_dir is not None and self.step == 0 and self.config.checkpoint_every:
                 self.save_checkpoint()
             while self.step < self.config.steps:
+                raise_pending()  # an interrupt a finalizer swallowed is raised here
                 record = self.train_step()
                 self.result.records.append(record)
                 if self.progress:
