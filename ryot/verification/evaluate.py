@@ -138,6 +138,9 @@ class Run:
                           "hard limit)") from None
         except ProviderFailure as exc:
             raise refused(f"importing it: {exc}") from None
+        if answer["status"] == "exit":  # SystemExit, KeyboardInterrupt… at import
+            said = str(answer.get("message", "")).removesuffix("; the run went on")
+            raise refused(f"importing it {said}")
         if answer["status"] != "ok":
             raise refused(str(answer.get("message", answer["status"])))
 

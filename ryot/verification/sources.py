@@ -79,8 +79,6 @@ def samples_of(answer: dict) -> Samples:
         raise NotApplicable(message)
     if status == "invalid":
         raise InvalidMeasurement(message)
-    if status == "interrupt":
-        raise KeyboardInterrupt
     if status == "exit":
         raise ProviderExit(message, details)
     if status == "error":

@@ -12,15 +12,19 @@ line on file descriptor ``IN``; each answer is one JSON line on ``OUT`` (the fir
 Each request names a ``capture`` file: file descriptors 1 and 2 point at it while the request
 runs (so C code and subprocesses are captured too), and at /dev/null between requests. The
 answer's ``status`` is ``ok``, ``not_applicable``, ``invalid``, ``error`` (an exception, with
-its traceback), ``exit`` (SystemExit or another BaseException) or ``interrupt``
-(KeyboardInterrupt: the run stops). A Python thread a request leaves running keeps printing
-into that request's capture file, never the next one's (:class:`_Routed`). ``SIGUSR1``
-writes every thread's stack to the ``STACKS`` file
-(the engine sends it before killing a worker that ran out of time).
+its traceback) or ``exit`` (SystemExit, KeyboardInterrupt or another BaseException: the worker
+has its own session, so a real Ctrl-C reaches only the engine). Every answer echoes the
+request's ``nonce`` (the engine refuses a line without it: provider code writing to the pipe);
+``threads_left`` names the Python threads a request started that are still running (the engine
+then ends this worker, so they cannot reach a later criterion). A thread keeps printing into its
+own request's capture file, never the next one's (:class:`_Routed`). ``SIGUSR1`` writes every
+thread's stack to the ``STACKS`` file (the engine sends it before killing a worker that ran out
+of time).
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import faulthandler
 import fcntl
@@ -90,9 +94,48 @@ def _point_output_at(path: str) -> None:
 _STREAMS: list[Any] = [None, None]
 
 
+_LIVE: dict[object, int] = {}  # one token per thread started in this process, until it ends
+_REAL_START = _thread.start_new_thread
+
+
+def _tracked_start(function: Any, args: tuple, kwargs: dict | None = None) -> int:
+    """``_thread.start_new_thread`` (which ``threading`` uses too), counting live threads: a
+    thread is counted from the call, before it first runs, until its function returns."""
+    token = object()
+
+    def run(*a: Any, **k: Any) -> Any:
+        try:
+            return function(*a, **k)
+        finally:
+            _LIVE.pop(token, None)
+
+    _LIVE[token] = 1
+    try:
+        return _REAL_START(run, args, kwargs or {})
+    except BaseException:
+        _LIVE.pop(token, None)
+        raise
+
+
+def _track_threads() -> None:
+    _thread.start_new_thread = _tracked_start
+    threading._start_new_thread = _tracked_start  # type: ignore[attr-defined]
+
+
+def _threads_left(before: set[object], known: set[threading.Thread]) -> list[str]:
+    """Names of the threads started since ``before`` that still run (``threading``'s by name,
+    the others counted)."""
+    count = len(set(_LIVE) - before)
+    names = [t.name for t in threading.enumerate() if t not in known and t.is_alive()][:count]
+    if count > len(names):
+        names.append(f"{count - len(names)} more started with _thread")
+    return names
+
+
 @contextlib.contextmanager
-def _captured(path: str) -> Iterator[None]:
-    before = set(threading.enumerate())
+def _captured(path: str, left: list[str]) -> Iterator[None]:
+    """Output of the block into ``path``; ``left`` gets the threads it leaves running."""
+    before, known = set(_LIVE), set(threading.enumerate())
     _CURRENT[0] = path
     _point_output_at(path)
     try:
@@ -101,8 +144,9 @@ def _captured(path: str) -> Iterator[None]:
         _point_output_at(os.devnull)
         _CURRENT[0] = os.devnull
         for thread in threading.enumerate():  # started by this request, still running
-            if thread not in before:
+            if thread not in known:
                 _ORIGIN.setdefault(thread, path)
+        left.extend(_threads_left(before, known))
 
 
 class _Worker:
@@ -149,36 +193,38 @@ class _Worker:
 def _describe_exit(error: BaseException) -> str:
     if isinstance(error, SystemExit):
         return f"called sys.exit({error.code!r}) instead of returning; the run went on"
-    return (f"raised {type(error).__name__}: {error} (a BaseException) instead of returning; "
+    said = f": {error}" if str(error) else ""
+    return (f"raised {type(error).__name__}{said} (a BaseException) instead of returning; "
             "the run went on")
 
 
 def _answer(worker: _Worker, request: dict) -> dict:
+    left: list[str] = []
     try:
-        with _captured(request["capture"]):
+        with _captured(request["capture"], left):
             answer = worker.handle(request)
-    except KeyboardInterrupt:
-        answer = {"status": "interrupt"}
     except Exception as exc:  # noqa: BLE001 - sent to the engine as this request's ERROR
         answer = {"status": "error", "message": f"{type(exc).__name__}: {exc}",
                   "details": traceback.format_exc(limit=-8)}
     except BaseException as exc:  # noqa: BLE001 - SystemExit from user code is an answer too
         answer = {"status": "exit", "message": _describe_exit(exc),
                   "details": traceback.format_exc(limit=-8)}
-    return answer
+    return {**answer, "nonce": request.get("nonce"), **({"threads_left": left} if left else {})}
 
 
 def _send(out: io.TextIOWrapper, answer: dict) -> None:
     try:
         text = json.dumps(answer, allow_nan=False)
     except (TypeError, ValueError) as exc:  # to_wire checked the samples; this is a last guard
-        text = json.dumps({"status": "error", "message": f"the answer is not JSON: {exc}"})
+        text = json.dumps({"status": "error", "message": f"the answer is not JSON: {exc}",
+                           "nonce": answer.get("nonce")})
     out.write(text + "\n")
     out.flush()
 
 
 def main(argv: list[str]) -> int:
     fd_in, fd_out, stacks = int(argv[0]), int(argv[1]), argv[2]
+    _track_threads()
     os.set_inheritable(fd_in, False)
     os.set_inheritable(fd_out, False)
     _STREAMS[:] = [_stream(1), _stream(2)]

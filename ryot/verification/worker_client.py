@@ -14,7 +14,12 @@ not in the process that decides, seals and writes. :class:`Worker`:
   replays the setup (imports, the workload factory), so the run goes on;
 * what the request's code printed (file descriptors 1 and 2, so C code and subprocesses too) is
   appended to the capture file the caller names, one per criterion; threads it left running
-  keep writing there, not into a later criterion's file.
+  keep writing there, not into a later criterion's file;
+* each request carries a fresh random ``nonce`` the answer must echo: a line on the answer pipe
+  without it (provider code writing to ryot's pipe) or a second line after an answer ends the
+  worker, and the request is tried once more in a fresh one (:class:`ForeignAnswer` the second
+  time); a sample request that leaves Python threads running ends its worker after its answer,
+  so those threads can never read the next request or answer for a later criterion.
 
 Cost: starting a worker and importing the engine's part of ryot takes ~0.3 s; a request's
 round trip well under a millisecond (docs/reliability.md has the measured figures).
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -37,8 +43,8 @@ from typing import Any
 
 from ryot.verification.provider_call import TAIL_CHARS, ProviderFailure, ProviderTimeout
 
-__all__ = ["MAX_ANSWER_BYTES", "SECRET_VARIABLES", "STARTUP_LIMIT_S", "ProviderDied", "Worker",
-           "read_tail", "worker_environment"]
+__all__ = ["MAX_ANSWER_BYTES", "SECRET_VARIABLES", "STARTUP_LIMIT_S", "ForeignAnswer",
+           "ProviderDied", "Worker", "read_tail", "worker_environment"]
 
 SECRET_VARIABLES = ("RYOT_SEAL_KEY",)  # what ryot holds secret never reaches user code
 MAX_ANSWER_BYTES = 256 * 2**20
@@ -48,6 +54,14 @@ _STACK_WAIT_S = 2.0
 
 class ProviderDied(ProviderFailure):
     """The worker process ended (or closed its pipe) while a request ran."""
+
+
+class ForeignAnswer(ProviderDied):
+    """The answer pipe carried a line that is not the worker's answer to the request."""
+
+
+_FOREIGN = ("the worker's answer pipe carried {what} (provider code writing to ryot's pipe?); "
+            "the worker was killed")
 
 
 def worker_environment() -> dict[str, str]:
@@ -118,8 +132,9 @@ class Worker:
         self._to = os.fdopen(req_write, "wb", buffering=0)
         self._from = ans_read
         self.starts += 1
-        ready = json.loads(self._read_line(time.monotonic() + STARTUP_LIMIT_S, STARTUP_LIMIT_S))
-        if ready != {"status": "ready"}:
+        line, rest = self._read_line(time.monotonic() + STARTUP_LIMIT_S, STARTUP_LIMIT_S)
+        ready = json.loads(line)
+        if ready != {"status": "ready"} or rest:
             self.stop()
             raise ProviderDied(f"the worker process did not start: it said {ready!r}")
 
@@ -163,11 +178,33 @@ class Worker:
     def request(self, request: dict, *, limit_s: float | None, capture: str) -> dict:
         """The worker's answer to ``request`` (a dict with ``status``); raises
         :class:`ProviderTimeout` or :class:`ProviderDied`, or a setup request's failure."""
-        if not self.alive():
-            failed = self._fresh_start()
-            if failed is not None:
-                return failed
-        return self._send(request, limit_s, capture)
+        for attempt in (1, 2):
+            if not self.alive():
+                failed = self._fresh_start()
+                if failed is not None:
+                    return failed
+            try:
+                answer = self._send(request, limit_s, capture)
+            except ForeignAnswer as exc:
+                if attempt == 2:
+                    raise ForeignAnswer(f"{exc} (twice: the second time in a fresh worker)",
+                                        exc.details) from None
+                continue
+            if answer.get("threads_left"):
+                self._end_for_threads(answer["threads_left"], capture)
+            return answer
+        raise AssertionError("unreachable")
+
+    def _end_for_threads(self, names: Any, capture: str) -> None:
+        """Stop the worker a sample request left threads running in (the answer stands)."""
+        self.stop()
+        listed = ", ".join(str(name) for name in names[:5]) if isinstance(names, list) else "?"
+        try:
+            with open(capture, "a", encoding="utf-8") as note:
+                note.write(f"\n[ryot] the provider left Python threads running ({listed}); its "
+                           "worker process was stopped so they cannot reach later criteria\n")
+        except OSError:
+            pass
 
     def _fresh_start(self) -> dict | None:
         """Start a worker and replay the setup; the first failed setup answer, or None."""
@@ -181,23 +218,32 @@ class Worker:
 
     def _send(self, request: dict, limit_s: float | None, capture: str) -> dict:
         deadline = None if limit_s is None else time.monotonic() + limit_s
+        nonce = secrets.token_hex(16)
         try:
-            self._to.write((json.dumps({**request, "capture": capture}) + "\n").encode())
+            self._to.write((json.dumps({**request, "capture": capture, "nonce": nonce})
+                            + "\n").encode())
         except OSError:
             return self._died()
-        answer = self._read_line(deadline, limit_s)
+        line, rest = self._read_line(deadline, limit_s)
+        if rest or select.select([self._from], [], [], 0)[0]:
+            self.stop()
+            raise ForeignAnswer(_FOREIGN.format(what="more than one answer to one request"))
         try:
-            parsed = json.loads(answer)
+            parsed = json.loads(line)
         except ValueError:
             self.stop()
-            raise ProviderDied("the worker process sent something that is not an answer; it "
-                               "was killed") from None
-        if not isinstance(parsed, dict) or "status" not in parsed:
+            raise ForeignAnswer(_FOREIGN.format(what="a line that is not JSON")) from None
+        if not isinstance(parsed, dict) or parsed.get("nonce") != nonce:
+            self.stop()
+            raise ForeignAnswer(_FOREIGN.format(what="a line that is not the answer to this "
+                                                     "request"))
+        if "status" not in parsed:
             self.stop()
             raise ProviderDied("the worker process sent a malformed answer; it was killed")
         return parsed
 
-    def _read_line(self, deadline: float | None, limit_s: float | None) -> bytes:
+    def _read_line(self, deadline: float | None, limit_s: float | None) -> tuple[bytes, bytes]:
+        """The first line that arrives, and whatever came after it in the same read."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -210,8 +256,9 @@ class Worker:
                 return self._died()
             chunks.append(chunk)
             size += len(chunk)
-            if chunk.endswith(b"\n"):
-                return b"".join(chunks)
+            if b"\n" in chunk:
+                line, _, rest = b"".join(chunks).partition(b"\n")
+                return line, rest
             if size > MAX_ANSWER_BYTES:
                 self.stop()
                 raise ProviderDied(f"the provider's answer exceeded {MAX_ANSWER_BYTES >> 20} MiB "

@@ -132,3 +132,53 @@ def workload_factory():
         with open(path, "a") as handle:
             handle.write("built\n")
     return {"builds": 1 + (sum(1 for _ in open(path)) - 1 if path else 0)}
+
+
+def _answer_pipe():
+    """The worker's answer pipe, found the way hostile code would: its command line."""
+    return int(sys.argv[2])
+
+
+def _forged_pass(n):
+    import json
+
+    from ryot.measure.samples import coerce
+    from ryot.verification.wire import to_wire
+
+    return (json.dumps({"status": "ok", "samples": to_wire(coerce([2.0] * n, None))})
+            + "\n").encode()
+
+
+def forges_now(n, params):
+    """Writes a forged PASS answer on ryot's pipe, then returns its real (failing) values."""
+    os.write(_answer_pipe(), _forged_pass(n))
+    return [0.5] * n
+
+
+def forges_for_the_next(n, params):
+    """Leaves a thread that waits for the next request and answers it first, with a PASS."""
+    def forge():
+        time.sleep(0.3)
+        os.write(_answer_pipe(), _forged_pass(64))
+    threading.Thread(target=forge, daemon=True).start()
+    return _values(n)
+
+
+def steals_requests(n, params):
+    """Leaves a thread that reads ryot's request pipe, so the worker never sees the next one."""
+    _log(params, f"worker={os.getpid()}")
+    threading.Thread(target=os.read, args=(int(sys.argv[1]), 1 << 16), daemon=True).start()
+    return _values(n)
+
+
+def low_level_thread(n, params):
+    """A thread that the threading module does not know about."""
+    import _thread
+
+    _thread.start_new_thread(lambda: time.sleep(60), ())
+    return _values(n)
+
+
+def sleeps_logging_pid(n, params):
+    _log(params, f"worker={os.getpid()}")
+    time.sleep(60)

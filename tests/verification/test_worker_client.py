@@ -4,6 +4,7 @@ was lost, executed or forged. The providers are in hostile_providers.py."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -146,8 +147,8 @@ def test_5_late_output_never_reaches_the_next_criterion(tmp_path, first):
     outputs = report_of(tmp_path).get("provider_output", {})
     assert "LINE" not in outputs.get("second", "") + outputs.get("third", "")
     assert "CHATTY-OUT" in outputs["second"]
-    if first == "prints_late":  # what its thread printed later is still its own evidence
-        assert outputs["first"].count("LATE-LINE") > 10
+    if first == "prints_late":  # its thread ended with its worker, and the evidence says why
+        assert "left Python threads running (Thread-1 (chatter))" in outputs["first"]
 
 
 def test_5_output_is_captured_at_the_file_descriptor(tmp_path):
@@ -236,3 +237,75 @@ def test_the_workload_is_built_once_and_again_only_after_the_worker_died(tmp_pat
     estimates = {r["id"]: (r["statistics"] or {}).get("estimate") for r in report["results"]}
     assert estimates == {"one": 1.0, "two": 1.0, "dies": None, "three": 2.0}
     assert log.read_text().count("built") == 2
+
+
+# -- 11: only the worker's own answers are read (red-team findings on #20) ------------------------
+def test_11_a_forged_answer_on_ryots_pipe_is_refused_and_shifts_nothing(tmp_path):
+    assert accept(tmp_path, document(user("forger", "forges_now"), fails(), passes())) == 1
+    results = by_id(report_of(tmp_path))
+    assert results["forger"]["status"] == "ERROR"
+    assert "provider code writing to ryot's pipe" in results["forger"]["reason"]
+    assert "twice" in results["forger"]["reason"]  # tried again in a fresh worker first
+    assert results["fails"]["status"] == "FAIL" and results["passes"]["status"] == "PASS"
+
+
+def test_11_a_thread_left_to_answer_for_the_next_criterion_ends_with_its_worker(tmp_path):
+    assert accept(tmp_path, document(user("forger", "forges_for_the_next"), fails())) == 1
+    report = report_of(tmp_path)
+    results = by_id(report)
+    assert results["forger"]["status"] == "PASS" and results["fails"]["status"] == "FAIL"
+    assert "left Python threads running" in report["provider_output"]["forger"]
+
+
+def test_11_a_thread_left_reading_requests_does_not_stall_the_next_criterion(tmp_path):
+    log = tmp_path / "worker.txt"
+    started = time.monotonic()
+    assert accept(tmp_path, document(user("thief", "steals_requests", log=str(log)),
+                                     user("next", "quiet"))) == 0
+    assert time.monotonic() - started < 15  # "next" would otherwise wait out its 20 s limit
+    assert not running(int(log.read_text().split("=")[1]))
+
+
+def test_11_threads_unknown_to_the_threading_module_are_seen_too(tmp_path):
+    assert accept(tmp_path, document(user("low", "low_level_thread"))) == 0
+    output = report_of(tmp_path)["provider_output"]["low"]
+    assert "left Python threads running (1 more started with _thread)" in output
+
+
+def interrupting():
+    return criterion(id="stop", metric="user.stop", min_samples=6, max_samples=6, max_seconds=5,
+                     provider="tests.verification.fault_providers:interrupts")
+
+
+def test_11_a_keyboard_interrupt_raised_by_a_provider_is_its_error(tmp_path):
+    assert accept(tmp_path, document(interrupting(), fails())) == 1
+    results = by_id(report_of(tmp_path))
+    assert results["stop"]["status"] == "ERROR" and results["fails"]["status"] == "FAIL"
+    assert "raised KeyboardInterrupt (a BaseException)" in results["stop"]["reason"]
+
+
+def test_11_a_module_raising_keyboard_interrupt_at_import_is_a_clear_refusal(tmp_path,
+                                                                           monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "interrupting_module.py").write_text("raise KeyboardInterrupt\n")
+    doc = document(criterion(id="i", metric="user.i", provider="interrupting_module:p"))
+    assert accept(tmp_path, doc) == 2
+    err = capsys.readouterr().err
+    assert "importing it raised KeyboardInterrupt (a BaseException)" in err
+    assert "the run went on" not in err and "Traceback" not in err
+
+
+def test_11_a_real_ctrl_c_stops_the_run_and_its_worker(tmp_path):
+    log = tmp_path / "worker.txt"
+    path = write(tmp_path / "c.json", document(user("slow", "sleeps_logging_pid", log=str(log),
+                                                    timeout=60.0)))
+    proc = subprocess.Popen([sys.executable, "-m", "ryot.cli", "accept", "--criteria", str(path),
+                             "--out", str(tmp_path / "out")], cwd=ROOT, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while not (log.exists() and log.read_text().endswith("\n")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert not running(int(log.read_text().split("=")[1]))
