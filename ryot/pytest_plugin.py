@@ -38,6 +38,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default: results/accept-<time>)")
     group.addoption("--ryot-quick", action="store_true", default=False,
                     help="a quarter of each criterion's sample and time budget")
+    group.addoption("--ryot-baseline", metavar="REF", nargs="?", const="merge-base",
+                    default=None,
+                    help="compare the criteria marked across_commits between the git commit "
+                         "REF and the working tree (as ryot accept --baseline; without REF the "
+                         "merge-base of HEAD and $RYOT_BASE_BRANCH, default origin/main)")
 
 
 class _Progress:
@@ -118,9 +123,21 @@ class RyotSession:
             except OutputError as exc:
                 raise pytest.UsageError(str(exc)) from None
         self.run = None
+        baseline = config.getoption("--ryot-baseline")
+        from ryot.infra.errors import RyotError
+        from ryot.verification.commits import plan
+
+        try:
+            if baseline is not None:
+                plan(baseline)  # a bad ref is a usage error before anything runs
+            side = (self.exits.enter_context(engine.baseline_side(baseline, self.criteria))
+                    if self.role != "controller" else None)
+        except RyotError as exc:
+            self.exits.close()
+            raise pytest.UsageError(str(exc)) from None
         if self.role != "controller":
             self.run = evaluate.Run(self.criteria, quick=config.getoption("--ryot-quick"),
-                                    observer=_Progress(config))
+                                    observer=_Progress(config), baseline=side)
             self.exits.callback(self.run.close)
         self.results: dict[str, dict] = {}
 

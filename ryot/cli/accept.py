@@ -6,6 +6,13 @@ import argparse
 import sys
 
 from ryot.infra.errors import RyotError
+from ryot.infra.interrupts import (
+    Terminated,
+    exit_code,
+    signal_name,
+    terminate_as_interrupt,
+)
+from ryot.verification.commits import MERGE_BASE
 
 __all__ = ["register", "run"]
 
@@ -20,11 +27,16 @@ def register(sub) -> None:
                "some INCONCLUSIVE/INVALID/ERROR, 2 bad input (before anything is measured when "
                "it is --out), 4 a ryot bug or finished results that could not be written (the "
                "rendered set is kept in a folder beside --out, named in the message), "
-               "130 interrupted.")
+               "130 interrupted (SIGINT), 143 terminated (SIGTERM).")
     p.add_argument("--criteria", metavar="FILE",
                    help="criteria file (default: the repository's success_criteria.json)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: results/accept-<time>/)")
     p.add_argument("--quick", action="store_true", help="a quarter of each sample/time budget")
+    p.add_argument("--baseline", metavar="REF", nargs="?", const=MERGE_BASE,
+                   help="compare the criteria marked \"across_commits\" between the git commit "
+                        "REF (checked out in a temporary worktree) and the working tree, in "
+                        "interleaved rounds; without REF: the merge-base of HEAD and "
+                        "$RYOT_BASE_BRANCH (default origin/main, else main)")
     p.set_defaults(func=run)
 
 
@@ -35,10 +47,14 @@ def run(args: argparse.Namespace) -> int:
     from ryot.verification.engine import accept, summary_table
 
     try:
-        report, written = accept(args.criteria, args.out, quick=args.quick,
-                                 console=Console(file=sys.stderr))
+        with terminate_as_interrupt():  # SIGTERM unwinds too: the baseline's worktree is removed
+            report, written = accept(args.criteria, args.out, quick=args.quick,
+                                     console=Console(file=sys.stderr), baseline=args.baseline)
     except FileNotFoundError as exc:
         raise RyotError(str(exc)) from None
+    except Terminated as exc:
+        print(f"ryot accept: interrupted ({signal_name(exc)})", file=sys.stderr)
+        return exit_code(exc)
     console = Console(file=sys.stdout)
     console.print(summary_table(report))
     for note in written.notes:

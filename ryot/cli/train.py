@@ -11,9 +11,9 @@ import warnings
 from pathlib import Path
 
 from ryot.cli._errors import report_bug
+from ryot.infra import interrupts
 from ryot.infra.errors import PublishError, RyotError
 from ryot.workload.train import checkpoints as ckpt
-from ryot.workload.train import interrupts
 from ryot.workload.train.loop import TrainingStopped, train
 from ryot.workload.train.records import StepRecord
 from ryot.workload.train.run_config import TrainConfig, TrainConfigError

@@ -9,6 +9,7 @@
 | ``switches.py`` | environment switches read one way; the cache folder |
 | ``machine.py``, ``provenance.py`` | what machine this is; where a result came from |
 | ``isolation.py`` | fresh processes for memory figures |
+| ``interrupts.py`` | SIGTERM handled like Ctrl-C (exit 143) for `ryot train` and `ryot accept` |
 | ``version.py``, ``moved.py`` | ryot's version; old import paths, forwarded with a warning |
 """
 

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from ryot.infra.errors import RyotError
 
-__all__ = ["MERGE_BASE", "BaselineError", "Commit", "Plan", "plan", "remove_stale", "worktree"]
+__all__ = ["MERGE_BASE", "BaselineError", "Commit", "Plan", "plan", "remove_stale",
+           "report_problems", "worktree"]
 
 MERGE_BASE = "merge-base"  # what ``--baseline`` with no value stands for
 _PREFIX = "ryot-baseline-"
@@ -180,3 +181,32 @@ def worktree(p: Plan) -> Iterator[Path]:
         yield tree
     finally:
         _remove(p.root, tree)
+
+
+def report_problems(report: dict) -> list[tuple[str, str]]:
+    """(where, problem) for a report whose recorded commits do not fit its results: a criterion
+    measured across commits needs both commits and paired samples; a criterion NOT_APPLICABLE
+    for want of ``--baseline`` cannot sit beside recorded commits; commits need such a
+    criterion; the baseline is a commit, never a dirty tree."""
+    commits = report.get("commits")
+    problems = []
+    across = [r for r in report["results"] if r["criterion"].get("across_commits")]
+    for r in across:
+        where = f"{r['metric']} ({r['id']})"
+        samples = r.get("samples")
+        if samples is not None and commits is None:
+            problems.append((where, "measured across commits, but the report records no "
+                                    "commits (/commits)"))
+        if samples is not None and samples.get("kind") != "paired":
+            problems.append((where, f"measured across commits as {samples.get('kind')} "
+                                    "samples; rounds across commits are paired"))
+        if commits is not None and r["status"] == "NOT_APPLICABLE" and "--baseline" in r["reason"]:
+            problems.append((where, "NOT_APPLICABLE for want of --baseline, but the report "
+                                    "records the commits of a --baseline run"))
+    if commits is not None and not across:
+        problems.append(("report", "records commits (/commits) but no criterion is compared "
+                                   "across commits"))
+    if commits is not None and commits["baseline"]["dirty"]:
+        problems.append(("report", "the baseline at /commits/baseline is marked dirty: it is "
+                                   "always a commit checked out clean"))
+    return problems

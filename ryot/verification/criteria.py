@@ -50,6 +50,7 @@ class Criterion:
     provider: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     baseline: str | None = None
+    across_commits: bool = False  # the provider runs on two commits (ryot accept --baseline)
 
     def bounds_text(self) -> str:
         return bounds_text(self.comparator, self.threshold, self.min, self.max)
@@ -57,6 +58,8 @@ class Criterion:
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         d["requires"] = list(self.requires)
+        if not self.across_commits:
+            del d["across_commits"]
         return {k: v for k, v in d.items() if v is not None}
 
 
@@ -178,6 +181,10 @@ def _check_meaning(c: dict, source: str, at: str) -> None:
     if "expected_min" in c and "expected_max" in c and c["expected_min"] > c["expected_max"]:
         raise problem("expected_min", f"expected_min ({c['expected_min']}) is greater than "
                                       f"expected_max ({c['expected_max']})")
+    if c.get("across_commits") and "provider" not in c:
+        raise problem("across_commits", "a criterion compared across commits names a scalar "
+                                        "provider (\"module:function\" in the repository) to run "
+                                        "on both commits")
     if c["min_samples"] > c["max_samples"]:
         raise problem("min_samples", f"min_samples ({c['min_samples']}) is greater than "
                                      f"max_samples ({c['max_samples']})")

@@ -3,9 +3,11 @@ display, write the report files as one set."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from ryot.verification.criteria import Criterion, load_criteria
+from ryot.verification import commits
+from ryot.verification.across import BaselineSide
+from ryot.verification.criteria import CriteriaFile, Criterion, load_criteria
 from ryot.verification.evaluate import RunObserver, run
 from ryot.verification.outdir import claimed
 from ryot.verification.runner import CriterionResult
@@ -23,7 +27,7 @@ from ryot.verification.statuses import TABLE, bounds_of
 from ryot.verification.writers import Written, write_all
 
 __all__ = [
-    "ProgressDisplay", "accept", "append_step_summary", "default_criteria_path",
+    "ProgressDisplay", "accept", "append_step_summary", "baseline_side", "default_criteria_path",
     "default_out_dir", "summary_table"
 ]
 
@@ -85,9 +89,38 @@ def summary_table(report: dict) -> Table:
     return table
 
 
+@contextlib.contextmanager
+def baseline_side(baseline: str | None, criteria: CriteriaFile,
+                  console: Console | None = None) -> Iterator[BaselineSide | None]:
+    """The other side of the criteria compared across commits: ``--baseline REF`` resolved
+    (:class:`~.commits.BaselineError` before anything is measured), checked out in a worktree
+    that is removed however the block ends; None without ``--baseline`` or without such a
+    criterion."""
+    if baseline is None:
+        yield None
+        return
+    p = commits.plan(baseline)
+    if not any(c.across_commits for c in criteria.criteria):
+        if console is not None:
+            console.print(Text("note: --baseline given, but no criterion has "
+                               '"across_commits": true; nothing is compared across commits',
+                               style="yellow"))
+        yield None
+        return
+    if console is not None:
+        console.print(Text(f"across commits: {p.describe()}"))
+    with commits.worktree(p) as tree:
+        side = BaselineSide(p, tree)
+        try:
+            yield side
+        finally:
+            side.close()
+
+
 def accept(criteria_path: str | os.PathLike[str] | None = None,
            out_dir: str | os.PathLike[str] | None = None, *, quick: bool = False,
-           console: Console | None = None, out_label: str = "--out") -> tuple[dict, Written]:
+           console: Console | None = None, out_label: str = "--out",
+           baseline: str | None = None) -> tuple[dict, Written]:
     """Measure every criterion; write report.json, report.md, junit.xml and plot.png.
 
     The output folder is checked and locked before anything is measured (OutputError, whose
@@ -95,16 +128,22 @@ def accept(criteria_path: str | os.PathLike[str] | None = None,
     named when the run began. Report files that cannot be written raise
     :class:`~ryot.infra.errors.PublishError` once the rendered set is kept elsewhere (its
     ``kept``). Give ``console`` an explicit ``file``: while a provider runs,
-    ``sys.stdout``/``sys.stderr`` point at its output capture.
+    ``sys.stdout``/``sys.stderr`` point at its output capture. ``baseline``: a git ref for the
+    criteria compared across commits (:func:`baseline_side`; ``commits.MERGE_BASE`` for the
+    merge-base with the base branch).
     """
     criteria = load_criteria(criteria_path or default_criteria_path(), import_references=False)
     console = console or Console(file=sys.stderr)
+    if baseline is not None:
+        commits.plan(baseline)  # a bad ref is exit 2 before the output folder is claimed
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("samples"), TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
     with claimed(out_dir or default_out_dir(), out_label) as out:
-        with Progress(*columns, console=console, transient=False, redirect_stdout=False,
-                      redirect_stderr=False) as progress:
-            report = run(criteria, quick=quick, observer=ProgressDisplay(progress))
+        with baseline_side(baseline, criteria, console) as side, \
+                Progress(*columns, console=console, transient=False, redirect_stdout=False,
+                         redirect_stderr=False) as progress:
+            report = run(criteria, quick=quick, observer=ProgressDisplay(progress),
+                         baseline=side)
         written = write_all(report, out)
     return report, append_step_summary(written)
 

@@ -25,12 +25,13 @@ from ryot.infra.jsonio import parse_strict
 from ryot.measure.metric import InvalidMeasurement, NotApplicable
 from ryot.verification import family as family_module
 from ryot.verification import report as report_module
+from ryot.verification.across import NEEDS_BASELINE, AcrossCommits, BaselineSide, check_module_file
 from ryot.verification.criteria import CriteriaFile, Criterion, load_criteria, parse_criteria
 from ryot.verification.provider_call import ProviderFailure, ProviderTimeout, time_limit_s
 from ryot.verification.report import seal_key
 from ryot.verification.runner import CriterionResult, measure, quick_budget
 from ryot.verification.sources import InWorker, samples_of
-from ryot.verification.statuses import ERROR, FAIL, PASS
+from ryot.verification.statuses import ERROR, FAIL, NOT_APPLICABLE, PASS
 from ryot.verification.verdicts import Verdict, decide
 from ryot.verification.worker_client import Worker, read_tail
 
@@ -89,19 +90,23 @@ class Run:
     """
 
     def __init__(self, criteria: CriteriaFile, *, quick: bool = False,
-                 observer: RunObserver | None = None) -> None:
-        self.criteria, self.quick = criteria, quick
+                 observer: RunObserver | None = None,
+                 baseline: BaselineSide | None = None) -> None:
+        self.criteria, self.quick, self.baseline = criteria, quick, baseline
         self.observer = observer or RunObserver()
         self.key = seal_key()
         self.started_at = report_module.now()
         self.outputs: dict[str, str] = {}
         self.results: list[CriterionResult] = []
         self.worker = Worker()
-        self._closer = weakref.finalize(self, self.worker.close)
+        self._closer = weakref.finalize(self, _close, self.worker, baseline)
         self._captures = {c.id: str(self.worker.folder / f"criterion-{i}.out")
                           for i, c in enumerate(criteria.criteria)}
         self._source = InWorker(self.worker, lambda c: self._captures[c.id])
+        self._across = None if baseline is None else AcrossCommits(
+            baseline.worker, self.worker, lambda c: self._captures[c.id])
         self._failure: tuple[str, str | None] | None = None
+        self._baseline_failure: tuple[str, str | None] | None = None
         self._prepared = False
 
     def __enter__(self) -> Run:
@@ -120,19 +125,34 @@ class Run:
         workload (a failure makes every criterion an ERROR naming it)."""
         if self._prepared:
             return
+        across = _across_references(self.criteria) if self.baseline is not None else {}
         for reference, pointer, limit in _references(self.criteria):
-            self._import(reference, pointer, limit)
+            answer = self._import(self.worker, reference, pointer, limit)
+            if reference in across:
+                check_module_file(answer.get("file"), self.baseline.plan.root, "candidate",
+                                  reference, pointer, self.criteria.path)
+        if across:
+            self.baseline.start()
+            for reference, (pointer, limit) in across.items():
+                answer = self._import(self.baseline.worker, reference, pointer, limit,
+                                      "on the baseline side: ")
+                check_module_file(answer.get("file"), self.baseline.tree, "baseline",
+                                  reference, pointer, self.criteria.path)
         self._prepared = True
         if self.criteria.workload:
-            self._build_workload()
+            self._failure = self._build_workload(self.worker)
+            if across:
+                self._baseline_failure = self._build_workload(self.baseline.worker,
+                                                              "on the baseline side: ")
 
-    def _import(self, reference: str, pointer: str, limit: float) -> None:
+    def _import(self, worker: Worker, reference: str, pointer: str, limit: float,
+                side: str = "") -> dict:
         def refused(message: str) -> CriteriaError:
-            return CriteriaError(f"cannot load {reference!r}: {message}",
+            return CriteriaError(f"{side}cannot load {reference!r}: {message}",
                                  source=self.criteria.path, pointer=pointer)
         try:
-            answer = self.worker.add_setup({"op": "import", "reference": reference}, limit,
-                                           os.devnull)
+            answer = worker.add_setup({"op": "import", "reference": reference}, limit,
+                                      os.devnull)
         except ProviderTimeout:
             raise refused(f"importing it did not finish within {limit:g} s (the criterion's "
                           "hard limit)") from None
@@ -143,23 +163,26 @@ class Run:
             raise refused(f"importing it {said}")
         if answer["status"] != "ok":
             raise refused(str(answer.get("message", answer["status"])))
+        return answer
 
-    def _build_workload(self) -> None:
+    def _build_workload(self, worker: Worker, side: str = "") -> tuple[str, str | None] | None:
+        """None, or why the workload factory failed (every criterion it serves is an ERROR)."""
         limit = max(time_limit_s(c.max_seconds, c.timeout_seconds) for c in self.criteria.criteria)
         capture = str(self.worker.folder / "workload.out")
         failure = None
         try:
-            answer = self.worker.add_setup({"op": "workload", "reference": self.criteria.workload},
-                                           limit, capture)
+            answer = worker.add_setup({"op": "workload", "reference": self.criteria.workload},
+                                      limit, capture)
             if answer["status"] != "ok":
                 samples_of(answer)  # raises what the answer's status stands for
         except ProviderFailure as exc:
-            failure = (f"the workload factory {self.criteria.workload} failed: {exc}",
+            failure = (f"{side}the workload factory {self.criteria.workload} failed: {exc}",
                        exc.details)
         except (NotApplicable, InvalidMeasurement) as exc:
-            failure = (f"the workload factory {self.criteria.workload} failed: {exc}", None)
-        self._failure = failure
+            failure = (f"{side}the workload factory {self.criteria.workload} failed: {exc}",
+                       None)
         self._read_output(WORKLOAD_KEY, capture)
+        return failure
 
     def _read_output(self, key: str, path: str) -> None:
         printed = read_tail(path)
@@ -170,11 +193,14 @@ class Run:
         self.prepare()
         c = quick_budget(c) if self.quick else c
         self.observer.started(c)
-        if self._failure is not None:
-            m = CriterionResult(c, Verdict(ERROR, self._failure[0], None), None,
-                                error=self._failure[1])
+        failure = self._failure or (self._baseline_failure if c.across_commits else None)
+        if c.across_commits and self._across is None:
+            m = CriterionResult(c, Verdict(NOT_APPLICABLE, NEEDS_BASELINE, None), None)
+        elif failure is not None:
+            m = CriterionResult(c, Verdict(ERROR, failure[0], None), None, error=failure[1])
         else:
-            m = measure(c, source=self._source, quick=self.quick,
+            m = measure(c, source=self._across if c.across_commits else self._source,
+                        quick=self.quick,
                         on_progress=lambda done, total: self.observer.sampled(c, done, total))
             self._read_output(c.id, self._captures[c.id])
             self._read_output(WORKLOAD_KEY, str(self.worker.folder / "workload.out"))
@@ -189,9 +215,27 @@ class Run:
         results, family = self.results, None
         if self.criteria.family_confidence is not None:
             results, family = step_down(self.criteria, self.results)
+        commits = self.baseline.plan.to_dict() if self.baseline is not None else None
         return report_module.build(self.criteria, results, started_at=self.started_at,
                                    finished_at=report_module.now(), quick=self.quick,
-                                   provider_output=self.outputs, family=family, key=self.key)
+                                   provider_output=self.outputs, family=family, key=self.key,
+                                   commits=commits)
+
+
+def _close(worker: Worker, baseline: BaselineSide | None) -> None:
+    worker.close()
+    if baseline is not None:
+        baseline.close()
+
+
+def _across_references(criteria: CriteriaFile) -> dict[str, tuple[str, float]]:
+    """The providers of criteria compared across commits: reference -> (pointer, limit)."""
+    found: dict[str, tuple[str, float]] = {}
+    for i, c in enumerate(criteria.criteria):
+        if c.across_commits and c.provider not in found:
+            found[c.provider] = (f"/criteria/{i}/provider",
+                                 time_limit_s(c.max_seconds, c.timeout_seconds))
+    return found
 
 
 def _references(criteria: CriteriaFile) -> list[tuple[str, str, float]]:
@@ -227,10 +271,11 @@ def step_down(criteria: CriteriaFile, results: list[CriterionResult]
                                           states, redecide)
 
 
-def run(criteria: CriteriaFile, *, quick: bool = False,
-        observer: RunObserver | None = None) -> dict[str, Any]:
-    """Measure every criterion and return the sealed report (what report.json holds)."""
-    with Run(criteria, quick=quick, observer=observer) as session:
+def run(criteria: CriteriaFile, *, quick: bool = False, observer: RunObserver | None = None,
+        baseline: BaselineSide | None = None) -> dict[str, Any]:
+    """Measure every criterion and return the sealed report (what report.json holds);
+    ``baseline``: the other side of the criteria compared across commits (:mod:`.across`)."""
+    with Run(criteria, quick=quick, observer=observer, baseline=baseline) as session:
         for c in criteria.criteria:
             session.measure(c)
         return session.report()

@@ -117,17 +117,21 @@ def result_entry(m: CriterionResult, family: dict | None = None) -> dict[str, An
 def build(criteria: CriteriaFile, measurements: list[CriterionResult], *, started_at: str,
           finished_at: str, quick: bool,
           provider_output: dict[str, str] | None = None,
-          key: bytes | None = None, family=None) -> dict[str, Any]:
+          key: bytes | None = None, family=None,
+          commits: dict[str, Any] | None = None) -> dict[str, Any]:
     """The sealed report; ``provider_output`` (criterion id -> the tail of what its provider
     printed) is kept only when something was printed. With a ``key`` (default: RYOT_SEAL_KEY)
     the report also carries a keyed HMAC seal. ``family`` (a :class:`.family.Family`, with
-    ``measurements`` already re-decided by it) adds the family and each result's step."""
+    ``measurements`` already re-decided by it) adds the family and each result's step;
+    ``commits`` (an A/B across commits: :meth:`.commits.Plan.to_dict`) the two commits."""
     results = [result_entry(m, family.entry(i) if family is not None else None)
                for i, m in enumerate(measurements)]
     counts = {s: sum(r["status"] == s for r in results) for s in STATUSES}
     extra = {"provider_output": dict(provider_output)} if provider_output else {}
     if family is not None:
         extra["family"] = family.to_dict()
+    if commits is not None:
+        extra["commits"] = commits
     key = key if key is not None else seal_key()
     report = seal({
         "format": FORMAT, "format_version": FORMAT_VERSION,

@@ -33,6 +33,7 @@ from ryot.infra.schemas import first_error, json_pointer
 from ryot.measure.samples import ONE_SHOT_KINDS, Samples, from_json_number
 from ryot.stats import sequential
 from ryot.verification import family
+from ryot.verification.commits import report_problems as commit_problems
 from ryot.verification.criteria import CriteriaFile, Criterion, read_json
 from ryot.verification.looks import looks_problems
 from ryot.verification.report import FORMAT, FORMAT_VERSION, SCHEMA, hmac_of, method
@@ -348,6 +349,7 @@ def verify_report(report: dict, *, criteria: CriteriaFile | None = None,
     if not report["results"]:
         return [Mismatch("report", f"at /results: {_NO_RESULTS}")]
     mismatches = _each_once(report["results"])
+    mismatches += [Mismatch(where, problem) for where, problem in commit_problems(report)]
     redecided, found = _family(report)
     mismatches += found
     for i, r in enumerate(report["results"]):

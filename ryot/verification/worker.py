@@ -4,7 +4,12 @@ The engine (:mod:`.worker_client`) starts one per run and sends it requests, one
 line on file descriptor ``IN``; each answer is one JSON line on ``OUT`` (the first line,
 ``{"status": "ready"}``, says it has started):
 
-* ``{"op": "import", "reference": "mod:fn"}`` — import a provider or workload module;
+* ``{"op": "side", "root": REPO, "tree": WORKTREE}`` — become the baseline side of an A/B
+  across commits (:mod:`.across`): every ``sys.path`` entry and the working directory inside
+  REPO move to the same place in WORKTREE (its ``src/`` first), and a later import that loads a
+  module from REPO is an error;
+* ``{"op": "import", "reference": "mod:fn"}`` — import a provider or workload module (the
+  answer names the module's file);
 * ``{"op": "workload", "reference": ...}`` — build the workload and keep it for the run;
 * ``{"op": "sample", "metric": ..., "provider": ..., "requires": [...], "n": ..., "params": ...}``
   — ``n`` more samples (or ``not_applicable`` when a requirement is unmet).
@@ -28,6 +33,7 @@ import _thread
 import contextlib
 import faulthandler
 import fcntl
+import importlib
 import io
 import json
 import os
@@ -149,9 +155,48 @@ def _captured(path: str, left: list[str]) -> Iterator[None]:
         left.extend(_threads_left(before, known))
 
 
+def _inside(path: str, folder: str) -> bool:
+    return os.path.abspath(path).startswith(folder.rstrip(os.sep) + os.sep)
+
+
 class _Worker:
     def __init__(self) -> None:
         self.workload: Any = None
+        self.forbidden: str | None = None  # the working tree, on the baseline side
+        self.allowed: list[str] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+
+    def become_side(self, root: str, tree: str) -> dict:
+        """Entries inside ``root`` move into ``tree`` where the worktree has them; others (a
+        virtual environment inside the repository, untracked) stay, and stay allowed."""
+        def moved(entry: str) -> str:
+            entry = os.path.abspath(entry or os.curdir)
+            if entry != root and not _inside(entry, root):
+                return entry
+            there = tree + entry[len(root):]
+            if os.path.isdir(there):
+                return there
+            self.allowed.append(entry)
+            return entry
+
+        src = os.path.join(tree, "src")
+        sys.path[:] = ([src] if os.path.isdir(src) else []) + [moved(e) for e in sys.path]
+        here = moved(os.getcwd())
+        os.chdir(here if _inside(here, tree) or here == tree else tree)
+        importlib.invalidate_caches()
+        self.forbidden = root
+        return {"status": "ok"}
+
+    def _from_the_wrong_tree(self) -> str | None:
+        """The first module loaded from the working tree on the baseline side (ryot's own
+        package and the environments left in place excepted)."""
+        if self.forbidden is None:
+            return None
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if (file and _inside(file, self.forbidden)
+                    and not any(_inside(file, folder) for folder in self.allowed)):
+                return f"{name} from {file}"
+        return None
 
     def handle(self, request: dict) -> dict:
         from ryot.measure.metric import InvalidMeasurement, NotApplicable
@@ -161,12 +206,19 @@ class _Worker:
         from ryot.verification.wire import to_wire
 
         op = request["op"]
+        if op == "side":
+            return self.become_side(request["root"], request["tree"])
         if op == "import":
             try:
-                load(request["reference"])
+                function = load(request["reference"])
             except ValueError as exc:  # load's ConfigError already names what went wrong
                 return {"status": "error", "message": str(exc)}
-            return {"status": "ok"}
+            wrong = self._from_the_wrong_tree()
+            if wrong:
+                return {"status": "error", "message": f"the baseline side imported {wrong}, "
+                        "in the working tree, not from the baseline's worktree"}
+            module = sys.modules.get(getattr(function, "__module__", "") or "")
+            return {"status": "ok", "file": getattr(module, "__file__", None)}
         if op == "workload":
             self.workload = load(request["reference"])()
             return {"status": "ok"}

@@ -164,15 +164,13 @@ class Worker:
     # -- requests --------------------------------------------------------------------------
     def add_setup(self, request: dict, limit_s: float, capture: str) -> dict:
         """Run ``request`` now and again on every later start of a worker (if it succeeds)."""
-        self.setup.append((request, limit_s, capture))
-        try:
-            answer = (self._send(request, limit_s, capture) if self.alive()
-                      else self._fresh_start() or {"status": "ok"})
-        except ProviderFailure:
-            self.setup.pop()
-            raise
-        if answer["status"] != "ok":
-            self.setup.pop()
+        if not self.alive():
+            failed = self._fresh_start()  # the earlier setup first
+            if failed is not None:
+                return failed
+        answer = self._send(request, limit_s, capture)
+        if answer["status"] == "ok":
+            self.setup.append((request, limit_s, capture))
         return answer
 
     def request(self, request: dict, *, limit_s: float | None, capture: str) -> dict:

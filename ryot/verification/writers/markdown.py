@@ -36,6 +36,21 @@ def _family_line(report: dict) -> list[str]:
             f"together with this confidence.", ""]
 
 
+def _side(commit: dict) -> str:
+    dirty = ", with uncommitted changes" if commit["dirty"] else ""
+    return f"{text(commit['ref'])} ({code(commit['sha'][:7])}{dirty})"
+
+
+def _commits_line(report: dict) -> list[str]:
+    """"HEAD (abc123) vs origin/main (def456)" for an A/B across commits."""
+    commits = report.get("commits")
+    if not commits:
+        return []
+    return [f"**Across commits:** {_side(commits['candidate'])} vs {_side(commits['baseline'])}"
+            " — each value below is baseline ÷ candidate (≥ 1: the candidate is not slower).",
+            ""]
+
+
 def render_markdown(report: dict, notes: Sequence[str] = ()) -> str:
     env = report["environment"]
     hw = env["hardware"]
@@ -54,6 +69,7 @@ def render_markdown(report: dict, notes: Sequence[str] = ()) -> str:
         f"{text(hw['name'])} ({text(hw['cores'])} cores) · {text(report['started_at'])} → "
         f"{text(report['finished_at'])}",
         "",
+        *_commits_line(report),
         *_family_line(report),
         "| | criterion | metric | value [CI] | required | n | verdict | reason |",
         "|---|---|---|---|---|---|---|---|",

@@ -7,7 +7,6 @@
 | ``records.py`` | what a run records: ``StepRecord``, ``TrainResult`` |
 | ``checkpoints.py``, ``run_dir.py`` | checkpoint files; whether a run directory fits a run |
 | ``outputs.py`` | ``train_log.json``; a failed write said as ``PublishError`` (disk full) |
-| ``interrupts.py`` | SIGTERM handled like Ctrl-C (exit 143, ``status: interrupted``) |
 | ``distributed.py`` | DDP plumbing under torchrun |
 | ``activation_memory.py`` | the bytes one step saves for backward (the checkpointing input) |
 

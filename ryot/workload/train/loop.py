@@ -49,6 +49,7 @@ from ryot.core.config import CompressionConfig, KernelConfig, RLVRConfig
 from ryot.core.optim.adamw8bit import AdamW8bit
 from ryot.core.orchestration.coordinator import OptimizationOrchestrator
 from ryot.core.orchestration.gates import SafetyBounds
+from ryot.infra.interrupts import raise_pending, signal_name
 from ryot.infra.isolation import current_rss_bytes, peak_rss_bytes
 from ryot.infra.switches import env_flag
 from ryot.measure.timing import synchronize
@@ -58,7 +59,6 @@ from ryot.workload.train import checkpoints as ckpt
 from ryot.workload.train import distributed
 from ryot.workload.train.activation_memory import saved_activation_bytes
 from ryot.workload.train.distributed import compressed_allreduce_hook
-from ryot.workload.train.interrupts import raise_pending, signal_name
 from ryot.workload.train.outputs import write_log
 from ryot.workload.train.records import StepRecord, TrainResult
 from ryot.workload.train.run_config import TrainConfig

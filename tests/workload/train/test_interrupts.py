@@ -1,4 +1,4 @@
-"""ryot.workload.train.interrupts: SIGTERM turned into an interrupt (the subprocess run is in
+"""ryot.infra.interrupts: SIGTERM turned into an interrupt (the subprocess run is in
 tests/cli/test_train_hardening.py)."""
 
 import os
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ryot.workload.train import interrupts
+from ryot.infra import interrupts
 
 
 def test_the_first_sigterm_raises_later_ones_are_ignored_and_the_handler_comes_back():
@@ -40,7 +40,7 @@ def test_an_interrupt_a_finalizer_swallowed_is_raised_at_the_next_step():
 
     import pytest
 
-    from ryot.workload.train.interrupts import Terminated, raise_pending, terminate_as_interrupt
+    from ryot.infra.interrupts import Terminated, raise_pending, terminate_as_interrupt
 
     class SignalsWhileFinalized:
         def __del__(self):

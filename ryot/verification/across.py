@@ -1,0 +1,125 @@
+"""An A/B across commits: one scalar provider, two worker processes, paired round by round.
+
+A criterion with ``"across_commits": true`` names a scalar provider (``f(n, params)`` returning
+n measurements of the code *as it is in the checkout it runs in*). With ``--baseline REF`` the
+run has two workers: the run's own one on the working tree (the candidate) and one that
+:meth:`BaselineSide.start` moves into a git worktree of REF (:mod:`.commits`; the worker's
+``side`` request). :class:`AcrossCommits` asks them for one measurement each per round, in
+rotated order (baseline first in even rounds, candidate first in odd ones), after one discarded
+warm-up round per side; the rounds become paired samples, numerator = baseline, denominator =
+candidate, so ``>= 1.0`` means "not slower" and load shared by the two halves of a round cancels.
+
+Both sides run the same interpreter and installed packages; what differs is where the user's
+code is imported from. A provider module imported from outside the repository (an installed,
+non-editable copy) would be the same code on both sides, and a baseline that loads a module
+from the working tree would be comparing the candidate with itself: both are refused before
+anything is measured (:class:`~ryot.infra.errors.CriteriaError`, exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ryot.infra.errors import CriteriaError
+from ryot.measure.samples import Samples
+from ryot.verification.commits import Plan
+from ryot.verification.criteria import Criterion
+from ryot.verification.provider_call import ProviderFailure, ProviderTimeout
+from ryot.verification.sources import samples_of
+from ryot.verification.worker_client import STARTUP_LIMIT_S, Worker
+
+__all__ = ["NEEDS_BASELINE", "AcrossCommits", "BaselineSide", "check_module_file"]
+
+NEEDS_BASELINE = ("needs --baseline REF: it compares its provider between two commits "
+                  "(`ryot accept --baseline origin/main`)")
+WARMUP_ROUNDS = 1
+
+
+def _inside(path: str | os.PathLike[str], folder: Path) -> bool:
+    return Path(os.path.abspath(path)).is_relative_to(folder)
+
+
+def check_module_file(file: Any, tree: Path, side: str, reference: str, pointer: str,
+                      source: str) -> None:
+    """Refuse a provider whose module does not come from ``tree`` (that side's checkout)."""
+    if isinstance(file, str) and _inside(file, tree):
+        return
+    raise CriteriaError(
+        f"{reference!r} is compared across commits, but the {side} side imported it from "
+        f"{file or 'a module without a file'}, outside {tree}: both sides would run the same "
+        "code. Run ryot from the repository, or install it in editable mode (pip install -e .; "
+        "a src/ layout is put first on the path on both sides)", source=source, pointer=pointer)
+
+
+class BaselineSide:
+    """The baseline's worker: started in ryot's working directory (ryot itself imports from its
+    installation), then moved into ``tree``; its setup is replayed after a death."""
+
+    def __init__(self, plan: Plan, tree: Path) -> None:
+        self.plan, self.tree = plan, tree
+        self.worker = Worker()
+
+    def start(self) -> None:
+        answer = self.worker.add_setup({"op": "side", "root": str(self.plan.root),
+                                        "tree": str(self.tree)}, STARTUP_LIMIT_S, os.devnull)
+        if answer["status"] != "ok":
+            raise CriteriaError(f"the baseline's worker could not move into {self.tree}: "
+                                f"{answer.get('message')}", source="--baseline")
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+class AcrossCommits:
+    """A runner source (:mod:`.sources`) measuring ``c`` on both sides in rotated rounds."""
+
+    def __init__(self, baseline: Worker, candidate: Worker, capture: Callable[[Criterion], str],
+                 labels: tuple[str, str] = ("baseline", "candidate")) -> None:
+        self.sides = ((labels[0], baseline), (labels[1], candidate))
+        self.capture = capture
+
+    def sample(self, c: Criterion, n: int, params: dict[str, Any],
+               limit_s: float | None) -> Samples:
+        deadline = None if limit_s is None else time.monotonic() + limit_s
+        params = {k: v for k, v in params.items() if k != "_workload"}
+        offset = int(params.get("_offset", 0))
+        if offset == 0:
+            for _ in range(WARMUP_ROUNDS):
+                self._round(c, params, deadline, 0)
+        pairs = [self._round(c, params, deadline, offset + i) for i in range(n)]
+        return Samples("paired", numerator=[b for b, _ in pairs],
+                       denominator=[k for _, k in pairs])
+
+    def _round(self, c: Criterion, params: dict, deadline: float | None,
+               index: int) -> tuple[float, float]:
+        order = self.sides if index % 2 == 0 else self.sides[::-1]
+        values = {}
+        for label, worker in order:
+            values[label] = self._one(c, worker, label, {**params, "_side": label}, deadline)
+        return values[self.sides[0][0]], values[self.sides[1][0]]
+
+    def _one(self, c: Criterion, worker: Worker, label: str, params: dict,
+             deadline: float | None) -> float:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise ProviderTimeout(f"out of time on the {label} side",
+                                  stopped="before its next round")
+        try:
+            got = samples_of(worker.request(
+                {"op": "sample", "metric": c.metric, "provider": c.provider,
+                 "requires": list(c.requires), "n": 1, "params": params},
+                limit_s=left, capture=self.capture(c)))
+        except ProviderTimeout as exc:
+            raise ProviderTimeout(str(exc), exc.details,
+                                  stopped=f"{exc.stopped} (on the {label} side)") from None
+        except ProviderFailure as exc:
+            raise type(exc)(f"on the {label} side: {exc}", exc.details) from None
+        if got.kind != "scalar" or got.count != 1:
+            raise ProviderFailure(f"on the {label} side the provider returned {got.kind} samples "
+                                  f"({got.count}) when one scalar measurement was asked for; "
+                                  "a criterion compared across commits names a scalar provider")
+        return float(got.values[0])
