@@ -6,8 +6,10 @@ run has two workers: the run's own one on the working tree (the candidate) and o
 :meth:`BaselineSide.start` moves into a git worktree of REF (:mod:`.commits`; the worker's
 ``side`` request). :class:`AcrossCommits` asks them for one measurement each per round, in
 rotated order (baseline first in even rounds, candidate first in odd ones), after one discarded
-warm-up round per side; the rounds become paired samples, numerator = baseline, denominator =
-candidate, so ``>= 1.0`` means "not slower" and load shared by the two halves of a round cancels.
+warm-up round per side (``params["_offset"]`` is the round, ``params["_side"]`` the side:
+``"baseline"`` or ``"candidate"``); the rounds become paired samples, numerator = baseline,
+denominator = candidate, so ``>= 1.0`` means "not slower" and load shared by the two halves of a
+round cancels.
 
 Both sides run the same interpreter and installed packages; what differs is where the user's
 code is imported from. A provider module imported from outside the repository (an installed,
@@ -99,7 +101,8 @@ class AcrossCommits:
         order = self.sides if index % 2 == 0 else self.sides[::-1]
         values = {}
         for label, worker in order:
-            values[label] = self._one(c, worker, label, {**params, "_side": label}, deadline)
+            values[label] = self._one(c, worker, label,
+                                      {**params, "_offset": index, "_side": label}, deadline)
         return values[self.sides[0][0]], values[self.sides[1][0]]
 
     def _one(self, c: Criterion, worker: Worker, label: str, params: dict,
