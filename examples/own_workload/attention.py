@@ -43,3 +43,19 @@ def max_abs_difference(n: int, params: dict) -> float:
     """The two implementations must agree: the largest elementwise difference."""
     q, k, v = _qkv(params)
     return float((by_hand(q, k, v) - fused(q, k, v)).abs().max())
+
+
+def by_hand_seconds(n: int, params: dict) -> list[float]:
+    """n timings (seconds) of ``by_hand``: a scalar provider for an A/B across commits
+    (examples/ci/), where the code *as it is in each checkout* is what is timed."""
+    import time
+
+    q, k, v = _qkv(params)
+    for _ in range(2):  # warm-up: allocator, kernels chosen
+        by_hand(q, k, v)
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        by_hand(q, k, v)
+        times.append(time.perf_counter() - start)
+    return times

@@ -20,9 +20,10 @@ anything is measured (:class:`~ryot.infra.errors.CriteriaError`, exit 2).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,32 @@ class BaselineSide:
         self.worker.close()
 
 
+@contextlib.contextmanager
+def _same_cpu(*workers: Worker) -> Iterator[None]:
+    """Both sides' main threads on one CPU while they take turns (they never run at once):
+    on a VM two vCPUs can differ in speed for seconds at a time, which pairing cannot cancel
+    when each side sits on its own (measured: ratios of 1.5 for stretches of an A/A run). A
+    worker started meanwhile (after a death) runs unpinned; affinity comes back afterwards."""
+    cpu = {min(os.sched_getaffinity(0))}
+    pinned = []
+    for worker in workers:
+        pid = worker.pid if worker.alive() else None
+        if pid is None:
+            continue
+        try:
+            before = os.sched_getaffinity(pid)
+            os.sched_setaffinity(pid, cpu)
+            pinned.append((pid, before))
+        except OSError:  # it ended just now, or the system does not allow it
+            pass
+    try:
+        yield
+    finally:
+        for pid, before in pinned:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, before)
+
+
 class AcrossCommits:
     """A runner source (:mod:`.sources`) measuring ``c`` on both sides in rotated rounds."""
 
@@ -86,6 +113,11 @@ class AcrossCommits:
 
     def sample(self, c: Criterion, n: int, params: dict[str, Any],
                limit_s: float | None) -> Samples:
+        with _same_cpu(*(worker for _, worker in self.sides)):
+            return self._sample(c, n, params, limit_s)
+
+    def _sample(self, c: Criterion, n: int, params: dict[str, Any],
+                limit_s: float | None) -> Samples:
         deadline = None if limit_s is None else time.monotonic() + limit_s
         params = {k: v for k, v in params.items() if k != "_workload"}
         offset = int(params.get("_offset", 0))

@@ -138,6 +138,10 @@ class Worker:
             self.stop()
             raise ProviderDied(f"the worker process did not start: it said {ready!r}")
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
