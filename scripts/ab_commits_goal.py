@@ -51,11 +51,15 @@ SLOWER = '''    for i in range(3_750):  # the regression: an extra pass over the
 '''
 
 
+ROUNDS_PER_PROCESS = [4]
+
+
 def criterion(threshold):
     return {"format": "ryot.criteria", "format_version": 1, "name": "goal", "criteria": [
         {"id": "step_speedup", "provider": "speed:timed", "across_commits": True,
          "unit": "x", "comparator": ">=", "threshold": threshold, "min_samples": 24,
-         "max_samples": 192, "description": "HEAD is not slower than the baseline"}]}
+         "max_samples": 192, "rounds_per_process": ROUNDS_PER_PROCESS[0],
+         "description": "HEAD is not slower than the baseline"}]}
 
 
 def git(folder, *args):
@@ -104,7 +108,7 @@ def sequential(trees: tuple[Path, Path], threshold: float) -> dict:
     baseline, candidate = one_checkout(trees[0], 192), one_checkout(trees[1], 192)
     doc = criterion(threshold)
     entry = doc["criteria"][0]
-    del entry["provider"], entry["across_commits"]
+    del entry["provider"], entry["across_commits"], entry["rounds_per_process"]
     entry["metric"] = "synthetic.scalar"  # any registered name: only the bounds are used here
     c = parse_criteria(doc, "<goal>").criteria[0]
     verdict = decide(c, two_sample(baseline, candidate), c.confidence, budget_spent=True)
@@ -142,8 +146,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--loaded-runs", type=int, default=20)
     parser.add_argument("--out", default="ab_commits_goal.json")
+    parser.add_argument("--rounds-per-process", type=int, default=4)
+    parser.add_argument("--only", choices=["quiet"], help="skip the experiments under load")
     args = parser.parse_args()
-    results: dict = {"cpu": cpu_name(), "cores": os.cpu_count(), "runs": args.runs}
+    ROUNDS_PER_PROCESS[0] = args.rounds_per_process
+    results: dict = {"cpu": cpu_name(), "cores": os.cpu_count(), "runs": args.runs,
+                     "rounds_per_process": args.rounds_per_process}
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "repo").mkdir()
         repo = scratch_repo(Path(tmp) / "repo")
@@ -159,7 +167,9 @@ def main() -> int:
                 for r in results[name]:
                     print(r["status"], r["estimate"], r["ci"], r["wall_s"])
                     print([round(a / b, 3) for a, b in zip(r["samples"]["numerator"],
-                                                         r["samples"]["denominator"])])
+                                                         r["samples"]["denominator"], strict=True)])
+        if args.only == "quiet":
+            args.loaded_runs = 0
         load = load_generator()
         try:
             for name in ("loaded_ab", "sequential_ab", "loaded_aa", "sequential_aa"):

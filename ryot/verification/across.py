@@ -6,7 +6,10 @@ run has two workers: the run's own one on the working tree (the candidate) and o
 :meth:`BaselineSide.start` moves into a git worktree of REF (:mod:`.commits`; the worker's
 ``side`` request). :class:`AcrossCommits` asks them for one measurement each per round, in
 rotated order (baseline first in even rounds, candidate first in odd ones), after one discarded
-warm-up round per side (``params["_offset"]`` is the round, ``params["_side"]`` the side:
+warm-up round per side, and both sides in fresh processes every ``rounds_per_process`` rounds
+(a criterion field, default 4; each process has a speed of its own — memory layout, hash seed —
+that rounds within it share and only more processes average out, as pyperf's many workers do).
+``params["_offset"]`` is the round, ``params["_side"]`` the side:
 ``"baseline"`` or ``"candidate"``); the rounds become paired samples, numerator = baseline,
 denominator = candidate, so ``>= 1.0`` means "not slower" and load shared by the two halves of a
 round cancels.
@@ -23,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,30 +80,32 @@ class BaselineSide:
         self.worker.close()
 
 
-@contextlib.contextmanager
-def _same_cpu(*workers: Worker) -> Iterator[None]:
+class _OneCpu:
     """Both sides' main threads on one CPU while they take turns (they never run at once):
     on a VM two vCPUs can differ in speed for seconds at a time, which pairing cannot cancel
-    when each side sits on its own (measured: ratios of 1.5 for stretches of an A/A run). A
-    worker started meanwhile (after a death) runs unpinned; affinity comes back afterwards."""
-    cpu = {min(os.sched_getaffinity(0))}
-    pinned = []
-    for worker in workers:
-        pid = worker.pid if worker.alive() else None
-        if pid is None:
-            continue
+    when each side sits on its own (seen: per-round ratios near 1.5 for long stretches of an
+    A/A run). :meth:`pin` before each measurement (a restarted worker is a new process);
+    :meth:`restore` gives each process the affinity it had."""
+
+    def __init__(self) -> None:
+        self.cpu = {min(os.sched_getaffinity(0))}
+        self.before: dict[int, set[int]] = {}
+
+    def pin(self, worker: Worker) -> None:
+        pid = worker.pid
+        if pid is None or pid in self.before:
+            return
         try:
-            before = os.sched_getaffinity(pid)
-            os.sched_setaffinity(pid, cpu)
-            pinned.append((pid, before))
+            self.before[pid] = os.sched_getaffinity(pid)
+            os.sched_setaffinity(pid, self.cpu)
         except OSError:  # it ended just now, or the system does not allow it
-            pass
-    try:
-        yield
-    finally:
-        for pid, before in pinned:
+            self.before.pop(pid, None)
+
+    def restore(self) -> None:
+        for pid, cpus in self.before.items():
             with contextlib.suppress(OSError):
-                os.sched_setaffinity(pid, before)
+                os.sched_setaffinity(pid, cpus)
+        self.before.clear()
 
 
 class AcrossCommits:
@@ -113,18 +118,26 @@ class AcrossCommits:
 
     def sample(self, c: Criterion, n: int, params: dict[str, Any],
                limit_s: float | None) -> Samples:
-        with _same_cpu(*(worker for _, worker in self.sides)):
+        self.pinning = _OneCpu()
+        try:
             return self._sample(c, n, params, limit_s)
+        finally:
+            self.pinning.restore()
 
     def _sample(self, c: Criterion, n: int, params: dict[str, Any],
                 limit_s: float | None) -> Samples:
         deadline = None if limit_s is None else time.monotonic() + limit_s
         params = {k: v for k, v in params.items() if k != "_workload"}
-        offset = int(params.get("_offset", 0))
-        if offset == 0:
-            for _ in range(WARMUP_ROUNDS):
-                self._round(c, params, deadline, 0)
-        pairs = [self._round(c, params, deadline, offset + i) for i in range(n)]
+        offset, every = int(params.get("_offset", 0)), c.rounds_per_process
+        pairs = []
+        for index in range(offset, offset + n):
+            if index == 0 or (every and index % every == 0):
+                if index:  # fresh processes: a process's own speed averages out over many
+                    for _, worker in self.sides:
+                        worker.stop()
+                for _ in range(WARMUP_ROUNDS):
+                    self._round(c, params, deadline, index)
+            pairs.append(self._round(c, params, deadline, index))
         return Samples("paired", numerator=[b for b, _ in pairs],
                        denominator=[k for _, k in pairs])
 
@@ -144,6 +157,10 @@ class AcrossCommits:
             raise ProviderTimeout(f"out of time on the {label} side",
                                   stopped="before its next round")
         try:
+            failed = worker.ensure_started()
+            if failed is not None:
+                samples_of(failed)  # raises what the failed setup's answer stands for
+            self.pinning.pin(worker)
             got = samples_of(worker.request(
                 {"op": "sample", "metric": c.metric, "provider": c.provider,
                  "requires": list(c.requires), "n": 1, "params": params},

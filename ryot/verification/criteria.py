@@ -51,6 +51,7 @@ class Criterion:
     params: dict[str, Any] = field(default_factory=dict)
     baseline: str | None = None
     across_commits: bool = False  # the provider runs on two commits (ryot accept --baseline)
+    rounds_per_process: int = 4  # across commits: fresh worker processes every this many rounds
 
     def bounds_text(self) -> str:
         return bounds_text(self.comparator, self.threshold, self.min, self.max)
@@ -59,7 +60,7 @@ class Criterion:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         d["requires"] = list(self.requires)
         if not self.across_commits:
-            del d["across_commits"]
+            del d["across_commits"], d["rounds_per_process"]
         return {k: v for k, v in d.items() if v is not None}
 
 

@@ -181,10 +181,9 @@ class Worker:
         """The worker's answer to ``request`` (a dict with ``status``); raises
         :class:`ProviderTimeout` or :class:`ProviderDied`, or a setup request's failure."""
         for attempt in (1, 2):
-            if not self.alive():
-                failed = self._fresh_start()
-                if failed is not None:
-                    return failed
+            failed = self.ensure_started()
+            if failed is not None:
+                return failed
             try:
                 answer = self._send(request, limit_s, capture)
             except ForeignAnswer as exc:
@@ -207,6 +206,11 @@ class Worker:
                            "worker process was stopped so they cannot reach later criteria\n")
         except OSError:
             pass
+
+    def ensure_started(self) -> dict | None:
+        """Start a worker (replaying the setup) unless one runs; the first failed setup
+        answer, or None."""
+        return None if self.alive() else self._fresh_start()
 
     def _fresh_start(self) -> dict | None:
         """Start a worker and replay the setup; the first failed setup answer, or None."""
