@@ -85,7 +85,8 @@ def ours(repo: Path, criteria: str, baseline: str, out: Path) -> dict:
                     "--out", str(out), "--baseline", baseline], cwd=repo, capture_output=True,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})
     result = json.loads((out / "report.json").read_text())["results"][0]
-    return {"status": result["status"], "estimate": (result["statistics"] or {}).get("estimate"),
+    return {"status": result["status"], "reason": result["reason"],
+            "estimate": (result["statistics"] or {}).get("estimate"),
             "ci": [(result["statistics"] or {}).get("ci_low"),
                    (result["statistics"] or {}).get("ci_high")],
             "wall_s": time.perf_counter() - started, "samples": result["samples"]}
@@ -112,7 +113,8 @@ def sequential(trees: tuple[Path, Path], threshold: float) -> dict:
     entry["metric"] = "synthetic.scalar"  # any registered name: only the bounds are used here
     c = parse_criteria(doc, "<goal>").criteria[0]
     verdict = decide(c, two_sample(baseline, candidate), c.confidence, budget_spent=True)
-    return {"status": verdict.status, "estimate": verdict.statistics.estimate,
+    return {"status": verdict.status, "reason": verdict.reason,
+            "estimate": verdict.statistics.estimate,
             "ci": [verdict.statistics.low, verdict.statistics.high],
             "samples": {"baseline": baseline, "candidate": candidate}}
 

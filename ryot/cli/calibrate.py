@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from ryot.infra.errors import RyotError
@@ -21,9 +22,10 @@ def register(sub) -> None:
                     "false alarm: the table gives their rate with a 95%% interval, beside the "
                     "slowdown the criterion would catch 4 times in 5 (its minimum detectable "
                     "effect, from the spread of the A/A rounds).",
-        epilog="Exit codes: 0 no false alarm, 1 at least one FAIL in an A/A run, 2 bad input "
-               "(no git, uncommitted changes, no such criterion), 130 interrupted, "
-               "143 terminated.")
+        epilog="Exit codes: 0 no false alarm, 1 at least one FAIL in an A/A run, 3 no FAIL "
+               "but some run ERROR or INVALID (its rate then says less than it seems), 2 bad "
+               "input (no git, uncommitted changes, no such criterion, --json unwritable), 130 "
+               "interrupted, 143 terminated.")
     p.add_argument("--criteria", metavar="FILE",
                    help="criteria file (default: the repository's success_criteria.json)")
     p.add_argument("--runs", type=int, default=10, metavar="N",
@@ -49,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     if args.runs < 1:
         raise RyotError(f"--runs {args.runs}: expected at least 1 run")
     criteria = load_criteria(args.criteria or default_criteria_path(), import_references=False)
+    if args.json_out and not os.path.isdir(os.path.dirname(os.path.abspath(args.json_out))):
+        raise RyotError(f"--json {args.json_out}: its folder does not exist")
     err = Console(file=sys.stderr)
     try:
         with terminate_as_interrupt(), Progress(TextColumn("A/A runs"), BarColumn(),
@@ -78,4 +82,6 @@ def run(args: argparse.Namespace) -> int:
         write_text_atomic(args.json_out, json.dumps(
             {"runs": args.runs, "criteria_file": criteria.path,
              "criteria": [f.to_dict() for f in found]}, indent=1, allow_nan=True))
-    return 1 if any(f.false_alarms() for f in found) else 0
+    if any(f.false_alarms() for f in found):
+        return 1
+    return 3 if any(f.broken() for f in found) else 0

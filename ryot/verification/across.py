@@ -6,7 +6,8 @@ run has two workers: the run's own one on the working tree (the candidate) and o
 :meth:`BaselineSide.start` moves into a git worktree of REF (:mod:`.commits`; the worker's
 ``side`` request). :class:`AcrossCommits` asks them for one measurement each per round, in
 rotated order (baseline first in even rounds, candidate first in odd ones), after one discarded
-warm-up round per side, and both sides in fresh processes every ``rounds_per_process`` rounds
+warm-up measurement in every new process, and both sides in fresh processes every
+``rounds_per_process`` rounds
 (a criterion field, default 4; each process has a speed of its own — memory layout, hash seed —
 that rounds within it share and only more processes average out, as pyperf's many workers do).
 ``params["_offset"]`` is the round, ``params["_side"]`` the side:
@@ -38,7 +39,8 @@ from ryot.verification.provider_call import ProviderFailure, ProviderTimeout
 from ryot.verification.sources import samples_of
 from ryot.verification.worker_client import STARTUP_LIMIT_S, Worker
 
-__all__ = ["NEEDS_BASELINE", "AcrossCommits", "BaselineSide", "check_module_file"]
+__all__ = ["NEEDS_BASELINE", "AcrossCommits", "BaselineSide", "check_module_file",
+           "check_same_code"]
 
 NEEDS_BASELINE = ("needs --baseline REF: it compares its provider between two commits "
                   "(`ryot accept --baseline origin/main`)")
@@ -46,7 +48,30 @@ WARMUP_ROUNDS = 1
 
 
 def _inside(path: str | os.PathLike[str], folder: Path) -> bool:
-    return Path(os.path.abspath(path)).is_relative_to(folder)
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
+
+
+_RYOT = Path(__file__).resolve().parent.parent  # imported from ryot's installation on both sides
+
+
+def check_same_code(candidate: Any, baseline: Any, root: Path, tree: Path, reference: str,
+                    pointer: str, source: str) -> None:
+    """Refuse a module both sides loaded from different kinds of place: from its own checkout
+    on one side, from elsewhere (an installed copy) on the other — that side would not be
+    measuring its commit's code. ``candidate``/``baseline``: module name -> real file."""
+    if not isinstance(candidate, dict) or not isinstance(baseline, dict):
+        return
+    for name in sorted(set(candidate) & set(baseline)):
+        here, there = str(candidate[name]), str(baseline[name])
+        if _inside(here, _RYOT) or _inside(there, _RYOT):
+            continue
+        if _inside(here, root) != _inside(there, tree):
+            raise CriteriaError(
+                f"{reference!r} is compared across commits, but module {name!r} comes from "
+                f"{here} on the candidate side and from {there} on the baseline side: each side "
+                "must import your code from its own checkout (install it in editable mode, "
+                "pip install -e ., or run ryot from the repository)", source=source,
+                pointer=pointer)
 
 
 def check_module_file(file: Any, tree: Path, side: str, reference: str, pointer: str,
@@ -57,8 +82,8 @@ def check_module_file(file: Any, tree: Path, side: str, reference: str, pointer:
     raise CriteriaError(
         f"{reference!r} is compared across commits, but the {side} side imported it from "
         f"{file or 'a module without a file'}, outside {tree}: both sides would run the same "
-        "code. Run ryot from the repository, or install it in editable mode (pip install -e .; "
-        "a src/ layout is put first on the path on both sides)", source=source, pointer=pointer)
+        "code. Run ryot from the repository, or install it in editable mode (pip install -e .)",
+        source=source, pointer=pointer)
 
 
 class BaselineSide:
@@ -70,8 +95,13 @@ class BaselineSide:
         self.worker = Worker()
 
     def start(self) -> None:
-        answer = self.worker.add_setup({"op": "side", "root": str(self.plan.root),
-                                        "tree": str(self.tree)}, STARTUP_LIMIT_S, os.devnull)
+        try:
+            answer = self.worker.add_setup({"op": "side", "root": str(self.plan.root),
+                                            "tree": str(self.tree)}, STARTUP_LIMIT_S,
+                                           os.devnull)
+        except ProviderFailure as exc:
+            raise CriteriaError(f"the baseline's worker did not start in {self.tree}: {exc}",
+                                source="--baseline") from None
         if answer["status"] != "ok":
             raise CriteriaError(f"the baseline's worker could not move into {self.tree}: "
                                 f"{answer.get('message')}", source="--baseline")
@@ -88,12 +118,13 @@ class _OneCpu:
     :meth:`restore` gives each process the affinity it had."""
 
     def __init__(self) -> None:
-        self.cpu = {min(os.sched_getaffinity(0))}
+        self.able = hasattr(os, "sched_setaffinity")  # Linux; elsewhere the sides run unpinned
+        self.cpu = {min(os.sched_getaffinity(0))} if self.able else set()
         self.before: dict[int, set[int]] = {}
 
     def pin(self, worker: Worker) -> None:
         pid = worker.pid
-        if pid is None or pid in self.before:
+        if not self.able or pid is None or pid in self.before:
             return
         try:
             self.before[pid] = os.sched_getaffinity(pid)
@@ -115,6 +146,7 @@ class AcrossCommits:
                  labels: tuple[str, str] = ("baseline", "candidate")) -> None:
         self.sides = ((labels[0], baseline), (labels[1], candidate))
         self.capture = capture
+        self._warmed: dict[str, int] = {}  # side -> the worker start it was warmed up in
 
     def sample(self, c: Criterion, n: int, params: dict[str, Any],
                limit_s: float | None) -> Samples:
@@ -131,12 +163,9 @@ class AcrossCommits:
         offset, every = int(params.get("_offset", 0)), c.rounds_per_process
         pairs = []
         for index in range(offset, offset + n):
-            if index == 0 or (every and index % every == 0):
-                if index:  # fresh processes: a process's own speed averages out over many
-                    for _, worker in self.sides:
-                        worker.stop()
-                for _ in range(WARMUP_ROUNDS):
-                    self._round(c, params, deadline, index)
+            if every and index % every == 0:  # fresh processes: a process's own speed
+                for _, worker in self.sides:  # averages out over many (round 0 too: the
+                    worker.stop()             # run's worker has measured other criteria)
             pairs.append(self._round(c, params, deadline, index))
         return Samples("paired", numerator=[b for b, _ in pairs],
                        denominator=[k for _, k in pairs])
@@ -156,15 +185,19 @@ class AcrossCommits:
         if left is not None and left <= 0:
             raise ProviderTimeout(f"out of time on the {label} side",
                                   stopped="before its next round")
+        request = {"op": "sample", "metric": c.metric, "provider": c.provider,
+                   "requires": list(c.requires), "n": 1, "params": params}
         try:
             failed = worker.ensure_started()
             if failed is not None:
                 samples_of(failed)  # raises what the failed setup's answer stands for
+            for _ in range(WARMUP_ROUNDS if self._warmed.get(label) != worker.starts else 0):
+                self.pinning.pin(worker)  # a new process (a restart, a death, threads left):
+                samples_of(worker.request(request, limit_s=left, capture=self.capture(c)))
+                worker.ensure_started()   # warm it up, and throw the value away
+            self._warmed[label] = worker.starts
             self.pinning.pin(worker)
-            got = samples_of(worker.request(
-                {"op": "sample", "metric": c.metric, "provider": c.provider,
-                 "requires": list(c.requires), "n": 1, "params": params},
-                limit_s=left, capture=self.capture(c)))
+            got = samples_of(worker.request(request, limit_s=left, capture=self.capture(c)))
         except ProviderTimeout as exc:
             raise ProviderTimeout(str(exc), exc.details,
                                   stopped=f"{exc.stopped} (on the {label} side)") from None

@@ -67,6 +67,10 @@ class Calibration:
     def false_alarms(self) -> int:
         return self.statuses.count("FAIL")
 
+    def broken(self) -> int:
+        """Runs that measured nothing usable (ERROR, INVALID): the rate cannot count them."""
+        return sum(s in ("ERROR", "INVALID") for s in self.statuses)
+
     def false_alarm_rate(self) -> tuple[float, float, float]:
         """FAILs / runs with its 95% Clopper–Pearson interval."""
         i = proportion_interval(self.false_alarms(), len(self.statuses), 0.95)
@@ -99,7 +103,7 @@ def calibrate(criteria: CriteriaFile, runs: int, *, quick: bool = False,
     if not chosen:
         raise BaselineError('no criterion in the file has "across_commits": true')
     subset = CriteriaFile(criteria.path, criteria.sha256, criteria.name, chosen,
-                          criteria.description, criteria.workload)
+                          criteria.description, criteria.workload, criteria.family_confidence)
     found = {c.id: Calibration(c) for c in chosen}
     p = _aa_plan()
     with worktree(p) as tree:

@@ -32,6 +32,7 @@ __all__ = ["MERGE_BASE", "BaselineError", "Commit", "Plan", "plan", "remove_stal
 MERGE_BASE = "merge-base"  # what ``--baseline`` with no value stands for
 _PREFIX = "ryot-baseline-"
 _OWNER = "owner.pid"
+_GIT_TIMEOUT_S = 600
 
 
 class BaselineError(RyotError):
@@ -71,11 +72,16 @@ class Plan:
 
 
 def _git(cwd: Path, *args: str, check: bool = True) -> str:
+    if shutil.which("git") is None:
+        raise BaselineError("git is not installed (an A/B across commits needs it)")
     try:
         done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                              timeout=120)
-    except FileNotFoundError:
-        raise BaselineError("git is not installed (an A/B across commits needs it)") from None
+                              timeout=_GIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise BaselineError(f"`git {' '.join(args)}` did not finish within {_GIT_TIMEOUT_S} s "
+                            "(a large checkout, or a slow hook?)") from None
+    except OSError as exc:
+        raise BaselineError(f"could not run git in {cwd}: {exc.strerror or exc}") from None
     if check and done.returncode != 0:
         raise subprocess.CalledProcessError(done.returncode, args, done.stdout, done.stderr)
     return done.stdout.strip() if done.returncode == 0 else ""
@@ -96,6 +102,8 @@ def _shallow_hint(root: Path) -> str:
 
 
 def _sha(root: Path, ref: str) -> str:
+    if not ref or ref.startswith("-"):
+        raise BaselineError(f"{ref!r} is not a git ref (a ref never starts with '-')")
     sha = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
     if not sha:
         raise BaselineError(f"no commit named {ref!r} in {root}{_shallow_hint(root)}")
@@ -118,7 +126,7 @@ def plan(ref: str, cwd: str | os.PathLike[str] | None = None) -> Plan:
     root = _root(Path(cwd or os.getcwd()).resolve())
     if ref == MERGE_BASE:
         branch = _base_branch(root)
-        base = _git(root, "merge-base", "HEAD", branch, check=False)
+        base = _git(root, "merge-base", _sha(root, "HEAD"), _sha(root, branch), check=False)
         if not base:
             raise BaselineError(f"HEAD and {branch} have no merge-base{_shallow_hint(root)}")
         baseline = Commit(f"merge-base of HEAD and {branch}", base)
@@ -149,34 +157,41 @@ def remove_stale(root: Path) -> list[Path]:
             continue
         try:
             owner = int((path.parent / _OWNER).read_text())
-        except (OSError, ValueError):
-            owner = -1
-        if owner <= 0 or not _alive(owner):
+        except (OSError, ValueError):  # not ours to judge (another user's run, say)
+            continue
+        if owner > 0 and not _alive(owner):
             _remove(root, path)
             removed.append(path)
-    _git(root, "worktree", "prune", check=False)
     return removed
 
 
 def _remove(root: Path, tree: Path) -> None:
-    _git(root, "worktree", "remove", "--force", str(tree), check=False)
+    """Remove one of ryot's worktrees: git's entry (``--force`` twice: also when locked, as an
+    interrupted ``worktree add`` leaves it) and the folder."""
+    _git(root, "worktree", "remove", "--force", "--force", str(tree), check=False)
     shutil.rmtree(tree.parent, ignore_errors=True)
-    _git(root, "worktree", "prune", check=False)
 
 
 @contextlib.contextmanager
 def worktree(p: Plan) -> Iterator[Path]:
     """The baseline commit checked out (detached) in a temporary folder, removed afterwards."""
     remove_stale(p.root)
-    folder = Path(tempfile.mkdtemp(prefix=_PREFIX))
-    (folder / _OWNER).write_text(str(os.getpid()))
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=_PREFIX)).resolve()
+        (folder / _OWNER).write_text(str(os.getpid()))
+    except OSError as exc:
+        raise BaselineError(f"cannot make a folder for the baseline's worktree in "
+                            f"{tempfile.gettempdir()}: {exc.strerror or exc}") from None
     tree = folder / "tree"
     try:
         _git(p.root, "worktree", "add", "--detach", "--quiet", str(tree), p.baseline.sha)
     except subprocess.CalledProcessError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove(p.root, tree)
         raise BaselineError(f"could not check out {p.baseline.label()}: "
                             f"{exc.stderr.strip()}") from None
+    except BaseException:  # Ctrl-C, SIGTERM, a time-out while checking out
+        _remove(p.root, tree)
+        raise
     try:
         yield tree
     finally:

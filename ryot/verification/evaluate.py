@@ -25,7 +25,13 @@ from ryot.infra.jsonio import parse_strict
 from ryot.measure.metric import InvalidMeasurement, NotApplicable
 from ryot.verification import family as family_module
 from ryot.verification import report as report_module
-from ryot.verification.across import NEEDS_BASELINE, AcrossCommits, BaselineSide, check_module_file
+from ryot.verification.across import (
+    NEEDS_BASELINE,
+    AcrossCommits,
+    BaselineSide,
+    check_module_file,
+    check_same_code,
+)
 from ryot.verification.criteria import CriteriaFile, Criterion, load_criteria, parse_criteria
 from ryot.verification.provider_call import ProviderFailure, ProviderTimeout, time_limit_s
 from ryot.verification.report import seal_key
@@ -126,11 +132,13 @@ class Run:
         if self._prepared:
             return
         across = _across_references(self.criteria) if self.baseline is not None else {}
+        loaded: dict[str, Any] = {}
         for reference, pointer, limit in _references(self.criteria):
             answer = self._import(self.worker, reference, pointer, limit)
             if reference in across:
                 check_module_file(answer.get("file"), self.baseline.plan.root, "candidate",
                                   reference, pointer, self.criteria.path)
+                loaded[reference] = answer.get("modules")
         if across:
             self.baseline.start()
             for reference, (pointer, limit) in across.items():
@@ -138,6 +146,9 @@ class Run:
                                       "on the baseline side: ")
                 check_module_file(answer.get("file"), self.baseline.tree, "baseline",
                                   reference, pointer, self.criteria.path)
+                check_same_code(loaded[reference], answer.get("modules"),
+                                self.baseline.plan.root, self.baseline.tree, reference,
+                                pointer, self.criteria.path)
         self._prepared = True
         if self.criteria.workload:
             self._failure = self._build_workload(self.worker)
@@ -215,7 +226,9 @@ class Run:
         results, family = self.results, None
         if self.criteria.family_confidence is not None:
             results, family = step_down(self.criteria, self.results)
-        commits = self.baseline.plan.to_dict() if self.baseline is not None else None
+        measured_across = any(m.criterion.across_commits for m in results)
+        commits = (self.baseline.plan.to_dict()
+                   if self.baseline is not None and measured_across else None)
         return report_module.build(self.criteria, results, started_at=self.started_at,
                                    finished_at=report_module.now(), quick=self.quick,
                                    provider_output=self.outputs, family=family, key=self.key,

@@ -156,7 +156,24 @@ def _captured(path: str, left: list[str]) -> Iterator[None]:
 
 
 def _inside(path: str, folder: str) -> bool:
-    return os.path.abspath(path).startswith(folder.rstrip(os.sep) + os.sep)
+    """``path`` lies in ``folder``, symbolic links resolved on both."""
+    folder = os.path.realpath(folder)
+    return os.path.realpath(path).startswith(folder.rstrip(os.sep) + os.sep)
+
+
+_REAL: dict[str, str] = {}  # a file as a module names it -> its real path (resolved once)
+
+
+def _module_files() -> dict[str, str]:
+    """Every loaded module's file, symbolic links resolved (what each side really runs)."""
+    found = {}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str):
+            if file not in _REAL:
+                _REAL[file] = os.path.realpath(file)
+            found[name] = _REAL[file]
+    return found
 
 
 class _Worker:
@@ -168,18 +185,22 @@ class _Worker:
     def become_side(self, root: str, tree: str) -> dict:
         """Entries inside ``root`` move into ``tree`` where the worktree has them; others (a
         virtual environment inside the repository, untracked) stay, and stay allowed."""
+        root, tree = os.path.realpath(root), os.path.realpath(tree)
+
         def moved(entry: str) -> str:
-            entry = os.path.abspath(entry or os.curdir)
-            if entry != root and not _inside(entry, root):
+            real = os.path.realpath(entry or os.curdir)
+            if real != root and not _inside(real, root):
                 return entry
-            there = tree + entry[len(root):]
+            there = tree + real[len(root):]
             if os.path.isdir(there):
                 return there
-            self.allowed.append(entry)
+            self.allowed.append(real)
             return entry
 
+        sys.path[:] = [moved(e) for e in sys.path]
         src = os.path.join(tree, "src")
-        sys.path[:] = ([src] if os.path.isdir(src) else []) + [moved(e) for e in sys.path]
+        if os.path.isdir(src) and src not in sys.path:  # an editable src/ layout's finder
+            sys.path.insert(0, src)  # points at the working tree; the engine checks symmetry
         here = moved(os.getcwd())
         os.chdir(here if _inside(here, tree) or here == tree else tree)
         importlib.invalidate_caches()
@@ -191,9 +212,9 @@ class _Worker:
         package and the environments left in place excepted)."""
         if self.forbidden is None:
             return None
-        for name, module in list(sys.modules.items()):
-            file = getattr(module, "__file__", None)
-            if (file and _inside(file, self.forbidden)
+        forbidden = os.path.realpath(self.forbidden) + os.sep
+        for name, file in _module_files().items():
+            if (file.startswith(forbidden)
                     and not any(_inside(file, folder) for folder in self.allowed)):
                 return f"{name} from {file}"
         return None
@@ -210,15 +231,17 @@ class _Worker:
             return self.become_side(request["root"], request["tree"])
         if op == "import":
             try:
-                function = load(request["reference"])
+                load(request["reference"])
             except ValueError as exc:  # load's ConfigError already names what went wrong
                 return {"status": "error", "message": str(exc)}
             wrong = self._from_the_wrong_tree()
             if wrong:
                 return {"status": "error", "message": f"the baseline side imported {wrong}, "
                         "in the working tree, not from the baseline's worktree"}
-            module = sys.modules.get(getattr(function, "__module__", "") or "")
-            return {"status": "ok", "file": getattr(module, "__file__", None)}
+            module = sys.modules.get(request["reference"].partition(":")[0])
+            file = getattr(module, "__file__", None)
+            return {"status": "ok", "file": os.path.realpath(file) if file else None,
+                    "modules": _module_files()}
         if op == "workload":
             self.workload = load(request["reference"])()
             return {"status": "ok"}
@@ -234,8 +257,12 @@ class _Worker:
             return {"status": "not_applicable", "message": reason}
         params = {**request["params"], "_workload": self.workload}
         try:
-            return {"status": "ok", "samples": to_wire(coerce(sampler(request["n"], params),
-                                                              kind))}
+            samples = to_wire(coerce(sampler(request["n"], params), kind))
+            wrong = self._from_the_wrong_tree()  # a lazy import inside the provider
+            if wrong:
+                return {"status": "error", "message": f"the baseline side imported {wrong}, "
+                        "in the working tree, while measuring"}
+            return {"status": "ok", "samples": samples}
         except NotApplicable as exc:
             return {"status": "not_applicable", "message": str(exc)}
         except InvalidMeasurement as exc:

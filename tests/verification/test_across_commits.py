@@ -6,6 +6,7 @@ Each test builds a scratch git repository whose provider returns a value written
 shows which side ran which commit without timing anything.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -227,11 +228,14 @@ def test_sigterm_or_ctrl_c_removes_the_worktree(repo, tmp_path, signum, code):
 
 
 def test_a_run_killed_outright_leaves_a_worktree_the_next_run_removes(repo, tmp_path):
-    proc = _start_sleepy_run(repo, tmp_path / "log.txt")
+    log = tmp_path / "log.txt"
+    proc = _start_sleepy_run(repo, log)
     left = [line.removeprefix("worktree ") for line in worktrees(repo)][1]
     proc.kill()
     proc.communicate(timeout=60)
-    subprocess.run(["pkill", "-KILL", "-f", "ryot.verification.worker"], check=False)
+    for line in log.read_text().split():  # its workers (their own sessions) live on: end them
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(int(line.split("=")[1]), signal.SIGKILL)
     assert Path(left).exists()
     criteria_file(repo)
     assert accept("--baseline", "HEAD~1", out="again") == 0
@@ -263,3 +267,72 @@ def test_the_pytest_plugin_takes_ryot_baseline(repo):
     assert done.returncode == 0, done.stdout + done.stderr
     assert report_of(repo, "pt")["commits"]["baseline"]["ref"] == "HEAD~1"
     assert len(worktrees(repo)) == 1
+
+
+# -- review findings (helper-13), each injected ------------------------------------------------
+def test_a_package_imported_from_an_installed_copy_on_one_side_only_is_refused(repo, tmp_path,
+                                                                              monkeypatch,
+                                                                              capsys):
+    (repo / "src" / "mypkg").mkdir(parents=True)  # a src/ layout, not on the path here
+    (repo / "src" / "mypkg" / "__init__.py").write_text("VALUE = 2.0\n")
+    (repo / "bench.py").write_text("import mypkg\n\ndef step(n, params):\n"
+                                   "    return [mypkg.VALUE * (1 + 0.01 * (params['_offset'] % 3))"
+                                   "] * n\n")
+    criteria_file(repo, across(provider="bench:step"))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "src layout")
+    installed = tmp_path / "site"
+    (installed / "mypkg").mkdir(parents=True)  # what a plain `pip install .` leaves
+    (installed / "mypkg" / "__init__.py").write_text("VALUE = 2.0\n")
+    monkeypatch.setenv("PYTHONPATH", str(installed))
+    assert accept("--baseline", "HEAD") == 2
+    err = capsys.readouterr().err
+    assert "module 'mypkg' comes from" in err and str(installed) in err
+
+
+def test_a_module_loaded_lazily_from_the_working_tree_is_an_error(repo, capsys):
+    (repo / "lazymod.py").write_text("VALUE = 1.0\n")
+    (repo / "reach.py").write_text(
+        "import os, sys\n\ndef step(n, params):\n"
+        "    sys.path.insert(0, os.environ['RYOT_TEST_REPO'])  # as an editable hook would\n"
+        "    import lazymod\n    return [lazymod.VALUE] * n\n")
+    criteria_file(repo, across(provider="reach:step"))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "lazy")
+    os.environ["RYOT_TEST_REPO"] = str(repo)
+    try:
+        assert accept("--baseline", "HEAD") == 3
+    finally:
+        del os.environ["RYOT_TEST_REPO"]
+    result = report_of(repo)["results"][0]
+    assert result["status"] == "ERROR" and "in the working tree, while measuring" in \
+        result["reason"]
+
+
+def test_a_temporary_folder_behind_a_symbolic_link_works(repo, tmp_path, monkeypatch):
+    real = tmp_path / "real-tmp"
+    real.mkdir()
+    (tmp_path / "link-tmp").symlink_to(real)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "link-tmp"))
+    assert accept("--baseline", "HEAD~1") == 0
+    assert len(worktrees(repo)) == 1 and not list(real.iterdir())
+
+
+@pytest.mark.parametrize("ref", ["-x", "--all"])
+def test_a_ref_that_looks_like_an_option_is_refused(repo, capsys, ref):
+    assert accept(f"--baseline={ref}") == 2
+    assert "is not a git ref" in capsys.readouterr().err
+
+
+def test_a_run_measuring_no_across_criterion_records_no_commits(repo):
+    criteria_file(repo, across(), {"id": "plain", "metric": "synthetic.exact", "unit": "x",
+                                   "comparator": ">=", "threshold": 1.0,
+                                   "params": {"value": 2.0}, "description": "plain"})
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                           "--ryot-criteria", "criteria.json", "--ryot-out", "pt",
+                           "--ryot-baseline", "HEAD~1", "-k", "plain"], cwd=repo,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = report_of(repo, "pt")
+    assert "commits" not in report and verify_report(report) == []

@@ -80,3 +80,16 @@ def test_the_ci_example_is_a_valid_criteria_file_and_workflow():
     steps = workflow["jobs"]["across-commits"]["steps"]
     assert steps[0]["with"]["fetch-depth"] == 0
     assert any("--baseline" in step.get("run", "") for step in steps)
+
+
+def test_calibrate_says_when_runs_measured_nothing(repo, capsys):
+    (repo / "broken.py").write_text("def step(n, params):\n"
+                                    "    if params['_side'] == 'baseline':\n"
+                                    "        raise RuntimeError('no baseline here')\n"
+                                    "    return [1.0] * n\n")
+    criteria_file(repo, across(provider="broken:step"))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "broken")
+    assert main(["calibrate", "--criteria", "criteria.json", "--runs", "2"]) == 3
+    assert main(["calibrate", "--criteria", "criteria.json", "--runs", "1", "--json",
+                 "no/such/folder/cal.json"]) == 2
