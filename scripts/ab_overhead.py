@@ -58,6 +58,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    out = Path(args.out).resolve() if args.out else None
     found = {}
     p = plan("HEAD", ROOT)
 
@@ -101,8 +102,8 @@ def main() -> int:
                          if line.startswith("model name")), "?")
     print(json.dumps({k: ({kk: round(vv, 2) for kk, vv in v.items() if kk != "samples_s"}
                           if isinstance(v, dict) else v) for k, v in found.items()}, indent=1))
-    if args.out:
-        Path(args.out).write_text(json.dumps(found, indent=1))
+    if out:
+        out.write_text(json.dumps(found, indent=1))
     return 0
 
 

@@ -153,7 +153,10 @@ def _input_problem(c: Criterion, samples: Samples) -> str | None:
 def _drift_size(samples: Samples, s: Statistics) -> tuple[float, float]:
     """(|change over the run|, interval half-width), on the scale the interval is built on."""
     if samples.kind in LOG_RATIO_KINDS:
-        return abs(math.log1p(s.drift)), (math.log(s.high) - math.log(s.low)) / 2
+        total = abs(math.log1p(s.drift)) if s.drift > -1 else math.inf
+        if not (s.low > 0 and math.isfinite(s.high)):  # an unbounded interval (few effective
+            return total, math.inf                       # trials at a strict early look)
+        return total, (math.log(s.high) - math.log(s.low)) / 2
     return abs(s.drift) * abs(s.estimate), (s.high - s.low) / 2
 
 

@@ -885,3 +885,21 @@ def test_the_mean_estimand_needs_six_samples_and_a_per_trial_kind():
                      Samples("proportion", counts={"successes": 8, "trials": 10}), 0.95,
                      budget_spent=True)
     assert counted.status == "INVALID" and "applies to scalar and paired" in counted.reason
+
+
+def test_an_unbounded_interval_at_a_strict_early_look_is_undecided_not_an_error():
+    """Found by tests/test_guide.py under load: 12 pairs whose timings step halfway (effective
+    n 2.2) give [0, inf] at the first look's confidence 0.9999, and the drift check took log(0)
+    (ValueError: math domain error, an ERROR verdict). Now it is undecided: sample on."""
+    from ryot.measure.samples import Samples
+    from ryot.verification.criteria import Criterion
+    from ryot.verification.verdicts import decide
+
+    numerator = [0.0776, 0.0702, 0.0719, 0.0701, 0.0721, 0.0703, 0.0719, 0.0243, 0.0721, 0.0720,
+                 0.0719, 0.0720]
+    denominator = [0.00971, 0.00795, 0.00977, 0.00808, 0.00960, 0.00798, 0.01374, 0.00802,
+                   0.01597, 0.01599, 0.01600, 0.01597]
+    c = Criterion(id="s", metric="s", unit="x", comparator=">=", threshold=1.0, description="d")
+    verdict = decide(c, Samples("paired", numerator=numerator, denominator=denominator),
+                     0.9999114245616787, budget_spent=False)
+    assert verdict.status is None  # take more samples
