@@ -17,12 +17,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ryot.metrics.overhead import _seconds_per_call  # noqa: E402
 from ryot.verification.across import AcrossCommits, BaselineSide  # noqa: E402
 from ryot.verification.commits import plan, worktree  # noqa: E402
 from ryot.verification.criteria import parse_criteria  # noqa: E402
@@ -30,12 +30,7 @@ from ryot.verification.worker_client import Worker  # noqa: E402
 
 
 def timed(fn, repeats):
-    out = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
+    return _seconds_per_call(fn, repeats)
 
 
 def summary(values):

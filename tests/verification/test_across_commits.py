@@ -78,6 +78,14 @@ def repo(tmp_path, monkeypatch):
     return folder
 
 
+def commit_provider(repo, module, code, message):
+    """Commit ``module``.py holding ``code`` and a criteria file naming its ``step``."""
+    (repo / f"{module}.py").write_text(code)
+    criteria_file(repo, across(provider=f"{module}:step"))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", message)
+
+
 def worktrees(folder):
     return [line for line in git(folder, "worktree", "list", "--porcelain").splitlines()
             if line.startswith("worktree ")]
@@ -292,13 +300,9 @@ def test_a_package_imported_from_an_installed_copy_on_one_side_only_is_refused(r
 
 def test_a_module_loaded_lazily_from_the_working_tree_is_an_error(repo, capsys):
     (repo / "lazymod.py").write_text("VALUE = 1.0\n")
-    (repo / "reach.py").write_text(
-        "import os, sys\n\ndef step(n, params):\n"
-        "    sys.path.insert(0, os.environ['RYOT_TEST_REPO'])  # as an editable hook would\n"
-        "    import lazymod\n    return [lazymod.VALUE] * n\n")
-    criteria_file(repo, across(provider="reach:step"))
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "lazy")
+    commit_provider(repo, "reach", "import os, sys\n\ndef step(n, params):\n"
+                    "    sys.path.insert(0, os.environ['RYOT_TEST_REPO'])  # as a hook would\n"
+                    "    import lazymod\n    return [lazymod.VALUE] * n\n", "lazy")
     os.environ["RYOT_TEST_REPO"] = str(repo)
     try:
         assert accept("--baseline", "HEAD") == 3

@@ -17,7 +17,15 @@ from ryot.verification.criteria import Criterion
 from ryot.verification.verdicts import decide
 
 from . import test_across_commits as scratch
-from .test_across_commits import PROVIDER, ROOT, across, criteria_file, git, worktrees
+from .test_across_commits import (
+    PROVIDER,
+    ROOT,
+    across,
+    commit_provider,
+    criteria_file,
+    git,
+    worktrees,
+)
 
 repo = scratch.repo  # the scratch repository fixture
 
@@ -83,13 +91,10 @@ def test_the_ci_example_is_a_valid_criteria_file_and_workflow():
 
 
 def test_calibrate_says_when_runs_measured_nothing(repo, capsys):
-    (repo / "broken.py").write_text("def step(n, params):\n"
-                                    "    if params['_side'] == 'baseline':\n"
-                                    "        raise RuntimeError('no baseline here')\n"
-                                    "    return [1.0] * n\n")
-    criteria_file(repo, across(provider="broken:step"))
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "broken")
+    commit_provider(repo, "broken", "def step(n, params):\n"
+                    "    if params['_side'] == 'baseline':\n"
+                    "        raise RuntimeError('no baseline here')\n"
+                    "    return [1.0] * n\n", "broken")
     assert main(["calibrate", "--criteria", "criteria.json", "--runs", "2"]) == 3
     assert main(["calibrate", "--criteria", "criteria.json", "--runs", "1", "--json",
                  "no/such/folder/cal.json"]) == 2
