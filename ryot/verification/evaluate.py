@@ -134,7 +134,8 @@ class Run:
         across = _across_references(self.criteria) if self.baseline is not None else {}
         loaded: dict[str, Any] = {}
         for reference, pointer, limit in _references(self.criteria):
-            answer = self._import(self.worker, reference, pointer, limit)
+            answer = self._import(self.worker, reference, pointer, limit,
+                                  modules=reference in across)
             if reference in across:
                 check_module_file(answer.get("file"), self.baseline.plan.root, "candidate",
                                   reference, pointer, self.criteria.path)
@@ -143,7 +144,7 @@ class Run:
             self.baseline.start()
             for reference, (pointer, limit) in across.items():
                 answer = self._import(self.baseline.worker, reference, pointer, limit,
-                                      "on the baseline side: ")
+                                      "on the baseline side: ", modules=True)
                 check_module_file(answer.get("file"), self.baseline.tree, "baseline",
                                   reference, pointer, self.criteria.path)
                 check_same_code(loaded[reference], answer.get("modules"),
@@ -157,13 +158,13 @@ class Run:
                                                               "on the baseline side: ")
 
     def _import(self, worker: Worker, reference: str, pointer: str, limit: float,
-                side: str = "") -> dict:
+                side: str = "", *, modules: bool = False) -> dict:
         def refused(message: str) -> CriteriaError:
             return CriteriaError(f"{side}cannot load {reference!r}: {message}",
                                  source=self.criteria.path, pointer=pointer)
         try:
-            answer = worker.add_setup({"op": "import", "reference": reference}, limit,
-                                      os.devnull)
+            answer = worker.add_setup({"op": "import", "reference": reference,
+                                       "modules": modules}, limit, os.devnull)
         except ProviderTimeout:
             raise refused(f"importing it did not finish within {limit:g} s (the criterion's "
                           "hard limit)") from None

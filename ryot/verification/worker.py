@@ -8,8 +8,8 @@ line on file descriptor ``IN``; each answer is one JSON line on ``OUT`` (the fir
   across commits (:mod:`.across`): every ``sys.path`` entry and the working directory inside
   REPO move to the same place in WORKTREE (its ``src/`` first), and a later import that loads a
   module from REPO is an error;
-* ``{"op": "import", "reference": "mod:fn"}`` — import a provider or workload module (the
-  answer names the module's file);
+* ``{"op": "import", "reference": "mod:fn", "modules": bool}`` — import a provider or workload
+  module (the answer names the module's file and, when asked, every loaded module's file);
 * ``{"op": "workload", "reference": ...}`` — build the workload and keep it for the run;
 * ``{"op": "sample", "metric": ..., "provider": ..., "requires": [...], "n": ..., "params": ...}``
   — ``n`` more samples (or ``not_applicable`` when a requirement is unmet).
@@ -180,6 +180,7 @@ class _Worker:
     def __init__(self) -> None:
         self.workload: Any = None
         self.forbidden: str | None = None  # the working tree, on the baseline side
+        self._scanned = -1  # len(sys.modules) at the last scan that found nothing wrong
         self.allowed: list[str] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
 
     def become_side(self, root: str, tree: str) -> dict:
@@ -210,13 +211,14 @@ class _Worker:
     def _from_the_wrong_tree(self) -> str | None:
         """The first module loaded from the working tree on the baseline side (ryot's own
         package and the environments left in place excepted)."""
-        if self.forbidden is None:
-            return None
+        if self.forbidden is None or len(sys.modules) == self._scanned:
+            return None  # nothing imported since the last clean scan (the per-round case)
         forbidden = os.path.realpath(self.forbidden) + os.sep
         for name, file in _module_files().items():
             if (file.startswith(forbidden)
                     and not any(_inside(file, folder) for folder in self.allowed)):
                 return f"{name} from {file}"
+        self._scanned = len(sys.modules)
         return None
 
     def handle(self, request: dict) -> dict:
@@ -240,8 +242,10 @@ class _Worker:
                         "in the working tree, not from the baseline's worktree"}
             module = sys.modules.get(request["reference"].partition(":")[0])
             file = getattr(module, "__file__", None)
-            return {"status": "ok", "file": os.path.realpath(file) if file else None,
-                    "modules": _module_files()}
+            answer = {"status": "ok", "file": os.path.realpath(file) if file else None}
+            if request.get("modules"):  # an A/B across commits compares both sides' modules
+                answer["modules"] = _module_files()
+            return answer
         if op == "workload":
             self.workload = load(request["reference"])()
             return {"status": "ok"}

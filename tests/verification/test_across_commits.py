@@ -340,3 +340,9 @@ def test_a_run_measuring_no_across_criterion_records_no_commits(repo):
     assert done.returncode == 0, done.stdout + done.stderr
     report = report_of(repo, "pt")
     assert "commits" not in report and verify_report(report) == []
+
+
+def test_a_negative_rounds_per_process_is_exit_2_with_its_pointer(repo, capsys):
+    criteria_file(repo, across(rounds_per_process=-1))
+    assert main(["criteria", "check", "criteria.json"]) == 2
+    assert "/criteria/0/rounds_per_process" in capsys.readouterr().err

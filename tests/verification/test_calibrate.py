@@ -98,3 +98,9 @@ def test_calibrate_says_when_runs_measured_nothing(repo, capsys):
     assert main(["calibrate", "--criteria", "criteria.json", "--runs", "2"]) == 3
     assert main(["calibrate", "--criteria", "criteria.json", "--runs", "1", "--json",
                  "no/such/folder/cal.json"]) == 2
+
+
+def test_calibrate_refuses_fewer_than_one_run(repo, capsys):
+    assert main(["calibrate", "--criteria", "criteria.json", "--runs", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--runs 0: expected at least 1 run" in err and "Traceback" not in err
