@@ -97,8 +97,9 @@ class Run:
 
     def __init__(self, criteria: CriteriaFile, *, quick: bool = False,
                  observer: RunObserver | None = None,
-                 baseline: BaselineSide | None = None) -> None:
+                 baseline: BaselineSide | None = None, commit: str | None = None) -> None:
         self.criteria, self.quick, self.baseline = criteria, quick, baseline
+        self.commit = commit
         self.observer = observer or RunObserver()
         self.key = seal_key()
         self.started_at = report_module.now()
@@ -233,7 +234,7 @@ class Run:
         return report_module.build(self.criteria, results, started_at=self.started_at,
                                    finished_at=report_module.now(), quick=self.quick,
                                    provider_output=self.outputs, family=family, key=self.key,
-                                   commits=commits)
+                                   commits=commits, commit=self.commit)
 
 
 def _close(worker: Worker, baseline: BaselineSide | None) -> None:
@@ -286,10 +287,12 @@ def step_down(criteria: CriteriaFile, results: list[CriterionResult]
 
 
 def run(criteria: CriteriaFile, *, quick: bool = False, observer: RunObserver | None = None,
-        baseline: BaselineSide | None = None) -> dict[str, Any]:
+        baseline: BaselineSide | None = None, commit: str | None = None) -> dict[str, Any]:
     """Measure every criterion and return the sealed report (what report.json holds);
-    ``baseline``: the other side of the criteria compared across commits (:mod:`.across`)."""
-    with Run(criteria, quick=quick, observer=observer, baseline=baseline) as session:
+    ``baseline``: the other side of the criteria compared across commits (:mod:`.across`);
+    ``commit``: the commit under test when it is not git's HEAD (``--commit``)."""
+    with Run(criteria, quick=quick, observer=observer, baseline=baseline,
+             commit=commit) as session:
         for c in criteria.criteria:
             session.measure(c)
         return session.report()

@@ -17,7 +17,9 @@ from typing import Any
 
 from ryot.infra.errors import ConfigError
 from ryot.infra.jsonio import body_of, canonical, seal
+from ryot.infra.machine_id import fingerprint as machine_fingerprint
 from ryot.infra.provenance import fingerprint
+from ryot.infra.subject import subject
 from ryot.stats import sequential
 from ryot.verification.criteria import CriteriaFile
 from ryot.verification.estimates import METHODS, METHODS_MEAN, RESAMPLES, SEED
@@ -73,8 +75,12 @@ def _version(package: str) -> str | None:
         return None
 
 
-def environment() -> dict[str, Any]:
-    return {**fingerprint(), "python": platform.python_version(), "torch": _version("torch"),
+def environment(commit: str | None = None) -> dict[str, Any]:
+    """Where the report was made: ryot's own version and commit (``git_commit``), the commit
+    under test (``subject``: :func:`ryot.infra.subject.subject`, ``commit`` overriding git),
+    the machine's fingerprint (``machine``) and the hardware and package versions."""
+    return {**fingerprint(), "subject": subject(commit), "machine": machine_fingerprint(),
+            "python": platform.python_version(), "torch": _version("torch"),
             "triton": _version("triton"), "numpy": _version("numpy"),
             "platform": platform.platform()}
 
@@ -118,12 +124,14 @@ def build(criteria: CriteriaFile, measurements: list[CriterionResult], *, starte
           finished_at: str, quick: bool,
           provider_output: dict[str, str] | None = None,
           key: bytes | None = None, family=None,
-          commits: dict[str, Any] | None = None) -> dict[str, Any]:
+          commits: dict[str, Any] | None = None,
+          commit: str | None = None) -> dict[str, Any]:
     """The sealed report; ``provider_output`` (criterion id -> the tail of what its provider
     printed) is kept only when something was printed. With a ``key`` (default: RYOT_SEAL_KEY)
     the report also carries a keyed HMAC seal. ``family`` (a :class:`.family.Family`, with
     ``measurements`` already re-decided by it) adds the family and each result's step;
-    ``commits`` (an A/B across commits: :meth:`.commits.Plan.to_dict`) the two commits."""
+    ``commits`` (an A/B across commits: :meth:`.commits.Plan.to_dict`) the two commits;
+    ``commit`` names the commit under test when git's HEAD is not it (``--commit``)."""
     results = [result_entry(m, family.entry(i) if family is not None else None)
                for i, m in enumerate(measurements)]
     counts = {s: sum(r["status"] == s for r in results) for s in STATUSES}
@@ -136,7 +144,7 @@ def build(criteria: CriteriaFile, measurements: list[CriterionResult], *, starte
     report = seal({
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "criteria_file": {"path": criteria.path, "sha256": criteria.sha256, "name": criteria.name},
-        "environment": environment(),
+        "environment": environment(commit),
         "started_at": started_at, "finished_at": finished_at, "quick": quick,
         "results": results,
         "summary": {"counts": counts, "exit_code": exit_code(counts),
