@@ -16,14 +16,25 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ryot.cli import accept, bench, calibrate, checkpoint, compare, criteria, info, overhead, verify
+from ryot.cli import (
+    accept,
+    bench,
+    calibrate,
+    checkpoint,
+    compare,
+    criteria,
+    history,
+    info,
+    overhead,
+    verify,
+)
 from ryot.cli._errors import BUG, UNWRITTEN, report_bug, report_unwritten
 from ryot.infra.errors import PublishError, RyotError
 from ryot.infra.version import __version__
 
 __all__ = ["BUG", "UNWRITTEN", "build_parser", "main", "report_bug"]
 
-_COMMANDS = (accept, calibrate, verify, compare, criteria, overhead)
+_COMMANDS = (accept, calibrate, verify, compare, history, criteria, overhead)
 _LATER = (info, bench, checkpoint)  # after `train` in --help, as before
 
 

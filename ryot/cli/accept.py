@@ -37,6 +37,12 @@ def register(sub) -> None:
                         "REF (checked out in a temporary worktree) and the working tree, in "
                         "interleaved rounds; without REF: the merge-base of HEAD and "
                         "$RYOT_BASE_BRANCH (default origin/main, else main)")
+    p.add_argument("--commit", metavar="SHA",
+                   help="the commit under test, when git's HEAD is not it (a CI's merge or "
+                        "detached checkout; default: $RYOT_COMMIT, else HEAD)")
+    p.add_argument("--history", metavar="DB",
+                   help="add the report to this history database once it is written "
+                        "(`ryot history`)")
     p.set_defaults(func=run)
 
 
@@ -44,12 +50,16 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
+    from ryot.infra.subject import check_commit
     from ryot.verification.engine import accept, summary_table
+
+    commit = check_commit(args.commit, "--commit") if args.commit else None
 
     try:
         with terminate_as_interrupt():  # SIGTERM unwinds too: the baseline's worktree is removed
             report, written = accept(args.criteria, args.out, quick=args.quick,
-                                     console=Console(file=sys.stderr), baseline=args.baseline)
+                                     console=Console(file=sys.stderr), baseline=args.baseline,
+                                     commit=commit, history=args.history)
     except FileNotFoundError as exc:
         raise RyotError(str(exc)) from None
     except Terminated as exc:
