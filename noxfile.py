@@ -84,6 +84,14 @@ def figures(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON[0])
+def dashboard(session: nox.Session) -> None:
+    """The history dashboard in headless Chromium (needs Debian's chromium + chromium-driver)."""
+    install(session)
+    session.install("selenium>=4.20")
+    session.run("pytest", "-p", "no:cacheprovider", "-rs", "tests/history", *session.posargs)
+
+
+@nox.session(python=PYTHON[0])
 def mutation(session: nox.Session) -> None:
     """Mutation testing (mutmut) of the verification core and the orchestrator; slow, not in CI.
 

@@ -59,12 +59,16 @@ def run(args: argparse.Namespace) -> int:
         with terminate_as_interrupt():  # SIGTERM unwinds too: the baseline's worktree is removed
             report, written = accept(args.criteria, args.out, quick=args.quick,
                                      console=Console(file=sys.stderr), baseline=args.baseline,
-                                     commit=commit, history=args.history)
+                                     commit=commit)
     except FileNotFoundError as exc:
         raise RyotError(str(exc)) from None
     except Terminated as exc:
         print(f"ryot accept: interrupted ({signal_name(exc)})", file=sys.stderr)
         return exit_code(exc)
+    if args.history:
+        from ryot.history.store import add_after_run
+
+        written = add_after_run(args.history, written)
     console = Console(file=sys.stdout)
     console.print(summary_table(report))
     for note in written.notes:

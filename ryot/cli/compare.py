@@ -8,9 +8,14 @@ __all__ = ["register", "run"]
 
 
 def register(sub) -> None:
-    p = sub.add_parser("compare", help="what changed between two reports")
+    p = sub.add_parser("compare", help="what changed between two reports",
+                       description="Both reports are verified first. Reports from different "
+                                   "machine fingerprints are refused (exit 2) unless "
+                                   "--across-machines: their numbers differ by machine too.")
     p.add_argument("a", metavar="A")
     p.add_argument("b", metavar="B")
+    p.add_argument("--across-machines", action="store_true",
+                   help="compare reports made on different machines anyway (the table says so)")
     p.set_defaults(func=run)
 
 
@@ -23,10 +28,16 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from ryot.verification.compare import compare_reports, load_checked
+    from ryot.infra.errors import RyotError
+    from ryot.verification.compare import compare_reports, load_checked, machine_difference
 
     a, b = load_checked(args.a), load_checked(args.b)
-    table = Table(title=Text(f"{args.a} → {args.b}"))
+    differ = machine_difference(a, b)
+    if differ and not args.across_machines:
+        raise RyotError(f"{differ}; pass --across-machines to compare them anyway",
+                        source=f"{args.a}, {args.b}")
+    title = f"{args.a} → {args.b}" + (f"\n(across machines: {differ})" if differ else "")
+    table = Table(title=Text(title))
     for col in ("criterion", "metric", "verdict", "estimate", "change"):
         table.add_column(col)
     for c in compare_reports(a, b):

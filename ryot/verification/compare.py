@@ -14,7 +14,7 @@ from ryot.infra.schemas import excerpt
 from ryot.measure.samples import from_json_number
 from ryot.verification.verify import load_report, verify_report
 
-__all__ = ["Change", "compare_reports", "load_checked"]
+__all__ = ["Change", "compare_reports", "load_checked", "machine_difference"]
 
 
 def load_checked(path: str | os.PathLike[str]) -> dict:
@@ -62,6 +62,29 @@ def _estimates(report: dict) -> dict[str, tuple[str, str, float | None]]:
         s = r["statistics"]
         out[r["id"]] = (r["metric"], r["status"], from_json_number(s["estimate"]) if s else None)
     return out
+
+
+def _machine(report: dict) -> dict:
+    env = report["environment"]
+    if env.get("machine"):
+        return env["machine"]
+    hw = env.get("hardware") or {}  # a report from before fingerprints: its hardware block
+    return {"id": None, "label": f"{hw.get('name')} · {hw.get('cores')} cores",
+            "facts": {"cpu": hw.get("name"), "cores": hw.get("cores")}}
+
+
+def machine_difference(a: dict, b: dict) -> str | None:
+    """None when both reports come from the same machine fingerprint, else what differs."""
+    ma, mb = _machine(a), _machine(b)
+    if ma["id"] is not None and ma["id"] == mb["id"]:
+        return None
+    if ma["id"] is None and mb["id"] is None and ma["facts"] == mb["facts"]:
+        return None
+    fa, fb = ma["facts"], mb["facts"]
+    keys = [k for k in sorted(set(fa) | set(fb)) if fa.get(k) != fb.get(k)]
+    differs = "; ".join(f"{k}: {fa.get(k)!r} vs {fb.get(k)!r}" for k in keys[:4])
+    return (f"the reports come from different machines ({ma['label']} vs {mb['label']}: "
+            f"{differs or 'no fingerprint on one side'})")
 
 
 def compare_reports(a: dict, b: dict) -> list[Change]:

@@ -120,8 +120,7 @@ def baseline_side(baseline: str | None, criteria: CriteriaFile,
 def accept(criteria_path: str | os.PathLike[str] | None = None,
            out_dir: str | os.PathLike[str] | None = None, *, quick: bool = False,
            console: Console | None = None, out_label: str = "--out",
-           baseline: str | None = None, commit: str | None = None,
-           history: str | os.PathLike[str] | None = None) -> tuple[dict, Written]:
+           baseline: str | None = None, commit: str | None = None) -> tuple[dict, Written]:
     """Measure every criterion; write report.json, report.md, junit.xml and plot.png.
 
     The output folder is checked and locked before anything is measured (OutputError, whose
@@ -132,8 +131,7 @@ def accept(criteria_path: str | os.PathLike[str] | None = None,
     ``sys.stdout``/``sys.stderr`` point at its output capture. ``baseline``: a git ref for the
     criteria compared across commits (:func:`baseline_side`; ``commits.MERGE_BASE`` for the
     merge-base with the base branch). ``commit``: the commit under test when it is not git's
-    HEAD. ``history``: a history database the report is added to once it is written (a failure
-    there is a :class:`~ryot.history.store.HistoryError` naming the kept report).
+    HEAD.
     """
     criteria = load_criteria(criteria_path or default_criteria_path(), import_references=False)
     console = console or Console(file=sys.stderr)
@@ -148,10 +146,6 @@ def accept(criteria_path: str | os.PathLike[str] | None = None,
             report = run(criteria, quick=quick, observer=ProgressDisplay(progress),
                          baseline=side, commit=commit)
         written = write_all(report, out)
-    if history is not None:
-        from ryot.history.store import add_after_run
-
-        written = add_after_run(history, written)
     return report, append_step_summary(written)
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from ryot.infra.errors import ConfigError, ReportError
 from ryot.infra.jsonio import body_of, sha256_of
+from ryot.infra.machine_id import fingerprint_id
 from ryot.infra.schemas import first_error, json_pointer
 from ryot.measure.samples import ONE_SHOT_KINDS, Samples, from_json_number
 from ryot.stats import sequential
@@ -336,6 +337,15 @@ def against_criteria(report: dict, criteria: CriteriaFile) -> list[Mismatch]:
     return out
 
 
+def _machine_problems(report: dict) -> list[Mismatch]:
+    """The machine fingerprint's id must be the hash of its facts."""
+    machine = report["environment"].get("machine")
+    if machine is None or machine["id"] == fingerprint_id(machine["facts"]):
+        return []
+    return [Mismatch("report", f"environment.machine.id {machine['id']} is not the "
+                               f"fingerprint of its facts ({fingerprint_id(machine['facts'])})")]
+
+
 def verify_report(report: dict, *, criteria: CriteriaFile | None = None,
                   key: bytes | None = None) -> list[Mismatch]:
     """Every inconsistency found; empty when the report is exactly what its samples say."""
@@ -350,6 +360,7 @@ def verify_report(report: dict, *, criteria: CriteriaFile | None = None,
         return [Mismatch("report", f"at /results: {_NO_RESULTS}")]
     mismatches = _each_once(report["results"])
     mismatches += [Mismatch(where, problem) for where, problem in commit_problems(report)]
+    mismatches += _machine_problems(report)
     redecided, found = _family(report)
     mismatches += found
     for i, r in enumerate(report["results"]):
