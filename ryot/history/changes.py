@@ -2,10 +2,11 @@
 
 Two steps, as Hunter (Fleming et al., ICPE 2023) splits E-divisive's work:
 
-1. **Candidates** from a maintained segmentation: PELT (Killick et al. 2012) from ``ruptures``,
-   on the series scaled by its own noise (the median absolute successive difference), with a
-   penalty of ``PENALTY`` · log n. ``scripts/change_point_methods.py`` measured this against
-   binary segmentation and against Apache Otava's E-divisive on simulated histories
+1. **Candidates** from a maintained segmentation: binary segmentation (``ruptures.Binseg``,
+   l2 cost) on the series scaled by its own noise (the median absolute successive difference),
+   with a penalty of ``PENALTY`` · log n. ``scripts/change_point_methods.py`` measured it
+   against PELT and against Apache Otava's Hunter and E-divisive on simulated histories: as
+   good at finding steps and slides as PELT, fewer A/A false alarms, ~9x faster
    (docs/history.md has the table).
 2. **Merge**: every candidate is tested on the segments between its neighbours: the change of
    the mean, with a standard error that is the larger of what the segments' spread shows and

@@ -139,7 +139,7 @@ def _stats(result: dict) -> tuple:
 def _insert(con: sqlite3.Connection, report: dict, source: str, now: str) -> bool:
     env = report["environment"]
     machine = env.get("machine") or _legacy_machine(env)
-    subject = env.get("subject") or {}
+    subject = env.get("subject") or _legacy_subject(env)
     con.execute("INSERT OR IGNORE INTO machines VALUES (?, ?, ?)",
                 (machine["id"], machine["label"], json.dumps(machine["facts"], sort_keys=True)))
     blob = zlib.compress(json.dumps(report, allow_nan=False).encode(), 6)
@@ -166,13 +166,33 @@ def _insert(con: sqlite3.Connection, report: dict, source: str, now: str) -> boo
 
 
 def _legacy_machine(env: dict) -> dict:
-    """A report from before machine fingerprints: an id from its hardware block."""
-    from ryot.infra.machine_id import fingerprint_id
+    """A report from before machine fingerprints. A CPU report's hardware block and torch
+    version hold every fact :func:`ryot.infra.machine_id.facts` reads, so it gets the id a new
+    report from that machine gets (its history continues); a CUDA report lacks the CUDA version
+    and driver, so its id is marked ``legacy``."""
+    from ryot.infra.machine_id import fingerprint_id, label, memory_bucket_gib
 
     hw = env.get("hardware") or {}
+    if hw.get("kind") == "cpu" and hw.get("name"):
+        extra = hw.get("extra") or {}
+        facts = {"cpu": " ".join(str(hw["name"]).split()), "cores": hw.get("cores"),
+                 "memory_gib": memory_bucket_gib(int(hw.get("memory_bytes") or 0)),
+                 "isa": list(hw.get("isa_flags") or []), "arch": extra.get("machine"),
+                 "system": extra.get("system"),
+                 "torch": (env.get("torch") or "").split("+")[0] or None, "cuda": None,
+                 "gpu": None, "gpus": 0, "gpu_driver": None}
+        return {"id": fingerprint_id(facts), "label": label(facts), "facts": facts}
     facts = {"cpu": hw.get("name"), "cores": hw.get("cores"), "legacy": True}
     return {"id": fingerprint_id(facts), "label": f"{hw.get('name')} · {hw.get('cores')} cores "
                                                   "(no fingerprint)", "facts": facts}
+
+
+def _legacy_subject(env: dict) -> dict:
+    """A report from before ``environment.subject`` names only the checkout ryot ran from
+    (``git_commit``): the commit under test when ryot measured itself, which is what such
+    reports were (scripts/history_of_commits.py builds that history)."""
+    commit = env.get("git_commit")
+    return {"commit": commit} if commit else {}
 
 
 def _checked(path: str, key: bytes | None) -> dict:

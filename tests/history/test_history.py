@@ -162,3 +162,22 @@ def test_the_dashboard_has_a_card_a_point_per_report_and_the_change_marker(repor
     assert page.count('class="change-point regression"') == 1
     assert "http" not in page.replace('xmlns="http', "")  # nothing fetched from a network
     assert len(list((tmp_path / "site" / "reports").iterdir())) == 40
+
+
+def test_a_report_from_before_subject_and_machine_continues_this_machines_series(tmp_path):
+    from ryot.infra.jsonio import seal
+    from ryot.verification import report as report_module
+
+    now = report_module.environment()
+    old = simulated_report(0, {"speed": 1.0})
+    old.pop("sha256")
+    env = {k: v for k, v in now.items() if k not in ("subject", "machine")}
+    old["environment"] = {**env, "git_commit": "ab" * 20}
+    old = seal(old)
+    assert verify_report(old) == []
+    db = str(tmp_path / "h.sqlite")
+    assert main(["history", "add", "--db", db, write(tmp_path / "old.json", old)]) == 0
+    with sqlite3.connect(db) as con:
+        commit, machine = con.execute("SELECT commit_sha, machine_id FROM reports").fetchone()
+    assert commit == "ab" * 20
+    assert machine == now["machine"]["id"]  # the same series as a new report from here
