@@ -62,13 +62,13 @@ def ours(method):
 def otava_hunter(values, lows, highs):
     from otava.analysis import compute_change_points
     points, _ = compute_change_points(list(values), window_len=50, max_pvalue=0.001)
-    return [p.index for p in points]
+    return [int(p.index) for p in points]
 
 
 def otava_edivisive(values, lows, highs):
     from otava.analysis import compute_change_points_orig
     points, _ = compute_change_points_orig(list(values), max_pvalue=0.001, seed=1)
-    return [p.index for p in points]
+    return [int(p.index) for p in points]
 
 
 def oracle_one_step(values, lows, highs):
