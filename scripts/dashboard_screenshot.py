@@ -1,7 +1,7 @@
 """A screenshot of a dashboard page in headless Chromium (Debian's chromium + chromium-driver,
 selenium), as docs/history.md shows it.
 
-    python scripts/dashboard_screenshot.py results/dashboard/index.html docs/img/history_dashboard.png
+    python scripts/dashboard_screenshot.py results/dashboard/index.html shot.png
 """
 
 from __future__ import annotations
