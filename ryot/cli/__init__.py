@@ -23,6 +23,7 @@ from ryot.cli import (
     checkpoint,
     compare,
     criteria,
+    fleet,
     history,
     info,
     overhead,
@@ -34,7 +35,7 @@ from ryot.infra.version import __version__
 
 __all__ = ["BUG", "UNWRITTEN", "build_parser", "main", "report_bug"]
 
-_COMMANDS = (accept, calibrate, verify, compare, history, criteria, overhead)
+_COMMANDS = (accept, calibrate, verify, compare, history, fleet, criteria, overhead)
 _LATER = (info, bench, checkpoint)  # after `train` in --help, as before
 
 

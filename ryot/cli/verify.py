@@ -24,10 +24,13 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ryot.fleet.verify import is_fleet_report
     from ryot.verification.criteria import load_criteria
     from ryot.verification.report import seal_key
     from ryot.verification.verify import load_report, verify_report
 
+    if is_fleet_report(_peek(args.report)):
+        return _run_fleet(args)
     report = load_report(args.report)
     criteria = load_criteria(args.criteria, import_references=False) if args.criteria else None
     key = seal_key(args.key_file)
@@ -48,4 +51,36 @@ def run(args: argparse.Namespace) -> int:
         checked.append("keyed seal present but not checked (no key: set RYOT_SEAL_KEY or "
                        "--key-file)")
     print(f"{args.report}: consistent — " + "; ".join(checked))
+    return 0
+
+
+def _peek(path: str):
+    from ryot.infra.errors import ReportError
+    from ryot.verification.criteria import read_json
+
+    doc, _ = read_json(path, error=ReportError)
+    return doc
+
+
+def _run_fleet(args: argparse.Namespace) -> int:
+    from ryot.fleet.verify import verify_fleet
+    from ryot.infra.errors import RyotError
+    from ryot.verification.report import seal_key
+
+    if args.criteria:
+        raise RyotError("--criteria checks a single report; a fleet report's parts each name "
+                        "their criteria file", source="--criteria")
+    report = _peek(args.report)
+    key = seal_key(args.key_file)
+    mismatches = verify_fleet(report, key=key)
+    for m in mismatches:
+        print(f"ryot verify: MISMATCH {m}", file=sys.stderr)
+    if mismatches:
+        print(f"ryot verify: {args.report}: {len(mismatches)} mismatch(es): the fleet report is "
+              "not what its parts say", file=sys.stderr)
+        return 1
+    done = sum(p["status"] == "done" for p in report["parts"])
+    print(f"{args.report}: consistent — {done} parts recomputed from their raw samples; the "
+          f"matrix and {len(report['verdicts'])} fleet verdicts re-derived"
+          + ("; keyed seal valid" if key else ""))
     return 0
