@@ -92,6 +92,14 @@ def dashboard(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON[0])
+def fleet(session: nox.Session) -> None:
+    """`ryot fleet run` on a real single-node Slurm cluster the tests start (root; Debian's
+    slurmctld, slurmd, slurm-client and munge, installed when missing)."""
+    install(session)
+    session.run("pytest", "-p", "no:cacheprovider", "-rs", "tests/fleet", *session.posargs)
+
+
+@nox.session(python=PYTHON[0])
 def mutation(session: nox.Session) -> None:
     """Mutation testing (mutmut) of the verification core and the orchestrator; slow, not in CI.
 

@@ -204,7 +204,7 @@ def test_no_import_cycles_even_inside_functions():
 # point to a lower layer or stay in its own. The entry points (cli/, pytest_plugin, train) share
 # one layer; the facades and ryot/__init__ sit on top, and nothing inside ryot imports them.
 LAYERS = ("infra", "stats", "measure", "core", "workload", "metrics", "verification", "history",
-          "bench",
+          "fleet", "bench",
           "entry", "facade")
 ENTRY_POINTS = ("cli", "pytest_plugin", "train")
 FACADES = ("orchestrator", "kernel_optimizer", "semantic_compression", "inference_scaling")

@@ -41,13 +41,14 @@ def accept_job(criteria: str, out: str, quick: bool, cwd: str, env: dict[str, st
         child.terminate()
         raise JobFailed(f"stopped by {signal.Signals(signum).name}")
 
-    for signum in (signal.SIGTERM, signal.SIGUSR2):
-        signal.signal(signum, stop)
+    before = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGUSR2)}
     try:
         _, stderr = child.communicate()
     finally:
         if child.poll() is None:
             child.kill()
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
     report = Path(out) / "report.json"
     if not report.is_file():
         raise JobFailed(f"ryot accept exited {child.returncode} without a report: "

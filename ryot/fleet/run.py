@@ -132,7 +132,7 @@ def _drive(tracked: list[_Tracked], executor: Executor, out: Path, quick: bool,
 
 def run_fleet(criteria: str, fleet_path: str, out: str | None = None, *, quick: bool = False,
               local: bool = False, executor: Executor | None = None, poll_s: float = 1.0,
-              stream: TextIO = sys.stderr) -> FleetRun:
+              stream: TextIO | None = None) -> FleetRun:
     """Run the criteria file on every machine kind of the fleet file and merge the verdicts."""
     from ryot.infra.interrupts import terminate_as_interrupt
     from ryot.verification.criteria import load_criteria
@@ -153,7 +153,7 @@ def run_fleet(criteria: str, fleet_path: str, out: str | None = None, *, quick: 
     with claimed(out or default_out_dir(), "fleet output folder") as folder:
         executor = executor or SubmititExecutor(folder / "jobs")
         tracked = [_Tracked(j, _criteria_for(j, doc, Path(criteria), folder, ids)) for j in jobs]
-        progress = _Progress(stream)
+        progress = _Progress(stream or sys.stderr)
         started = now()
         try:
             with terminate_as_interrupt():

@@ -49,7 +49,8 @@ OverTimeLimit=0
 KillWait=5
 InactiveLimit=0
 MinJobAge=300
-NodeName=localhost CPUs={cpus} RealMemory={max(mem_mib - 2048, 1024)} Features=cpu-a,cpu-b State=UNKNOWN
+NodeName=localhost CPUs={cpus} RealMemory={max(mem_mib - 2048, 1024)} Features=cpu-a,cpu-b \
+State=UNKNOWN
 PartitionName=kind-a Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 PartitionName=kind-b Nodes=localhost MaxTime=INFINITE State=UP
 """
