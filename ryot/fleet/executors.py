@@ -12,6 +12,7 @@ import logging
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,9 +48,14 @@ class Executor(Protocol):
     def submit(self, kind: MachineKind, name: str, fn, *args) -> Job: ...
 
 
+_EXCEPTION_LINE = re.compile(r"^[\w.]*(Error|Exception|Failed)\w*: ")
+
+
 def _one_line(text: str) -> str:
+    """The line that says why: the last ``SomeError: message`` of a traceback, else the first."""
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-    return lines[-1][:500] if lines else "(no reason given)"
+    named = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    return (named[-1] if named else lines[0] if lines else "(no reason given)")[:500]
 
 
 class _SubmititJob:
@@ -77,15 +83,20 @@ class _SubmititJob:
         found = _SLURM_REASON.findall(text)
         return found[-1] if found else None
 
-    def outcome(self) -> Outcome:
+    def outcome(self, wait_s: float = 30.0) -> Outcome:
         from submitit.core.utils import FailedJobError, UncompletedJobError
 
+        deadline = time.monotonic() + wait_s  # the queue can drop a job before its result lands
+        while not Path(self._job.paths.result_pickle).exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
         try:
             return Outcome(value=self._job.result())
-        except UncompletedJobError as exc:
-            return Outcome(failure=self._scheduler_reason() or _one_line(exc), uncompleted=True)
-        except FailedJobError as exc:
-            return Outcome(failure=self._scheduler_reason() or _one_line(exc))
+        except (UncompletedJobError, FailedJobError) as exc:
+            why = self._scheduler_reason() or _one_line(exc)
+            if "timed-out" in why:  # submitit ended it at Slurm's warning before the limit
+                return Outcome(failure=f"time limit reached ({why})", uncompleted=True)
+            return Outcome(failure=why, uncompleted=isinstance(exc, UncompletedJobError)
+                           or "CANCELLED" in why)
 
     def cancel(self) -> None:
         self._job.cancel(check=False)

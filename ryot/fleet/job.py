@@ -41,7 +41,9 @@ def accept_job(criteria: str, out: str, quick: bool, cwd: str, env: dict[str, st
         child.terminate()
         raise JobFailed(f"stopped by {signal.Signals(signum).name}")
 
-    before = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGUSR2)}
+    # SIGTERM: scancel, or Slurm at the time limit. (SIGUSR2, Slurm's warning before the time
+    # limit, stays submitit's: it requeues a preempted job and ends a timed-out one.)
+    before = {signal.SIGTERM: signal.signal(signal.SIGTERM, stop)}
     try:
         _, stderr = child.communicate()
     finally:

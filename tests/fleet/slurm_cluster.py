@@ -86,7 +86,16 @@ def _install() -> str | None:
 
 
 def start() -> tuple[bool, str | None]:
-    """(started_here, why_not): a cluster is up when ``why_not`` is None."""
+    """(started_here, why_not): a cluster is up when ``why_not`` is None. Safe to call from
+    several test processes at once (pytest-xdist): one starts it, the others wait and use it."""
+    import fcntl
+
+    with open("/tmp/ryot-slurm-cluster.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start()
+
+
+def _start() -> tuple[bool, str | None]:
     if CONF.exists() and MARK not in CONF.read_text(errors="replace"):
         return False, f"{CONF} was not written by ryot's tests: not touching a real cluster"
     if CONF.exists() and _idle():
@@ -126,7 +135,8 @@ def start() -> tuple[bool, str | None]:
 
 
 def stop() -> None:
-    """Stop the daemons this module started (munged is left: it is harmless)."""
+    """Stop the cluster (by hand: the tests leave it running, since another test process may
+    still be using it; munged is left, it is harmless)."""
     _run("scancel", "--user", "root")
     _run("scontrol", "shutdown")
 
