@@ -29,7 +29,10 @@ def _cell(c: dict | None) -> str:
 
 
 def _rule(rule) -> str:
-    return "every kind" if rule == "all" else f"at least {rule['at_least']} kinds"
+    if rule == "all":
+        return "every kind"
+    k = rule["at_least"]
+    return f"at least {k} kind{'s' if k > 1 else ''}"
 
 
 def render_fleet_markdown(report: dict) -> str:

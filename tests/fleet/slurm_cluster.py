@@ -28,6 +28,7 @@ def _conf() -> str:
     mem_mib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
                        if line.startswith("MemTotal"))) // 1024
     cpus = os.cpu_count() or 1
+    memory = max(mem_mib - 2048, 1024)
     return f"""{MARK}
 ClusterName=ryotci
 SlurmctldHost=localhost
@@ -49,8 +50,8 @@ OverTimeLimit=0
 KillWait=5
 InactiveLimit=0
 MinJobAge=300
-NodeName=localhost CPUs={cpus} RealMemory={max(mem_mib - 2048, 1024)} Features=cpu-a,cpu-b \
-State=UNKNOWN
+DefMemPerCPU={memory // cpus}
+NodeName=localhost CPUs={cpus} RealMemory={memory} Features=cpu-a,cpu-b State=UNKNOWN
 PartitionName=kind-a Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 PartitionName=kind-b Nodes=localhost MaxTime=INFINITE State=UP
 """
@@ -98,8 +99,11 @@ def start() -> tuple[bool, str | None]:
 def _start() -> tuple[bool, str | None]:
     if CONF.exists() and MARK not in CONF.read_text(errors="replace"):
         return False, f"{CONF} was not written by ryot's tests: not touching a real cluster"
-    if CONF.exists() and _idle():
-        return False, None  # ours, already up
+    if CONF.exists() and _idle():  # ours, already up: brought up to this configuration
+        if CONF.read_text() != _conf():
+            CONF.write_text(_conf())
+            _run("scontrol", "reconfigure")
+        return False, None
     if os.geteuid() != 0:
         return False, "starting Slurm needs root (munge key, daemons)"
     why = _install()
