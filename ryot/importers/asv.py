@@ -1,0 +1,51 @@
+"""asv's results files (``.asv/results/<machine>/<commit>-<env>.json``, result format version
+2) written with ``asv run --record-samples``: each benchmark's ``samples`` (seconds for time
+benchmarks, one per repeat). A parameterized benchmark's entries are named as asv shows them:
+``suite.time_sort(100, 'quick')``. Without ``--record-samples`` only summaries are stored:
+refused. Comparing two commits is two results files: ``baseline_file`` names the older one."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+
+from ryot.importers._common import entries_to_samples, numbers, read_json_file, refuse
+
+__all__ = ["asv", "read_asv"]
+
+RESULT_VERSION = 2
+
+
+def read_asv(path: str) -> dict[str, list[float]]:
+    doc = read_json_file(path, "asv results")
+    if not isinstance(doc, dict) or "result_columns" not in doc or "results" not in doc:
+        raise refuse(path, "not an asv results file (expected result_columns and results)")
+    if doc.get("version") != RESULT_VERSION:
+        raise refuse(path, f"asv results format version {doc.get('version')!r}; this importer "
+                           f"reads version {RESULT_VERSION} (asv >= 0.5)")
+    columns = doc["result_columns"]
+    if "samples" not in columns:
+        raise refuse(path, "no samples column: run asv with --record-samples")
+    at = {name: i for i, name in enumerate(columns)}
+    entries: dict[str, list[float]] = {}
+    for name, row in doc["results"].items():
+        samples = row[at["samples"]] if len(row) > at["samples"] else None
+        params = row[at["params"]] if len(row) > at["params"] else []
+        if samples is None:
+            continue  # a benchmark without samples: lookups name what the file has
+        combos = [""] if not params else [f"({', '.join(c)})" for c in itertools.product(*params)]
+        if len(combos) != len(samples):
+            raise refuse(path, f"results/{name}: {len(samples)} sample lists for "
+                               f"{len(combos)} parameter combinations")
+        for combo, values in zip(combos, samples, strict=True):
+            if values is not None:  # a combination that failed or was skipped
+                entries[f"{name}{combo}"] = numbers(values, path, f"results/{name}{combo}")
+    if not entries and doc["results"]:
+        raise refuse(path, "no benchmark has samples: run asv with --record-samples")
+    return entries
+
+
+def asv(n: int, params: Mapping):
+    """Provider: ``{"file": NEW.json, "baseline_file": OLD.json, "baseline": "suite.time_x",
+    "candidate": "suite.time_x"}``, or ``"entry"``."""
+    return entries_to_samples(n, params, read_asv, tool="asv")
