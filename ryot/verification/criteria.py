@@ -14,6 +14,7 @@ from typing import Any
 from ryot.infra.errors import CriteriaError
 from ryot.infra.jsonio import StrictJSONError, read_strict_json
 from ryot.infra.schemas import describe_parts, first_error
+from ryot.verification import quarantine
 from ryot.verification.family import criterion_confidence
 from ryot.verification.statuses import bounds_text
 
@@ -52,6 +53,7 @@ class Criterion:
     baseline: str | None = None
     across_commits: bool = False  # the provider runs on two commits (ryot accept --baseline)
     rounds_per_process: int = 4  # across commits: fresh worker processes every this many rounds
+    quarantine: dict[str, str] | None = None  # {"reason", "until"}: see .quarantine
 
     def bounds_text(self) -> str:
         return bounds_text(self.comparator, self.threshold, self.min, self.max)
@@ -73,6 +75,7 @@ class CriteriaFile:
     description: str = ""
     workload: str | None = None
     family_confidence: float | None = None  # Holm over all criteria (ryot.verification.family)
+    quarantine_horizon_days: int = 90  # how far a quarantine may reach (.quarantine)
 
 
 def read_json(path: str | os.PathLike[str], error=CriteriaError) -> tuple[Any, bytes]:
@@ -127,6 +130,7 @@ def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None, *,
                                 "a confidence that rounds to 1: use a lower family_confidence",
                                 source=source, pointer="/family_confidence")
     criteria, seen = [], {}
+    horizon = doc.get("quarantine_horizon_days", quarantine.HORIZON_DAYS)
     for i, entry in enumerate(doc["criteria"]):
         at = f"/criteria/{i}"
         if entry["id"] in seen:
@@ -144,12 +148,16 @@ def parse_criteria(doc: Any, source: str, sha256: str = "", registry=None, *,
                                 + ", ".join(sorted(registry.names())), source=source,
                                 pointer=f"{at}/metric")
         merged["requires"] = tuple(merged.get("requires", ()))
+        if "quarantine" in entry:
+            quarantine.check(entry["quarantine"], source=source, pointer=f"{at}/quarantine",
+                             horizon_days=horizon, on=quarantine.today())
         criteria.append(Criterion(**merged))
     if "workload" in doc:
         _check_reference(doc["workload"], source, "/workload", import_references)
     return CriteriaFile(path=source, sha256=sha256, name=doc.get("name", os.path.basename(source)),
                         criteria=tuple(criteria), description=doc.get("description", ""),
-                        workload=doc.get("workload"), family_confidence=family)
+                        workload=doc.get("workload"), family_confidence=family,
+                        quarantine_horizon_days=horizon)
 
 
 def _check_family(doc: dict, source: str) -> None:

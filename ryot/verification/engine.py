@@ -85,6 +85,8 @@ def summary_table(report: dict) -> Table:
         verdict = Text(r["status"], style=TABLE[r["status"]].style)
         if r["suspicious"]:
             verdict.append(" (SUSPICIOUS)")
+        if r.get("quarantined"):
+            verdict.append(f" (QUARANTINED until {c['quarantine']['until']})", style="dim")
         table.add_row(Text(r["id"]), Text(value), Text(bound), verdict)
     return table
 

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from importlib import metadata
 from typing import Any
 
@@ -21,10 +21,11 @@ from ryot.infra.machine_id import fingerprint as machine_fingerprint
 from ryot.infra.provenance import fingerprint
 from ryot.infra.subject import subject
 from ryot.stats import sequential
+from ryot.verification import quarantine
 from ryot.verification.criteria import CriteriaFile
 from ryot.verification.estimates import METHODS, METHODS_MEAN, RESAMPLES, SEED
 from ryot.verification.runner import CriterionResult
-from ryot.verification.statuses import NOT_APPLICABLE, PASS, STATUSES, exit_code
+from ryot.verification.statuses import NOT_APPLICABLE, PASS, STATUSES, exit_code  # noqa: F401 - re-exported
 
 __all__ = [
     "SCHEMA", "SEAL_KEY_ENV", "build", "environment", "hmac_of", "keyed_seal", "method",
@@ -101,8 +102,10 @@ def method(c, kind: str | None, look_confidence: float | None, looks: list[int])
             "error_spending": "O'Brien-Fleming-type (Lan-DeMets), union bound over looks"}
 
 
-def result_entry(m: CriterionResult, family: dict | None = None) -> dict[str, Any]:
-    """One result, sealed; ``family``: its Holm step (``method.family``) in a family report."""
+def result_entry(m: CriterionResult, family: dict | None = None,
+                 day: date | None = None) -> dict[str, Any]:
+    """One result, sealed; ``family``: its Holm step (``method.family``) in a family report;
+    ``day``: the run's UTC day, which decides whether a quarantine is in force."""
     c, v = m.criterion, m.verdict
     entry: dict[str, Any] = {
         "id": c.id, "metric": c.metric, "criterion": c.to_dict(), "status": v.status,
@@ -113,6 +116,8 @@ def result_entry(m: CriterionResult, family: dict | None = None) -> dict[str, An
         "more_samples_hint": v.more_samples_hint,
         "elapsed_s": m.elapsed_s,
     }
+    if c.quarantine is not None:
+        entry["quarantined"] = quarantine.active(c.quarantine, day or quarantine.today())
     if m.error:
         entry["error_traceback"] = m.error
     if family is not None:
@@ -132,7 +137,11 @@ def build(criteria: CriteriaFile, measurements: list[CriterionResult], *, starte
     ``measurements`` already re-decided by it) adds the family and each result's step;
     ``commits`` (an A/B across commits: :meth:`.commits.Plan.to_dict`) the two commits;
     ``commit`` names the commit under test when git's HEAD is not it (``--commit``)."""
-    results = [result_entry(m, family.entry(i) if family is not None else None)
+    any_quarantine = any(c.quarantine for c in criteria.criteria)
+    day = quarantine.run_day(started_at) if any_quarantine else None
+    quarantined_file = ({"quarantine_horizon_days": criteria.quarantine_horizon_days}
+                        if any_quarantine else {})
+    results = [result_entry(m, family.entry(i) if family is not None else None, day)
                for i, m in enumerate(measurements)]
     counts = {s: sum(r["status"] == s for r in results) for s in STATUSES}
     extra = {"provider_output": dict(provider_output)} if provider_output else {}
@@ -143,11 +152,12 @@ def build(criteria: CriteriaFile, measurements: list[CriterionResult], *, starte
     key = key if key is not None else seal_key()
     report = seal({
         "format": FORMAT, "format_version": FORMAT_VERSION,
-        "criteria_file": {"path": criteria.path, "sha256": criteria.sha256, "name": criteria.name},
+        "criteria_file": {"path": criteria.path, "sha256": criteria.sha256, "name": criteria.name,
+                          **quarantined_file},
         "environment": environment(commit),
         "started_at": started_at, "finished_at": finished_at, "quick": quick,
         "results": results,
-        "summary": {"counts": counts, "exit_code": exit_code(counts),
+        "summary": {"counts": counts, "exit_code": quarantine.counted_exit_code(results),
                     "passed": counts[PASS], "not_applicable": counts[NOT_APPLICABLE]},
         **extra,
     })

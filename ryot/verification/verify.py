@@ -37,6 +37,7 @@ from ryot.verification import family
 from ryot.verification.commits import report_problems as commit_problems
 from ryot.verification.criteria import CriteriaFile, Criterion, read_json
 from ryot.verification.looks import looks_problems
+from ryot.verification.quarantine import counted_exit_code, quarantine_problems
 from ryot.verification.report import FORMAT, FORMAT_VERSION, SCHEMA, hmac_of, method
 from ryot.verification.runner import quick_budget
 from ryot.verification.statuses import (
@@ -46,7 +47,6 @@ from ryot.verification.statuses import (
     NOT_APPLICABLE,
     PASS,
     STATUSES,
-    exit_code,
 )
 from ryot.verification.verdicts import Verdict, decide
 
@@ -370,7 +370,8 @@ def verify_report(report: dict, *, criteria: CriteriaFile | None = None,
     if report["summary"]["counts"] != counts:
         mismatches.append(Mismatch("report", f"summary counts {report['summary']['counts']} "
                                              f"do not match the results {counts}"))
-    if report["summary"]["exit_code"] != exit_code(counts):
+    mismatches += [Mismatch(where, problem) for where, problem in quarantine_problems(report)]
+    if report["summary"]["exit_code"] != counted_exit_code(report["results"]):
         mismatches.append(Mismatch("report", "summary exit_code does not match the results"))
     if sha256_of(body_of(report)) != report["sha256"] and not mismatches:
         mismatches.append(Mismatch("report", "the report's sha256 does not match its content "

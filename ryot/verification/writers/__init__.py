@@ -47,9 +47,22 @@ def _escaped(value):
     return value
 
 
+def _quarantine_notes(report: dict) -> list[str]:
+    notes = []
+    for r in report["results"]:
+        q = r["criterion"].get("quarantine")
+        if q and r.get("quarantined"):
+            notes.append(f"{r['id']} is QUARANTINED until {q['until']} ({q['reason']}): its "
+                         f"{r['status']} is reported but does not set the exit code")
+        elif q:
+            notes.append(f"the quarantine of {r['id']} ended on {q['until']}: it counts again "
+                         "(remove the quarantine, or give a new reason and date)")
+    return notes
+
+
 def render_all(report: dict) -> tuple[dict[str, bytes], list[str]]:
     """Every output's bytes, and notes on outputs that could not be rendered."""
-    notes, plot, shown = [], None, _escaped(report)
+    notes, plot, shown = _quarantine_notes(report), None, _escaped(report)
     try:
         plot = render_plot(shown)
     except ImportError as exc:  # matplotlib is an optional dependency (the dev extra)

@@ -80,8 +80,16 @@ def render_markdown(report: dict, notes: Sequence[str] = ()) -> str:
         reason = text(r["reason"])
         if r["suspicious"]:
             reason += f" **SUSPICIOUS:** {text(r['suspicious'])}"
+        verdict = f"**{r['status']}**"
+        q = c.get("quarantine")
+        if r.get("quarantined"):
+            verdict += " QUARANTINED"
+            reason += (f" **QUARANTINED** until {text(q['until'])} (not counted in the exit "
+                       f"code): {text(q['reason'])}")
+        elif q:
+            reason += f" (its quarantine ended {text(q['until'])}: counted again)"
         lines.append(f"| {TABLE[r['status']].icon} | {code(r['id'])} | {code(r['metric'])} | "
-                     f"{value} | {_bounds(c)} | {s['n'] if s else 0} | **{r['status']}** | "
+                     f"{value} | {_bounds(c)} | {s['n'] if s else 0} | {verdict} | "
                      f"{reason} |")
     lines += ["", "How each value and interval was computed is in report.json (each result's "
               "`method`; docs/statistics.md explains them). `ryot verify report.json` recomputes "

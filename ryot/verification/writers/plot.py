@@ -37,7 +37,8 @@ def render_plot(report: dict) -> bytes:
     for ax, r in zip(axes[:, 0], results, strict=True):
         c, s = r["criterion"], r["statistics"]
         ax.set_yticks([])
-        ax.set_ylabel(_literal(r["id"]), rotation=0, ha="right", va="center", fontsize=8)
+        label = r["id"] + (" [QUARANTINED]" if r.get("quarantined") else "")
+        ax.set_ylabel(_literal(label), rotation=0, ha="right", va="center", fontsize=8)
         points = []
         if c["comparator"] == "between":
             ax.axvspan(c["min"], c["max"], color="#c8e6c9", alpha=0.6)
