@@ -21,6 +21,7 @@ from ryot.cli import (
     bench,
     calibrate,
     checkpoint,
+    comment,
     compare,
     criteria,
     fleet,
@@ -35,7 +36,7 @@ from ryot.infra.version import __version__
 
 __all__ = ["BUG", "UNWRITTEN", "build_parser", "main", "report_bug"]
 
-_COMMANDS = (accept, calibrate, verify, compare, history, fleet, criteria, overhead)
+_COMMANDS = (accept, calibrate, verify, compare, comment, history, fleet, criteria, overhead)
 _LATER = (info, bench, checkpoint)  # after `train` in --help, as before
 
 
