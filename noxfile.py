@@ -22,11 +22,12 @@ def install(session: nox.Session, extras: str = "dev") -> None:
 
 @nox.session(python=PYTHON[0])
 def tests(session: nox.Session) -> None:
-    """Unit tests + properties at the fast `ci` Hypothesis profile, in parallel (not `slow`).
+    """Unit tests + properties at the fast `ci` Hypothesis profile, in parallel (not `slow`, not
+    `slurm`: the real-cluster fleet tests are `nox -s fleet`, past .ci/run's time budget).
     The `examples` extra (transformers) is installed so examples/hf_transformers is tested."""
     install(session, "dev,examples")
     session.run(
-        "pytest", "-n", "auto", "-m", "not slow", "--hypothesis-profile=ci",
+        "pytest", "-n", "auto", "-m", "not slow and not slurm", "--hypothesis-profile=ci",
         "--junitxml=results/junit-tests.xml", *(session.posargs or ["tests", "properties"]),
         env={"TRITON_INTERPRET": "1"},
     )

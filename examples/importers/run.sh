@@ -4,8 +4,10 @@
 set -euo pipefail
 out=examples/importers/results
 mkdir -p "$out"
+seq 1 300000 > "$out/numbers.txt"   # 2 MB of text: gzip -9 works much harder on it than -1
 hyperfine -N --runs 20 --warmup 2 --export-json "$out/hyperfine.json" \
-  --command-name gzip-1 "gzip -1 -c README.md" --command-name gzip-9 "gzip -9 -c README.md"
+  --command-name gzip-1 "gzip -1 -c $out/numbers.txt" \
+  --command-name gzip-9 "gzip -9 -c $out/numbers.txt"
 python -m pytest -q -p no:cacheprovider -p no:xdist examples/importers/bench_pytest.py \
   --benchmark-json="$out/pytest_benchmark.json" --benchmark-save-data
 python examples/importers/bench_google.py --benchmark_repetitions=10 \

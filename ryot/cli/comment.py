@@ -37,9 +37,17 @@ def register(sub) -> None:
 
 
 def _load(path: str) -> dict:
+    """A report that its schema accepts (exit 2 naming the place otherwise)."""
+    from ryot.infra.errors import ReportError
+    from ryot.infra.schemas import describe, first_error
+    from ryot.verification.report import SCHEMA
     from ryot.verification.verify import load_report
 
-    return load_report(path)
+    report = load_report(path)
+    error = first_error(SCHEMA, report)
+    if error is not None:
+        raise ReportError(f"not a valid report: {describe(error)}", source=path)
+    return report
 
 
 def run_comment(args: argparse.Namespace) -> int:

@@ -115,9 +115,15 @@ def run_merge(args: argparse.Namespace) -> int:
     if key:
         report = keyed_seal(report, key)
     out = Path(args.output)
+    if out.suffix in (".md", ".xml") or out.is_dir():
+        raise RyotError("expected a .json file to write (report.md and .junit.xml are written "
+                        "beside it)", source=f"-o {args.output}")
     import json
 
-    write_bytes_atomic(out, (json.dumps(report, indent=1, allow_nan=False) + "\n").encode())
-    write_text_atomic(out.with_suffix(".md"), render_fleet_markdown(report))
-    write_text_atomic(out.with_suffix(".junit.xml"), render_fleet_junit(report))
+    try:
+        write_bytes_atomic(out, (json.dumps(report, indent=1, allow_nan=False) + "\n").encode())
+        write_text_atomic(out.with_suffix(".md"), render_fleet_markdown(report))
+        write_text_atomic(out.with_suffix(".junit.xml"), render_fleet_junit(report))
+    except OSError as exc:
+        raise RyotError(f"cannot write: {exc.strerror or exc}", source=str(out)) from None
     return _summary(report, out)

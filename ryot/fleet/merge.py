@@ -18,6 +18,7 @@ from typing import Any
 
 from ryot.infra.errors import RyotError
 from ryot.infra.jsonio import seal
+from ryot.verification.quarantine import counted_exit_code
 from ryot.verification.statuses import (
     ERROR,
     FAIL,
@@ -26,7 +27,6 @@ from ryot.verification.statuses import (
     NOT_APPLICABLE,
     PASS,
     STATUSES,
-    exit_code,
 )
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MergeError", "build", "decide", "failed_part",
@@ -82,10 +82,31 @@ def decide(statuses: list[str], rule: Any) -> tuple[str, str]:
     return INCONCLUSIVE, f"PASS on {n[PASS]} of the {k} needed; {undecided} kinds undecided"
 
 
+def _check_rules(rules: Any) -> None:
+    def ok(rule: Any) -> bool:
+        return rule == "all" or (isinstance(rule, dict) and set(rule) == {"at_least"}
+                                 and type(rule["at_least"]) is int and rule["at_least"] >= 1)
+
+    if not (isinstance(rules, dict) and ok(rules.get("default", "all"))
+            and isinstance(rules.get("criteria", {}), dict)
+            and all(ok(r) for r in rules.get("criteria", {}).values())):
+        raise MergeError("rules: expected {\"default\": RULE, \"criteria\": {id: RULE}}, each "
+                         "RULE \"all\" or {\"at_least\": K >= 1}", pointer="/rules")
+
+
 def _cells(parts: list[dict]) -> tuple[list[str], list[str], dict]:
     kinds = list(dict.fromkeys(p["kind"] for p in parts))
-    order, cells, definitions = [], {}, {}
+    order, cells, definitions, seals = [], {}, {}, {}
     for i, p in enumerate(parts):
+        if p["status"] == "done":
+            sha = p["report"]["sha256"]
+            if sha in seals:
+                raise MergeError(f"the same report ({sha[:16]}) is part {seals[sha]} and part "
+                                 f"{i}: one run counts once", pointer=f"/parts/{i}")
+            seals[sha] = i
+        elif not p["criteria"]:
+            raise MergeError("a failed part names the criteria it should have run",
+                             pointer=f"/parts/{i}/criteria")
         results = {r["id"]: r for r in (p["report"] or {}).get("results", [])}
         for cid in p["criteria"]:
             if cid not in order:
@@ -106,23 +127,31 @@ def _cells(parts: list[dict]) -> tuple[list[str], list[str], dict]:
                 row[p["kind"]] = {"status": r["status"], "estimate": s.get("estimate"),
                                   "ci_low": s.get("ci_low"), "ci_high": s.get("ci_high"),
                                   "unit": r["criterion"].get("unit"),
-                                  "machine": p["report"]["environment"].get("machine", {})
+                                  "machine": (p["report"]["environment"].get("machine") or {})
                                   .get("label")}
+                if "quarantined" in r:
+                    row[p["kind"]]["quarantined"] = r["quarantined"]
             else:
                 row[p["kind"]] = {"status": ERROR, "reason": p["reason"]}
     return kinds, order, cells
 
 
 def _derived(parts: list[dict], rules: dict) -> dict:
+    _check_rules(rules)
     kinds, order, cells = _cells(parts)
     verdicts = []
     for cid in order:
         rule = rules.get("criteria", {}).get(cid, rules.get("default", "all"))
         status, why = decide([c["status"] for c in cells[cid].values()], rule)
-        verdicts.append({"id": cid, "status": status, "reason": why, "rule": rule})
+        verdict = {"id": cid, "status": status, "reason": why, "rule": rule}
+        flags = [c["quarantined"] for c in cells[cid].values() if "quarantined" in c]
+        if flags:  # quarantined on every kind that ran it: reported, not counted
+            verdict["quarantined"] = all(flags)
+        verdicts.append(verdict)
     counts = {s: sum(v["status"] == s for v in verdicts) for s in STATUSES}
     return {"matrix": {"kinds": kinds, "criteria": order, "cells": cells},
-            "verdicts": verdicts, "summary": {"counts": counts, "exit_code": exit_code(counts)}}
+            "verdicts": verdicts, "summary": {"counts": counts,
+                                              "exit_code": counted_exit_code(verdicts)}}
 
 
 def build(parts: list[dict], *, rules: dict | None = None, fleet: dict | None = None,
@@ -144,13 +173,18 @@ def rederive(report: dict) -> list[str]:
     parts and rules give (empty when they agree)."""
     try:
         derived = _derived(report["parts"], report["rules"])
-    except (MergeError, KeyError, TypeError) as exc:
-        return [f"the parts cannot be merged: {exc}"]
+    except (MergeError, KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        return [f"the parts cannot be merged: {type(exc).__name__}: {exc}"]
     problems = []
     for key in ("matrix", "verdicts", "summary"):
         if report.get(key) != derived[key]:
             problems.append(f"{key} is not what the parts and rules give")
     for i, p in enumerate(report["parts"]):
-        if p["status"] == "done" and p["criteria"] != [r["id"] for r in p["report"]["results"]]:
+        try:
+            ids = [r["id"] for r in p["report"]["results"]] if p["status"] == "done" else None
+        except (KeyError, TypeError):
+            problems.append(f"/parts/{i}/report is not a report")
+            continue
+        if ids is not None and p["criteria"] != ids:
             problems.append(f"/parts/{i}/criteria does not match its report's results")
     return problems

@@ -25,7 +25,8 @@ def _cell(c: dict | None) -> str:
         return f"{icon} {c['status']}: {text(c['reason'])}"
     interval = (f" [{_num(c['ci_low'])}, {_num(c['ci_high'])}]"
                 if c.get("ci_low") is not None else "")
-    return f"{icon} {c['status']} {_num(c.get('estimate'))}{interval}"
+    quarantined = " (quarantined)" if c.get("quarantined") else ""
+    return f"{icon} {c['status']} {_num(c.get('estimate'))}{interval}{quarantined}"
 
 
 def _rule(rule) -> str:
@@ -47,7 +48,8 @@ def render_fleet_markdown(report: dict) -> str:
              "|---|---|---|" + "---|" * len(kinds)]
     for v in report["verdicts"]:
         row = m["cells"][v["id"]]
-        lines.append(f"| {code(v['id'])} | {TABLE[v['status']].icon} **{v['status']}** | "
+        q = " QUARANTINED (not counted)" if v.get("quarantined") else ""
+        lines.append(f"| {code(v['id'])} | {TABLE[v['status']].icon} **{v['status']}**{q} | "
                      f"{_rule(v['rule'])} | " + " | ".join(_cell(row.get(k)) for k in kinds) + " |")
     lines += ["", "## Jobs", "", "| kind | shard | job | attempts | status | machine | report |",
               "|---|---|---|---|---|---|---|"]

@@ -130,6 +130,13 @@ def plan(fleet: FleetFile, criteria_ids: list[str], *, whole_file: bool = False)
             jobs.append(JobPlan(kind, s + 1, kind.shards, tuple(chosen[s::kind.shards])))
         for c in chosen:
             runs_on[c] += 1
+    labels: dict[str, JobPlan] = {}
+    for job in jobs:  # labels name folders: two that differ only in case would share one
+        other = labels.setdefault(job.label.lower(), job)
+        if other is not job:
+            raise FleetError(f"machine kind {job.kind.name!r}'s job {job.label!r} would share "
+                             f"its folder with {other.label!r}: rename one",
+                             source=fleet.path, pointer=f"/machines/{job.kind.index}/name")
     for cid in fleet.rules["criteria"]:
         if cid not in known:
             raise FleetError(f"no criterion {cid!r} in the criteria file", source=fleet.path,

@@ -11,7 +11,8 @@ from typing import Any
 from ryot.infra.errors import ConfigError
 from ryot.measure.samples import Samples, two_sample
 
-__all__ = ["SECONDS_PER", "entries_to_samples", "numbers", "read_json_file", "refuse"]
+__all__ = ["SECONDS_PER", "add", "entries_to_samples", "need_dict", "numbers", "read_json_file",
+           "refuse"]
 
 SECONDS_PER = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
@@ -44,6 +45,9 @@ def _lookup(entries: Mapping[str, list[float]], name: Any, path: str, what: str)
     if name not in entries:
         shown = ", ".join(sorted(entries)[:20]) or "none"
         raise refuse(path, f"no entry {name!r} ({what}); the file has: {shown}")
+    if entries[name] is None:
+        raise refuse(path, f"{name!r} ({what}) names several entries of the file; give a name "
+                           "only one has (a fullname, or label/sub_label/description)")
     return entries[name]
 
 
@@ -80,6 +84,20 @@ def entries_to_samples(n: int, params: Mapping, read: Callable[[str], Mapping[st
     candidate = _lookup(candidate_entries, params["candidate"], path, "candidate")
     return two_sample(baseline, candidate, **details, file=path, baseline_file=base_path,
                       baseline_entry=params["baseline"], candidate_entry=params["candidate"])
+
+
+def add(entries: dict, name: str, values: list[float]) -> None:
+    """Add an entry; a name two different entries share becomes ambiguous (None)."""
+    if name in entries and entries[name] != values:
+        entries[name] = None
+    else:
+        entries.setdefault(name, values)
+
+
+def need_dict(value: Any, path: str, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise refuse(path, f"{where}: expected an object, got {type(value).__name__}")
+    return value
 
 
 def numbers(values: Sequence, path: str, where: str) -> list[float]:

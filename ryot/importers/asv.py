@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 
-from ryot.importers._common import entries_to_samples, numbers, read_json_file, refuse
+from ryot.importers._common import entries_to_samples, need_dict, numbers, read_json_file, refuse
 
 __all__ = ["asv", "read_asv"]
 
@@ -24,19 +24,30 @@ def read_asv(path: str) -> dict[str, list[float]]:
         raise refuse(path, f"asv results format version {doc.get('version')!r}; this importer "
                            f"reads version {RESULT_VERSION} (asv >= 0.5)")
     columns = doc["result_columns"]
+    if not isinstance(columns, list):
+        raise refuse(path, "result_columns: expected a list of column names")
     if "samples" not in columns:
         raise refuse(path, "no samples column: run asv with --record-samples")
     at = {name: i for i, name in enumerate(columns)}
     entries: dict[str, list[float]] = {}
-    for name, row in doc["results"].items():
+    for name, row in need_dict(doc["results"], path, "results").items():
+        if not isinstance(row, list):
+            raise refuse(path, f"results/{name}: expected a list (one value per column)")
         samples = row[at["samples"]] if len(row) > at["samples"] else None
-        params = row[at["params"]] if len(row) > at["params"] else []
+        params = row[at["params"]] if "params" in at and len(row) > at["params"] else []
         if samples is None:
             continue  # a benchmark without samples: lookups name what the file has
-        combos = [""] if not params else [f"({', '.join(c)})" for c in itertools.product(*params)]
-        if len(combos) != len(samples):
-            raise refuse(path, f"results/{name}: {len(samples)} sample lists for "
-                               f"{len(combos)} parameter combinations")
+        if not isinstance(samples, list) or not isinstance(params, list) or not all(
+                isinstance(p, list) for p in params):
+            raise refuse(path, f"results/{name}: expected lists of samples and of parameters")
+        size = 1
+        for values in params:
+            size *= len(values)
+        if size != len(samples):  # checked before the combinations are made
+            raise refuse(path, f"results/{name}: {len(samples)} sample lists for {size} "
+                               "parameter combinations")
+        combos = [""] if not params else [f"({', '.join(map(str, c))})"
+                                          for c in itertools.product(*params)]
         for combo, values in zip(combos, samples, strict=True):
             if values is not None:  # a combination that failed or was skipped
                 entries[f"{name}{combo}"] = numbers(values, path, f"results/{name}{combo}")

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ryot.importers._common import SECONDS_PER, entries_to_samples, read_json_file, refuse
+from ryot.importers._common import (
+    SECONDS_PER,
+    entries_to_samples,
+    need_dict,
+    read_json_file,
+    refuse,
+)
 
 __all__ = ["google_benchmark", "read_google_benchmark"]
 
@@ -20,12 +26,14 @@ def read_google_benchmark(path: str, time: str = "real_time") -> dict[str, list[
     entries: dict[str, list[float]] = {}
     aggregates = set()
     for i, b in enumerate(doc["benchmarks"]):
+        b = need_dict(b, path, f"/benchmarks/{i}")
         name = str(b.get("run_name", b.get("name")))
         if b.get("run_type") == "aggregate":
             aggregates.add(name)
             continue
-        unit = b.get("time_unit", "ns")
-        if unit not in SECONDS_PER or not isinstance(b.get(time), (int, float)):
+        unit, value = b.get("time_unit", "ns"), b.get(time)
+        if not isinstance(unit, str) or unit not in SECONDS_PER \
+                or not isinstance(value, (int, float)) or isinstance(value, bool):
             raise refuse(path, f"/benchmarks/{i} ({name!r}): expected a number {time} and a "
                                f"time_unit in {', '.join(SECONDS_PER)}")
         entries.setdefault(name, []).append(float(b[time]) * SECONDS_PER[unit])

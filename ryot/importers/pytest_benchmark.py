@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ryot.importers._common import entries_to_samples, numbers, read_json_file, refuse
+from ryot.importers._common import (
+    add,
+    entries_to_samples,
+    need_dict,
+    numbers,
+    read_json_file,
+    refuse,
+)
 
 __all__ = ["pytest_benchmark", "read_pytest_benchmark"]
 
@@ -25,14 +32,15 @@ def read_pytest_benchmark(path: str) -> dict[str, list[float]]:
                            f"importer reads versions {', '.join(MAJOR_VERSIONS)}.x")
     entries = {}
     for i, b in enumerate(doc["benchmarks"]):
-        stats = b.get("stats") or {}
+        b = need_dict(b, path, f"/benchmarks/{i}")
+        stats = need_dict(b.get("stats") or {}, path, f"/benchmarks/{i}/stats")
         if "data" not in stats:
             raise refuse(path, f"/benchmarks/{i} ({b.get('name')!r}) holds only summary "
                                "statistics; run pytest with --benchmark-save-data (and "
                                "--benchmark-json) so each round's time is kept")
         values = numbers(stats["data"], path, f"/benchmarks/{i}/stats/data")
-        entries[str(b.get("name"))] = values
-        entries.setdefault(str(b.get("fullname")), values)
+        add(entries, str(b.get("name")), values)  # two tests of one name: use the fullname
+        add(entries, str(b.get("fullname")), values)
     return entries
 
 

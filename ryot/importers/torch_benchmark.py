@@ -9,7 +9,14 @@ from __future__ import annotations
 import pickle
 from collections.abc import Mapping
 
-from ryot.importers._common import entries_to_samples, numbers, read_json_file, refuse
+from ryot.importers._common import (
+    add,
+    entries_to_samples,
+    need_dict,
+    numbers,
+    read_json_file,
+    refuse,
+)
 
 __all__ = ["read_torch_benchmark", "torch_benchmark"]
 
@@ -42,15 +49,15 @@ def read_torch_benchmark(path: str, use_pickle: bool = False) -> dict[str, list[
     entries: dict[str, list[float]] = {}
     for i, m in enumerate(_as_dicts(path, use_pickle)):
         per_run = m["number_per_run"]
-        if not isinstance(per_run, int) or per_run < 1:
+        if type(per_run) is not int or per_run < 1:
             raise refuse(path, f"[{i}].number_per_run: expected a positive integer")
         times = [t / per_run for t in numbers(m["raw_times"], path, f"[{i}].raw_times")]
-        spec = m.get("task_spec") or {}
+        spec = need_dict(m.get("task_spec") or {}, path, f"[{i}].task_spec")
         names = [str(spec[f]) for f in _FIELDS if spec.get(f)]
         names.append("/".join(str(spec.get(f) or "") for f in ("label", "sub_label",
                                                                 "description")))
-        for name in names:
-            entries.setdefault(name, times)
+        for name in dict.fromkeys(names):
+            add(entries, name, times)
     return entries
 
 

@@ -21,6 +21,7 @@ __all__ = ["HORIZON_DAYS", "active", "check", "counted_exit_code", "ended", "qua
            "run_day", "today"]
 
 HORIZON_DAYS = 90
+MAX_HORIZON_DAYS = 3650  # the schema's bound
 
 
 def today() -> date:
@@ -46,8 +47,12 @@ def check(q: Mapping, *, source: str, pointer: str, horizon_days: int, on: date)
 
 
 def run_day(started_at: str) -> date:
-    """The UTC day a run started (a report's ``started_at``)."""
-    return datetime.fromisoformat(started_at).astimezone(timezone.utc).date()
+    """The UTC day a run started (a report's ``started_at``; a time without a zone is read as
+    UTC, so the day is the same on every machine that verifies it)."""
+    moment = datetime.fromisoformat(started_at)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).date()
 
 
 def active(q: Mapping | None, on: date) -> bool:
@@ -72,12 +77,19 @@ def quarantine_problems(report: dict) -> list[tuple[str, str]]:
         return problems
     try:
         day = run_day(report["started_at"])
-    except ValueError:
+    except (ValueError, TypeError):
         return [("report", f"started_at {report['started_at']!r} is not a time")]
     horizon = report["criteria_file"].get("quarantine_horizon_days", HORIZON_DAYS)
+    if not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON_DAYS:
+        return [("report", f"criteria_file.quarantine_horizon_days {horizon!r}: expected 1 to "
+                           f"{MAX_HORIZON_DAYS}")]
     for r in report["results"]:
         q = r["criterion"].get("quarantine")
         where = f"{r['metric']} ({r['id']})"
+        if q is not None and not (isinstance(q, dict) and isinstance(q.get("until"), str)
+                                  and isinstance(q.get("reason"), str) and q["reason"]):
+            problems.append((where, "criterion.quarantine is not {\"reason\", \"until\"}"))
+            continue
         if q is None:
             if "quarantined" in r:
                 problems.append((where, "marked quarantined without a quarantine"))

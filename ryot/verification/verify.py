@@ -326,12 +326,19 @@ def against_criteria(report: dict, criteria: CriteriaFile) -> list[Mismatch]:
         if r is None:
             out.append(Mismatch(f"{c.metric} ({c.id})", "the criterion is missing from the report"))
             continue
-        stored = r["criterion"]
-        for key, value in expected.to_dict().items():
-            if stored.get(key) != value:
+        stored, wanted = r["criterion"], expected.to_dict()
+        for key in sorted(set(wanted) | set(stored)):  # a key the file lacks is a mismatch too
+            if stored.get(key) != wanted.get(key):
+                said = repr(wanted[key]) if key in wanted else "nothing"
                 out.append(Mismatch(f"{c.metric} ({c.id})",
                                     f"criterion.{key} is {stored.get(key)!r} "
-                                    f"but {criteria.path} says {value!r}"))
+                                    f"but {criteria.path} says {said}"))
+    theirs_h = report["criteria_file"].get("quarantine_horizon_days")
+    ours_h = (criteria.quarantine_horizon_days if any(c.quarantine for c in criteria.criteria)
+              else None)
+    if theirs_h != ours_h:
+        out.append(Mismatch("report", f"criteria_file.quarantine_horizon_days is {theirs_h!r} "
+                                      f"but {criteria.path} gives {ours_h!r}"))
     for r in by_id.values():
         out.append(Mismatch(f"{r['metric']} ({r['id']})", f"not a criterion of {criteria.path}"))
     return out

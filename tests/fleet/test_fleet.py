@@ -18,9 +18,11 @@ import pytest
 from ryot.cli import main
 from ryot.fleet import merge
 from ryot.fleet.executors import FINISHED, RUNNING, Outcome
+from ryot.fleet.render import render_fleet_markdown
 from ryot.fleet.run import run_fleet
 from ryot.fleet.verify import verify_fleet
 from ryot.history.simulated import machine, simulated_report
+from ryot.infra.jsonio import seal
 from tests.fleet.conftest import criterion, sleepy, write_criteria, write_fleet
 
 
@@ -239,3 +241,55 @@ def test_ctrl_c_cancels_the_local_jobs_it_submitted(workdir):
     leftover = subprocess.run(["pgrep", "-f", str(workdir / "out")], capture_output=True,
                               text=True).stdout.split()
     assert leftover == [], "processes of the cancelled job are still running"
+
+
+def test_merge_refuses_the_same_report_twice(tmp_path, capsys):
+    a, _ = _reports(tmp_path)
+    assert main(["merge", str(a), f"again={a}", "--at-least", "2", "-o",
+                 str(tmp_path / "m.json")]) == 2
+    assert "one run counts once" in capsys.readouterr().err
+
+
+def test_verify_refuses_changed_rules_and_a_failed_part_hiding_its_criteria(tmp_path):
+    a, b = _reports(tmp_path)
+    parts = [merge.part("a", json.loads(a.read_text())), merge.part("b", json.loads(b.read_text()))]
+    report = merge.build(parts, started_at="t", finished_at="t")
+    forged = copy.deepcopy(report)
+    forged["rules"] = {"default": {"at_least": 0}, "criteria": {}}
+    assert any("rules" in str(m) for m in verify_fleet(forged))
+    hidden = merge.build([parts[0], merge.failed_part("b", ["speed"], "boom")],
+                         started_at="t", finished_at="t")
+    hidden = copy.deepcopy(hidden)
+    hidden["parts"][1]["criteria"] = []
+    assert any("names the criteria" in str(m) for m in verify_fleet(hidden))
+
+
+def test_a_criterion_quarantined_on_every_kind_does_not_set_the_fleet_exit_code(tmp_path):
+    a, b = _reports(tmp_path)
+    parts = []
+    for name, path in (("a", a), ("b", b)):
+        r = json.loads(path.read_text())
+        entry = dict(r["results"][0], quarantined=True)
+        entry["criterion"] = {**entry["criterion"],
+                              "quarantine": {"reason": "flaky", "until": "2026-01-31"}}
+        entry.pop("sha256")
+        r["results"][0] = seal(entry)
+        parts.append(merge.part(name, r))
+    report = merge.build(parts, started_at="t", finished_at="t")
+    assert report["verdicts"][0]["status"] == "FAIL" and report["verdicts"][0]["quarantined"]
+    assert report["summary"]["exit_code"] == 0
+    assert "QUARANTINED (not counted)" in render_fleet_markdown(report)
+
+
+def test_two_kinds_whose_folders_would_collide_are_exit_2(workdir, capsys):
+    crit = write_criteria(workdir, criterion("fast", 2.0), criterion("small", 0.5, "<="))
+    fleet = write_fleet(workdir, {"name": "gpu", "executor": "local", "shards": 2},
+                        {"name": "GPU-shard1of2", "executor": "local"})
+    assert main(["fleet", "run", "--criteria", str(crit), "--fleet", str(fleet)]) == 2
+    assert "would share its folder" in capsys.readouterr().err
+
+
+def test_merge_output_must_be_a_json_file(tmp_path, capsys):
+    a, b = _reports(tmp_path)
+    assert main(["merge", str(a), str(b), "-o", str(tmp_path / "fleet.md")]) == 2
+    assert "expected a .json file" in capsys.readouterr().err

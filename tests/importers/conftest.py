@@ -15,8 +15,15 @@ import sys
 import pytest
 
 
-def _run(cmd, cwd, **kw):
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, **kw)
+def clean_env(env=None) -> dict:
+    """The environment without the test runner's variables: pytest-benchmark turns itself off
+    when it sees PYTEST_XDIST_WORKER (this suite runs under xdist)."""
+    return {k: v for k, v in (env or os.environ).items() if not k.startswith("PYTEST_")}
+
+
+def _run(cmd, cwd, env=None, **kw):
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env=clean_env(env), **kw)
     assert done.returncode == 0, f"{cmd}: {done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     return done
 

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.importers.conftest import clean_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_importers_example_runs(hyperfine_file):  # the fixture installs hyperfine or skips
     pytest.importorskip("google_benchmark")
     pytest.importorskip("pytest_benchmark")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {**clean_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run(["bash", "examples/importers/run.sh"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     report = ROOT / "examples/importers/results/accept/report.json"

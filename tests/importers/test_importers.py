@@ -159,3 +159,16 @@ def test_a_wrong_version_is_refused(pb_file, asv_file, tmp_path, evaluate):
     (tmp_path / "asv.json").write_text(json.dumps(doc))
     r = evaluate(compared("asv", tmp_path / "asv.json", "a", "b"))["results"][0]
     assert r["status"] == "ERROR" and "format version 1" in r["reason"]
+
+
+def test_a_malformed_entry_or_an_ambiguous_name_is_an_error_naming_the_place(
+        pb_file, torch_benchmark_files, tmp_path, evaluate):
+    doc = json.loads(pb_file.read_text())
+    doc["benchmarks"].append(None)
+    (tmp_path / "pb.json").write_text(json.dumps(doc))
+    r = evaluate(compared("pytest_benchmark", tmp_path / "pb.json", "a", "b"))["results"][0]
+    assert r["status"] == "ERROR" and f"/benchmarks/{len(doc['benchmarks']) - 1}: expected " \
+        "an object" in r["reason"]
+    as_json, _ = torch_benchmark_files  # both Measurements have label "sum"
+    r = evaluate(compared("torch_benchmark", as_json, "sum", "small"))["results"][0]
+    assert r["status"] == "ERROR" and "names several entries" in r["reason"]

@@ -24,7 +24,7 @@ def test_a_comment_shows_every_criterion_failures_first_and_fits_a_github_commen
     assert sorted(ids) == sorted(r["id"] for r in report["results"])  # every one, once
     assert ids[:2] == ["c150", "c299"]  # the FAILs first
     assert "<details><summary>270 more criteria</summary>" in out
-    assert "[Full report](https://ci.example/report.md)" in out
+    assert "[Full report](<https://ci.example/report.md>)" in out
 
 
 def test_a_comment_too_long_even_collapsed_stays_under_the_limit_and_says_so():
@@ -66,3 +66,18 @@ def test_exports(tmp_path, capsys):
     captured = capsys.readouterr()
     assert json.loads(captured.out) == [] and "left out speed (wants >=, not lower)" in captured.err
     assert main(["export", str(path), "--format", "bencher", "--wanted", "lower"]) == 2
+
+
+def test_a_long_name_and_a_link_with_markdown_stay_inside_the_limit():
+    report = _report(40)
+    report["criteria_file"]["name"] = "|" * 40_000
+    out = render_comment(report, link="x) **y** (", limit=5000)
+    assert len(out) < 5000 and "[Full report](<x%29%20**y**%20%28>)" in out
+
+
+def test_a_report_the_schema_refuses_is_exit_2(tmp_path, capsys):
+    report = _report(3)
+    report["results"][0]["status"] = "MAYBE"
+    (tmp_path / "r.json").write_text(json.dumps(report))
+    assert main(["comment", str(tmp_path / "r.json")]) == 2
+    assert "not a valid report: at /results/0/status" in capsys.readouterr().err

@@ -108,3 +108,27 @@ def test_verify_recomputes_the_rule_from_the_run_day(frozen):
     far.pop("sha256")
     problems = [str(m) for m in verify_report(seal(far))]
     assert any("reaches more than 90 days past the run (2026-11-01)" in p for p in problems)
+
+
+def test_verify_against_the_criteria_file_refuses_a_quarantine_it_does_not_have(frozen, tmp_path):
+    from ryot.verification.criteria import load_criteria
+
+    frozen("2027-01-15")
+    doc = _criteria()
+    del doc["criteria"][0]["quarantine"]
+    (tmp_path / "c.json").write_text(json.dumps(doc))
+    report = ryot.evaluate(str(tmp_path / "c.json"))
+    assert report["summary"]["exit_code"] == 1
+    forged = json.loads(json.dumps(report))  # claim a quarantine, turning the FAIL into exit 0
+    entry = forged["results"][0]
+    entry["criterion"]["quarantine"] = {"reason": "x", "until": "2027-01-31"}
+    entry["quarantined"] = True
+    entry.pop("sha256")
+    forged["results"][0] = seal(entry)
+    forged["summary"]["exit_code"] = 0
+    forged["criteria_file"]["quarantine_horizon_days"] = 90
+    forged.pop("sha256")
+    forged = seal(forged)
+    assert verify_report(forged) == []  # consistent in itself (an unkeyed seal can be redone)
+    problems = [str(m) for m in verify_report(forged, criteria=load_criteria(tmp_path / "c.json"))]
+    assert any("criterion.quarantine is" in p and "says nothing" in p for p in problems), problems

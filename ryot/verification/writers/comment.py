@@ -62,12 +62,15 @@ def render_comment(report: dict, baseline: dict | None = None, link: str | None 
     counts = {s: n for s, n in report["summary"]["counts"].items() if n}
     olds = {r["id"]: r for r in baseline["results"]} if baseline else {}
     results = sorted(report["results"], key=lambda r: _ORDER.index(r["status"]))
-    head = [f"### ryot: {text(report['criteria_file']['name'])} — "
+    name = report["criteria_file"]["name"]
+    name = name if len(name) <= 200 else name[:200] + "…"
+    head = [f"### ryot: {text(name)} — "
             + ", ".join(f"{TABLE[s].icon} {n} {s}" for s, n in counts.items())
             + f" (exit {report['summary']['exit_code']})", ""]
     columns = "| verdict | criterion | value [CI] | required |" + (" change |" if baseline else "")
     rule = "|---|---|---|---|" + ("---|" if baseline else "")
-    tail = ["", (f"[Full report]({link})" if link else "Full report: report.md beside the "
+    link = link.replace("(", "%28").replace(")", "%29").replace(" ", "%20")[:2000] if link else None
+    tail = ["", (f"[Full report](<{link}>)" if link else "Full report: report.md beside the "
                  "report") + f" · report sha256 `{report['sha256'][:16]}`"
             + (f" · compared with `{baseline['sha256'][:16]}`" if baseline else "")]
     rows = [_row(r, olds.get(r["id"]), bool(baseline)) for r in results]
@@ -77,9 +80,16 @@ def render_comment(report: dict, baseline: dict | None = None, link: str | None 
         body += ["", f"<details><summary>{len(hidden)} more criteria</summary>", "", columns,
                  rule, *hidden, "", "</details>"]
     out = "\n".join(body + tail) + "\n"
-    while len(out) >= limit and hidden:  # too long even collapsed: drop rows from the end
-        hidden.pop()
-        cut = len(rows) - _OPEN_ROWS - len(hidden)
+    if len(out) >= limit and hidden:  # too long even collapsed: keep the rows that fit
+        fixed = len("\n".join([*head, columns, rule, *shown, "", "<details><summary>"
+                               f"{len(rows)} more criteria ({len(rows)} not shown: see the full "
+                               "report)</summary>", "", columns, rule, "", "</details>", *tail]))
+        room, keep = limit - fixed - 16, 0
+        while keep < len(hidden) and room - len(hidden[keep]) - 1 > 0:
+            room -= len(hidden[keep]) + 1
+            keep += 1
+        cut = len(hidden) - keep
+        hidden = hidden[:keep]
         body = [*head, columns, rule, *shown, "", f"<details><summary>{len(hidden)} more "
                 f"criteria ({cut} not shown: see the full report)</summary>", "", columns, rule,
                 *hidden, "", "</details>"]
