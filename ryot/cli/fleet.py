@@ -88,8 +88,8 @@ def _kind_and_path(arg: str) -> tuple[str | None, str]:
 
 def run_merge(args: argparse.Namespace) -> int:
     from ryot.fleet import merge
-    from ryot.fleet.render import render_fleet_junit, render_fleet_markdown
-    from ryot.infra.atomic import write_bytes_atomic, write_text_atomic
+    from ryot.fleet.render import render_fleet_files
+    from ryot.infra.atomic import write_bytes_atomic
     from ryot.verification.report import keyed_seal, now, seal_key
     from ryot.verification.verify import load_report, verify_report
 
@@ -118,12 +118,11 @@ def run_merge(args: argparse.Namespace) -> int:
     if out.suffix in (".md", ".xml") or out.is_dir():
         raise RyotError("expected a .json file to write (report.md and .junit.xml are written "
                         "beside it)", source=f"-o {args.output}")
-    import json
-
+    files = render_fleet_files(report)
     try:
-        write_bytes_atomic(out, (json.dumps(report, indent=1, allow_nan=False) + "\n").encode())
-        write_text_atomic(out.with_suffix(".md"), render_fleet_markdown(report))
-        write_text_atomic(out.with_suffix(".junit.xml"), render_fleet_junit(report))
+        write_bytes_atomic(out, files["fleet-report.json"])
+        write_bytes_atomic(out.with_suffix(".md"), files["report.md"])
+        write_bytes_atomic(out.with_suffix(".junit.xml"), files["junit.xml"])
     except OSError as exc:
         raise RyotError(f"cannot write: {exc.strerror or exc}", source=str(out)) from None
     return _summary(report, out)

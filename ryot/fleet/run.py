@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ryot.fleet import merge
-from ryot.fleet.executors import FINISHED, Executor, Job, SubmititExecutor
+from ryot.fleet.executors import FINISHED, Executor, Job, Outcome, SubmititExecutor
 from ryot.fleet.job import accept_job
 from ryot.fleet.render import render_fleet_files
 from ryot.fleet.spec import FleetFile, JobPlan, load_fleet, plan
@@ -86,7 +86,7 @@ def _submit(t: _Tracked, executor: Executor, out: Path, quick: bool, progress: _
 
 def _finish(t: _Tracked, executor: Executor, out: Path, quick: bool,
             progress: _Progress) -> None:
-    outcome = t.job.outcome()
+    outcome = _checked(t.job.outcome(), t.plan)
     p = t.plan
     if outcome.failure is None:
         value = outcome.value
@@ -104,6 +104,28 @@ def _finish(t: _Tracked, executor: Executor, out: Path, quick: bool,
                                shard=p.shard, shards=p.shards, attempts=t.attempt,
                                job_id=t.job.job_id)
     progress.say(t, f"{what}: {outcome.failure}")
+
+
+def _checked(outcome: Outcome, plan: JobPlan) -> Outcome:
+    """A returned report counts only when ``ryot verify`` finds it consistent and it holds the
+    criteria the job was given (code in the job cannot hand back another verdict)."""
+    from ryot.verification.verify import verify_report
+
+    if outcome.failure is not None:
+        return outcome
+    report = (outcome.value or {}).get("report") if isinstance(outcome.value, dict) else None
+    if not isinstance(report, dict):
+        return Outcome(failure="the job returned no report")
+    try:
+        problems = [str(m) for m in verify_report(report, key=seal_key())]
+    except (KeyError, TypeError, ValueError) as exc:
+        problems = [f"{type(exc).__name__}: {exc}"]
+    if not problems and [r["id"] for r in report["results"]] != list(plan.criteria):
+        problems = [f"it holds {[r['id'] for r in report['results']]}, not the criteria "
+                    f"{list(plan.criteria)} the job ran"]
+    if problems:
+        return Outcome(failure=f"the returned report does not verify: {problems[0]}")
+    return outcome
 
 
 def _cancel(tracked: list[_Tracked], progress: _Progress) -> None:

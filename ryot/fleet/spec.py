@@ -102,6 +102,10 @@ def parse_fleet(doc: Any, source: str, sha256: str = "") -> FleetFile:
     return FleetFile(source, sha256, doc.get("name", ""), tuple(kinds), rules)
 
 
+def _rule_pointer(cid: str) -> str:
+    return "/rules/criteria/" + cid.replace("~", "~0").replace("/", "~1")  # RFC 6901
+
+
 def plan(fleet: FleetFile, criteria_ids: list[str], *, whole_file: bool = False) -> list[JobPlan]:
     """The jobs: each kind's criteria (in the criteria file's order) cut into its shards.
 
@@ -140,12 +144,11 @@ def plan(fleet: FleetFile, criteria_ids: list[str], *, whole_file: bool = False)
     for cid in fleet.rules["criteria"]:
         if cid not in known:
             raise FleetError(f"no criterion {cid!r} in the criteria file", source=fleet.path,
-                             pointer=f"/rules/criteria/{cid.replace('~', '~0').replace('/', '~1')}")
+                             pointer=_rule_pointer(cid))
     for cid in criteria_ids:
         rule = fleet.rule(cid)
         if isinstance(rule, dict) and rule["at_least"] > runs_on[cid]:
-            where = ("/rules/criteria/" + cid.replace("~", "~0").replace("/", "~1")
-                     if cid in fleet.rules["criteria"] else "/rules/default")
+            where = _rule_pointer(cid) if cid in fleet.rules["criteria"] else "/rules/default"
             raise FleetError(f"at_least {rule['at_least']} kinds for {cid!r}, which runs on "
                              f"{runs_on[cid]}", source=fleet.path, pointer=where)
     return jobs

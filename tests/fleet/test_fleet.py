@@ -293,3 +293,22 @@ def test_merge_output_must_be_a_json_file(tmp_path, capsys):
     a, b = _reports(tmp_path)
     assert main(["merge", str(a), str(b), "-o", str(tmp_path / "fleet.md")]) == 2
     assert "expected a .json file" in capsys.readouterr().err
+
+
+def test_a_job_that_hands_back_a_forged_or_foreign_report_is_error(workdir, tmp_path):
+    crit = write_criteria(workdir, criterion("speed", 2.0))
+    fleet = write_fleet(workdir, {"name": "kind-a", "executor": "local"},
+                        {"name": "kind-b", "executor": "local"},
+                        {"name": "kind-c", "executor": "local"})
+    honest = simulated_report(1, {"speed": 0.5})  # FAIL; forged into a PASS below
+    forged = copy.deepcopy(honest)
+    forged["results"][0]["status"] = "PASS"
+    foreign = simulated_report(1, {"memory": 2.0})  # verifies, but holds another criterion
+    ex = _Scripted({"kind-a": ["run"], "kind-b": [Outcome(value={"report": forged})],
+                    "kind-c": [Outcome(value={"report": foreign})]})
+    r = run_fleet(str(crit), str(fleet), "out", executor=ex, poll_s=0.01).report
+    cells = r["matrix"]["cells"]["speed"]
+    assert cells["kind-a"]["status"] == "PASS"
+    assert cells["kind-b"]["status"] == "ERROR" and "does not verify" in cells["kind-b"]["reason"]
+    assert cells["kind-c"]["status"] == "ERROR" and "not the criteria ['speed']" in \
+        cells["kind-c"]["reason"]
