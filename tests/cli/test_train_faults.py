@@ -464,10 +464,12 @@ def test_item13_an_exception_still_writes_the_log(tmp_path):
 
 
 def interrupted_after_step_3(proc, run_dir, sig) -> str:
-    """Send ``sig`` to a training process once its step-3 checkpoint pair exists; its stderr."""
+    """Send ``sig`` to a training process once its step-4 checkpoint pair exists (so step 3's
+    checkpoint and log record are both written: a signal that lands between a step's checkpoint
+    and its record, under load, left two records); its stderr."""
     try:
         deadline = time.monotonic() + 300  # a guard against a hang, not a timing assertion
-        while not any(int(p.stem[5:]) >= 3 for p in run_dir.glob("step-*.json")):  # pairs
+        while not any(int(p.stem[5:]) >= 4 for p in run_dir.glob("step-*.json")):  # pairs
             assert proc.poll() is None, proc.communicate()[1]
             assert time.monotonic() < deadline, "the trainer never reached step 3"
             time.sleep(0.02)
