@@ -140,7 +140,7 @@ def test_a_temporary_folder_others_could_swap_the_build_in_is_refused(monkeypatc
     assert "writable by others without the sticky bit" in native.status("adamw8bit")
     native.library.cache_clear()
     scratch.chmod(mode | stat.S_ISVTX)  # like /tmp: others cannot rename our folder away
-    assert native.status("adamw8bit") == "native"
+    assert native.status("adamw8bit").startswith("native (")
     assert not list(scratch.iterdir())
     native.library.cache_clear()
 

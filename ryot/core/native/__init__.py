@@ -7,6 +7,11 @@ private folder of its own, loaded from there and deleted at once (the loaded map
 nothing is read from or written to ryot's cache folder. ``RYOT_NATIVE=0`` turns every loop off
 (the torch paths run instead); no compiler does too. :func:`status` says which and why.
 
+Inside a loop, the vector instructions are chosen at run time from what the CPU says it has
+(AVX-512, else AVX2, else portable C: :func:`isa`); ``RYOT_NATIVE_ISA=avx2`` or ``portable`` asks
+for a lower one (for comparisons and tests; a request the CPU cannot meet runs the next one down).
+Every ISA does the same float32 operations, so all give the same bits.
+
 Why no cache of built libraries: loading a library runs its code (its constructors run inside
 ``dlopen``), so whatever folder it is loaded from must be writable by nobody but us from the
 build to the load. ``$RYOT_CACHE_DIR`` is not such a folder: a CI cache restored for every branch,
@@ -42,12 +47,15 @@ from functools import cache
 from pathlib import Path
 
 from ryot.infra import switches
-from ryot.infra.switches import env_flag
+from ryot.infra.switches import env_choice, env_flag
 
-__all__ = ["FLAGS", "SOURCES", "cache_dir", "enabled", "library", "status"]
+__all__ = ["FLAGS", "ISAS", "OPENMP", "SOURCES", "cache_dir", "enabled", "isa", "isa_request",
+           "library", "status"]
 
 SOURCES = Path(__file__).resolve().parent
-FLAGS = ("-O3", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC")
+FLAGS = ("-O3", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC", "-pthread")
+OPENMP = ("-fopenmp",)  # links libgomp.so.1: the one torch has loaded already, where it has one
+ISAS = ("auto", "portable", "avx2", "avx512")  # the codes the C loops take: their index
 _reasons: dict[str, str] = {}
 
 
@@ -86,8 +94,11 @@ def _build_and_load(name: str) -> ctypes.CDLL:
     folder = _private_folder(name)
     try:
         target = os.path.join(folder, f"{name}.so")
-        proc = subprocess.run([compiler, *FLAGS, "-o", target, str(source), "-lm"],
-                              capture_output=True, text=True, timeout=120)
+        for extra in (OPENMP, ()):  # OpenMP where the compiler has it, else POSIX threads
+            proc = subprocess.run([compiler, *FLAGS, *extra, "-o", target, str(source), "-lm"],
+                                  capture_output=True, text=True, timeout=120)
+            if proc.returncode == 0:
+                break
         if proc.returncode != 0:
             raise OSError(f"{compiler} failed on {source.name}: {proc.stderr.strip()[-400:]}")
         return ctypes.CDLL(target)
@@ -108,8 +119,24 @@ def library(name: str) -> ctypes.CDLL | None:
         return None
 
 
+def isa_request() -> int:
+    """``RYOT_NATIVE_ISA`` as the code the C loops take (0: the best the CPU has)."""
+    return ISAS.index(env_choice("RYOT_NATIVE_ISA", ISAS, "auto"))
+
+
+def isa(name: str) -> str | None:
+    """The instruction set loop ``name`` runs with now (``avx512``, ``avx2`` or ``portable``), or
+    None when the loop is not in use."""
+    lib = library(name)
+    if lib is None:
+        return None
+    choose = getattr(lib, f"ryot_{name}_isa")
+    choose.argtypes, choose.restype = [ctypes.c_int], ctypes.c_int
+    return ISAS[choose(isa_request())]
+
+
 def status(name: str) -> str:
     """"native" when the loop is in use, else why the torch path runs instead."""
     if library(name) is not None:
-        return "native"
+        return f"native ({isa(name)})"
     return f"torch fallback ({_reasons.get(name, 'unknown')})"

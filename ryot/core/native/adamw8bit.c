@@ -1,7 +1,8 @@
-/* One fused AdamW step over 8-bit block-wise states (ryot.optim8bit, the dynamic code of
- * ryot.dynamic_code). The plain reference is the eager torch path in ryot/optim8bit.py; this
- * loop does the same float32 operations in the same order, one block at a time, so the moments
- * never exist in float32 outside a block-sized buffer and every value is read and written once.
+/* One fused AdamW step over 8-bit block-wise states (ryot.core.optim.adamw8bit_flat, the dynamic
+ * code of ryot.core.quant.dynamic_code). The plain reference is the torch path in adamw8bit_flat.py;
+ * this loop does the same float32 operations in the same order, one block at a time, so the
+ * moments never exist in float32 outside a block-sized buffer and every value is read and written
+ * once.
  *
  * Per block b (of `block` values, belonging to parameter block_param[b] from block_offset[b]):
  *   decode   m = levels_s[m_code] * m_absmax[b],  v = levels_u[v_code] * v_absmax[b]
@@ -9,111 +10,305 @@
  *            p = p*decay;  p = p + step*m / (sqrt(v)/bias2_sqrt + eps)    (torch AdamW's order:
  *            ATen's lerp, addcmul and addcdiv formulas; the caller computes the scalars)
  *   encode   absmax = max|x|; n = x / absmax (clamped); code = low[n>>16] + (n > above[n>>16])
+ *            (the vector paths read both from one packed table: see code_t)
  * Values past the end of a parameter (block padding) have gradient 0 and update no parameter.
  * The first sample_values values of every parameter add their squared quantization error and
  * squared values to sample[4*p .. 4*p+3] of their parameter p (exp_avg error, exp_avg norm,
- * exp_avg_sq error, exp_avg_sq norm).
+ * exp_avg_sq error, exp_avg_sq norm), block after block in block order.
+ *
+ * Three implementations of one block, chosen at run time (ryot_adamw8bit_isa): AVX-512 (16 lanes),
+ * AVX2 (8 lanes, gathers) and portable C. Every one does the same IEEE float32 operations on every
+ * value (no fused multiply-add: -ffp-contract=off; sqrt and division are correctly rounded in
+ * every ISA), so all three give the same bits — tests/core/optim/test_adamw8bit_isa.py checks it.
+ * Blocks are split over `threads` threads in contiguous ranges (OpenMP when built with -fopenmp,
+ * else POSIX threads); a block's result does not depend on which thread ran it, and the sampled
+ * errors are summed afterwards in block order.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define RYOT_X86 1
+#endif
+
+enum { ISA_AUTO = 0, ISA_PORTABLE = 1, ISA_AVX2 = 2, ISA_AVX512 = 3 };
 
 typedef struct {
     const float *restrict levels;
     const uint8_t *restrict low;
     const float *restrict above;
+    /* the vector paths' one table, small enough for the L1 cache: per bucket, low | key << 8,
+     * where key is the midpoint's lower 16 bits in value order (flipped for negative buckets) or
+     * 0xFFFF where there is none; a value of the bucket is above the midpoint exactly when its
+     * own key is greater (both share the upper 16 bits). Only buckets of magnitude base .. 1.0
+     * are held, `width` per sign (positive first); every smaller magnitude encodes as bucket
+     * `base` does (checked where the table is built, adamw8bit_flat.py); NaN encodes as 0. */
+    const uint32_t *restrict packed;
+    int32_t packed_base, packed_width;
     float lo_clamp;
 } code_t;
 
-/* max |x| over the block: the bits of |x| order like the values (no NaN here), and an integer
- * max reduction vectorizes where a float one would need -ffast-math. */
-static float block_absmax(const float *restrict x, int64_t block) {
-    uint32_t top = 0;
-    for (int64_t i = 0; i < block; i++) {
-        uint32_t bits;
-        memcpy(&bits, &x[i], sizeof bits);
-        bits &= 0x7FFFFFFFu;
-        top = bits > top ? bits : top;
-    }
-    float amax;
-    memcpy(&amax, &top, sizeof amax);
-    return amax;
+typedef struct {  /* what every block of one call shares */
+    int64_t block;
+    const int32_t *block_param;
+    const int64_t *block_offset;
+    float *const *params;
+    const float *const *grads;
+    const int64_t *sizes;
+    uint8_t *m_codes, *v_codes;
+    float *m_absmax, *v_absmax;
+    code_t s, u;
+    float w1, beta2, w2, step, decay, bias2_sqrt, eps;
+    int use_decay;
+    int64_t sample_values;
+    double *block_err;  /* 4 per block (the caller's), written and read for sampled blocks only */
+} job_t;
+
+/* The scalar formulas every path uses for its tail (and the portable path for everything). */
+static inline float lerp_scalar(float mi, float gi, float w1) {
+    return w1 < 0.5f ? mi + w1 * (gi - mi) : gi - (gi - mi) * (1.0f - w1);
 }
 
-/* Encode x[0..block) into codes/absmax; add the squared error and squared values of the first
- * `count` values to err[0], err[1]. */
-static void encode_block(const code_t *c, const float *restrict x, int64_t block,
-                         uint8_t *restrict codes, float *restrict absmax, int64_t count,
-                         double *err) {
-    const float amax = block_absmax(x, block);
-    *absmax = amax;
-    const float safe = amax > 0.0f ? amax : 1.0f;
-    for (int64_t i = 0; i < block; i++) {
-        float n = x[i] / safe;
-        n = n < c->lo_clamp ? c->lo_clamp : (n > 1.0f ? 1.0f : n);
-        uint32_t bits;
-        memcpy(&bits, &n, sizeof bits);
-        uint32_t bucket = bits >> 16;
-        codes[i] = (uint8_t)(c->low[bucket] + (n > c->above[bucket]));
+static inline uint8_t encode_scalar(const code_t *c, float x, float safe) {
+    float n = x / safe;
+    n = n < c->lo_clamp ? c->lo_clamp : (n > 1.0f ? 1.0f : n);
+    uint32_t bits;
+    memcpy(&bits, &n, sizeof bits);
+    const uint32_t bucket = bits >> 16;
+    return (uint8_t)(c->low[bucket] + (n > c->above[bucket]));
+}
+
+typedef struct {  /* one block's inputs and buffers */
+    const uint8_t *mc, *vc;  /* the codes read (and rewritten by the encode) */
+    float ma, va;            /* their scales */
+    const float *g;          /* gradient: `valid` values, then zeros to `n` */
+    float *m, *v;            /* block buffers: the updated moments */
+    float *p;                /* the parameter's first value of this block */
+    int64_t n, valid;        /* values in the block; of them, inside the parameter */
+} block_t;
+
+/* Decode + update of m and v for values [from, n), the parameter for [p_from, valid), and the
+ * largest |m| and |v| seen (tops). max |x| is taken on the bits of |x|, which order like the
+ * values (no NaN here): an integer max vectorizes where a float one would need -ffast-math. */
+static void update_scalar(const job_t *j, const block_t *k, int64_t from, int64_t p_from,
+                          uint32_t tops[2]) {
+    for (int64_t i = from; i < k->n; i++) {
+        const float mi = j->s.levels[k->mc[i]] * k->ma, gi = k->g[i];
+        const float vi = j->u.levels[k->vc[i]] * k->va * j->beta2;
+        k->m[i] = lerp_scalar(mi, gi, j->w1);
+        k->v[i] = vi + j->w2 * gi * gi;
     }
-    for (int64_t i = 0; i < count; i++) {
-        double back = (double)(c->levels[codes[i]] * amax);
-        err[0] += (x[i] - back) * (x[i] - back);
-        err[1] += (double)x[i] * x[i];
+    for (int64_t i = p_from; i < k->valid; i++) {
+        const float pi = j->use_decay ? k->p[i] * j->decay : k->p[i];
+        const float denom = sqrtf(k->v[i]) / j->bias2_sqrt + j->eps;
+        k->p[i] = pi + j->step * k->m[i] / denom;
+    }
+    const float *x[2] = {k->m, k->v};
+    for (int w = 0; w < 2; w++)
+        for (int64_t i = from; i < k->n; i++) {
+            uint32_t bits;
+            memcpy(&bits, &x[w][i], sizeof bits);
+            bits &= 0x7FFFFFFFu;
+            tops[w] = bits > tops[w] ? bits : tops[w];
+        }
+}
+
+static void encode_range_scalar(const code_t *c, const float *x, float safe, uint8_t *codes,
+                                int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) codes[i] = encode_scalar(c, x[i], safe);
+}
+
+typedef struct {  /* one ISA's vector parts of a block */
+    /* decode + update + parameter + tops, as update_scalar, for values [0, end) and the
+     * parameter for [0, *p_end); returns end (the scalar loop does the rest) */
+    int64_t (*update)(const job_t *, const block_t *, int64_t *p_end, uint32_t tops[2]);
+    /* codes of x[0, end) / safe; returns end */
+    int64_t (*encode)(const code_t *, const float *, float, uint8_t *, int64_t);
+} isa_t;
+
+static int64_t none_update(const job_t *j, const block_t *k, int64_t *p_end, uint32_t tops[2]) {
+    (void)j, (void)k, (void)tops;
+    *p_end = 0;
+    return 0;
+}
+static int64_t none_encode(const code_t *c, const float *x, float safe, uint8_t *codes, int64_t n) {
+    (void)c, (void)x, (void)safe, (void)codes, (void)n;
+    return 0;
+}
+static const isa_t PORTABLE = {none_update, none_encode};
+
+#ifdef RYOT_X86
+#include "adamw8bit_avx2.h"
+#include "adamw8bit_avx512.h"
+#endif
+
+static const isa_t *chosen_isa(int requested, int *which) {
+#ifdef RYOT_X86
+    __builtin_cpu_init();
+    const int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    const int has2 = __builtin_cpu_supports("avx2");
+    if ((requested == ISA_AUTO || requested == ISA_AVX512) && has512) {
+        *which = ISA_AVX512;
+        return &AVX512;
+    }
+    if ((requested == ISA_AUTO || requested == ISA_AVX512 || requested == ISA_AVX2) && has2) {
+        *which = ISA_AVX2;
+        return &AVX2;
+    }
+#else
+    (void)requested;
+#endif
+    *which = ISA_PORTABLE;
+    return &PORTABLE;
+}
+
+/* The ISA a call with `requested` runs (requests the CPU lacks fall to the next one down). */
+int ryot_adamw8bit_isa(int requested) {
+    int which;
+    chosen_isa(requested, &which);
+    return which;
+}
+
+static void step_block(const job_t *j, const isa_t *isa, int64_t b, float *m, float *v, float *g) {
+    const int64_t block = j->block;
+    const int32_t pi = j->block_param[b];
+    const int64_t off = j->block_offset[b], size = j->sizes[pi];
+    const int64_t valid = size - off < block ? size - off : block;
+    const float *grad = j->grads[pi] + off;
+    if (valid < block) {  /* the last block of a parameter: padding has gradient 0 */
+        memcpy(g, grad, sizeof(float) * valid);
+        memset(g + valid, 0, sizeof(float) * (block - valid));
+        grad = g;
+    }
+    uint8_t *mc = j->m_codes + b * block, *vc = j->v_codes + b * block;
+    const block_t k = {mc, vc, j->m_absmax[b], j->v_absmax[b], grad, m, v, j->params[pi] + off,
+                       block, valid};
+    uint32_t tops[2] = {0, 0};
+    int64_t p_end;
+    const int64_t end = isa->update(j, &k, &p_end, tops);
+    update_scalar(j, &k, end, p_end, tops);
+    const int64_t sampled = j->sample_values < size ? j->sample_values : size;
+    int64_t count = sampled - off;
+    count = count < 0 ? 0 : (count > block ? block : count);
+    const code_t *codes[2] = {&j->s, &j->u};
+    const float *values[2] = {m, v};
+    uint8_t *out[2] = {mc, vc};
+    float *scales[2] = {&j->m_absmax[b], &j->v_absmax[b]};
+    for (int w = 0; w < 2; w++) {
+        float amax;
+        memcpy(&amax, &tops[w], sizeof amax);
+        const float safe = amax > 0.0f ? amax : 1.0f;
+        *scales[w] = amax;
+        encode_range_scalar(codes[w], values[w], safe, out[w],
+                            isa->encode(codes[w], values[w], safe, out[w], block), block);
+        if (count > 0) {
+            double err = 0.0, norm = 0.0;
+            for (int64_t i = 0; i < count; i++) {
+                const float x = values[w][i];
+                const double back = (double)(codes[w]->levels[out[w][i]] * amax);
+                err += (x - back) * (x - back);
+                norm += (double)x * x;
+            }
+            j->block_err[4 * b + 2 * w] = err;
+            j->block_err[4 * b + 2 * w + 1] = norm;
+        }
     }
 }
+
+typedef struct {
+    const job_t *job;
+    const isa_t *isa;
+    int64_t first, end;
+    int failed;
+} range_t;
+
+static void *run_range(void *arg) {
+    range_t *r = arg;
+    const int64_t block = r->job->block;
+    float *buf = malloc(sizeof(float) * 3 * block);
+    if (!buf) {
+        r->failed = 1;
+        return NULL;
+    }
+    for (int64_t b = r->first; b < r->end; b++)
+        step_block(r->job, r->isa, b, buf, buf + block, buf + 2 * block);
+    free(buf);
+    return NULL;
+}
+
+#define MAX_THREADS 64
 
 int ryot_adamw8bit_step(int64_t nblocks, int64_t block, const int32_t *block_param,
                         const int64_t *block_offset, float *const *params, const float *const *grads,
                         const int64_t *sizes, uint8_t *m_codes, float *m_absmax, uint8_t *v_codes,
                         float *v_absmax, const float *levels_s, const uint8_t *low_s,
-                        const float *above_s, const float *levels_u, const uint8_t *low_u,
-                        const float *above_u, float w1, float beta2, float w2, float step,
+                        const float *above_s, const uint32_t *packed_s, const float *levels_u,
+                        const uint8_t *low_u, const float *above_u, const uint32_t *packed_u,
+                        int32_t packed_base_s, int32_t packed_base_u, int32_t packed_width,
+                        float w1, float beta2, float w2, float step,
                         float decay, int use_decay, float bias2_sqrt, float eps,
-                        int64_t sample_values, double *sample) {
-    const code_t signed_code = {levels_s, low_s, above_s, -1.0f};
-    const code_t unsigned_code = {levels_u, low_u, above_u, 0.0f};
-    float *m = malloc(sizeof(float) * block), *v = malloc(sizeof(float) * block);
-    float *g = malloc(sizeof(float) * block);
-    if (!m || !v || !g) {
-        free(m);
-        free(v);
-        free(g);
-        return 1;
+                        int64_t sample_values, double *sample, double *block_err,
+                        int isa_request, int threads) {
+    int which;
+    const isa_t *isa = chosen_isa(isa_request, &which);
+    job_t job = {block, block_param, block_offset, params, grads, sizes, m_codes, v_codes,
+                 m_absmax, v_absmax, {levels_s, low_s, above_s, packed_s, packed_base_s, packed_width, -1.0f},
+                 {levels_u, low_u, above_u, packed_u, packed_base_u, packed_width, 0.0f}, w1, beta2, w2, step, decay, bias2_sqrt, eps,
+                 use_decay, sample_values, block_err};
+    threads = threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : threads);
+    if (threads > nblocks) threads = nblocks > 0 ? (int)nblocks : 1;
+    range_t ranges[MAX_THREADS];
+    for (int t = 0; t < threads; t++)
+        ranges[t] = (range_t){&job, isa, nblocks * t / threads, nblocks * (t + 1) / threads, 0};
+    int failed = 0;
+#ifdef _OPENMP
+    /* torch's own OpenMP runtime where torch uses one (the same libgomp.so.1 is already loaded,
+     * so its threads, still spinning after torch's last parallel region, take the ranges) */
+#pragma omp parallel for num_threads(threads) schedule(static, 1) reduction(| : failed)
+    for (int t = 0; t < threads; t++) {
+        run_range(&ranges[t]);
+        failed |= ranges[t].failed;
     }
-    for (int64_t b = 0; b < nblocks; b++) {
-        const int32_t pi = block_param[b];
-        const int64_t off = block_offset[b], size = sizes[pi];
-        const int64_t valid = size - off < block ? size - off : block;
-        float *restrict p = params[pi] + off;
-        uint8_t *restrict mc = m_codes + b * block, *restrict vc = v_codes + b * block;
-        const float ma = m_absmax[b], va = v_absmax[b];
-        memcpy(g, grads[pi] + off, sizeof(float) * valid);
-        memset(g + valid, 0, sizeof(float) * (block - valid));  /* padding: gradient 0 */
-        for (int64_t i = 0; i < block; i++) {
-            float mi = levels_s[mc[i]] * ma, vi = levels_u[vc[i]] * va, gi = g[i];
-            m[i] = w1 < 0.5f ? mi + w1 * (gi - mi) : gi - (gi - mi) * (1.0f - w1);
-            vi = vi * beta2;
-            v[i] = vi + w2 * gi * gi;
-        }
-        if (use_decay)
-            for (int64_t i = 0; i < valid; i++) p[i] = p[i] * decay;
-        for (int64_t i = 0; i < valid; i++) {
-            float denom = sqrtf(v[i]) / bias2_sqrt + eps;
-            p[i] = p[i] + step * m[i] / denom;
-        }
-        const int64_t sampled = sample_values < size ? sample_values : size;
-        int64_t count = sampled - off;
-        count = count < 0 ? 0 : (count > block ? block : count);
-        double err[4] = {0.0, 0.0, 0.0, 0.0};
-        encode_block(&signed_code, m, block, mc, &m_absmax[b], count, err);
-        encode_block(&unsigned_code, v, block, vc, &v_absmax[b], count, err + 2);
-        if (count > 0)
-            for (int k = 0; k < 4; k++) sample[4 * (int64_t)pi + k] += err[k];
+#else
+    pthread_t ids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (int t = 1; t < threads; t++)
+        started[t] = pthread_create(&ids[t], NULL, run_range, &ranges[t]) == 0;
+    for (int t = 1; t < threads; t++)  /* a thread that could not start: its range runs here */
+        if (!started[t]) run_range(&ranges[t]);
+    run_range(&ranges[0]);
+    failed = ranges[0].failed;
+    for (int t = 1; t < threads; t++) {
+        if (started[t]) pthread_join(ids[t], NULL);
+        failed |= ranges[t].failed;
     }
-    free(m);
-    free(v);
-    free(g);
-    return 0;
+#endif
+    if (sample_values > 0 && !failed) {
+        for (int64_t b = 0; b < nblocks; b++) {
+            const int64_t off = block_offset[b], size = sizes[block_param[b]];
+            const int64_t sampled = sample_values < size ? sample_values : size;
+            if (sampled - off > 0)
+                for (int k = 0; k < 4; k++)
+                    sample[4 * (int64_t)block_param[b] + k] += job.block_err[4 * b + k];
+        }
+    }
+    return failed;
+}
+
+/* Codes of x[0..n) divided by `safe` (n a multiple of 16) with one ISA: what the step's encode
+ * does, for tests that compare the ISAs value by value. Returns the ISA used. */
+int ryot_adamw8bit_encode(int isa_request, int is_signed, const float *x, int64_t n, float safe,
+                          const float *levels, const uint8_t *low, const float *above,
+                          const uint32_t *packed, int32_t packed_base, int32_t packed_width,
+                          uint8_t *codes) {
+    int which;
+    const isa_t *isa = chosen_isa(isa_request, &which);
+    const code_t c = {levels, low, above, packed, packed_base, packed_width,
+                      is_signed ? -1.0f : 0.0f};
+    encode_range_scalar(&c, x, safe, codes, isa->encode(&c, x, safe, codes, n), n);
+    return which;
 }

@@ -163,8 +163,12 @@ class AdamW8bit(torch.optim.Optimizer):
         """Float32 states (parameters below ``min_8bit_size``): torch's fused AdamW kernel."""
         beta1, beta2 = group["betas"]
         states = [self.state[p] for p in params]
-        steps = [torch.tensor(float(s["step"]), device=p.device)
-                 for p, s in zip(params, states, strict=True)]
+        counts = {(s["step"], p.device) for p, s in zip(params, states, strict=True)}
+        if len(counts) == 1:  # the usual case: one tensor serves all (the kernel only reads it)
+            steps = [torch.tensor(float(states[0]["step"]), device=params[0].device)] * len(params)
+        else:
+            steps = [torch.tensor(float(s["step"]), device=p.device)
+                     for p, s in zip(params, states, strict=True)]
         torch._fused_adamw_(params, [p.grad for p in params], [s["exp_avg"] for s in states],
                             [s["exp_avg_sq"] for s in states], [], steps, lr=group["lr"],
                             beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],

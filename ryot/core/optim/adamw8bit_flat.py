@@ -6,7 +6,8 @@ parameter padded to whole blocks); every parameter's own state entries are views
 checkpoints and the per-parameter path see the same bytes. One step then runs either
 
 * the C loop of :mod:`ryot.core.native` (``adamw8bit.c``): decode, update, encode block by block
-  in one pass, or
+  in one pass, vectorized (AVX-512 or AVX2, chosen at run time) and split over torch's intra-op
+  thread count (``torch.get_num_threads()``), or
 * the torch reference: ~30 tensor operations over the concatenated states (the same float32
   operations in the same order; what the C loop is tested against).
 
@@ -20,6 +21,7 @@ import ctypes
 import math
 import time
 from dataclasses import dataclass
+from functools import cache
 
 import torch
 
@@ -29,8 +31,9 @@ from ryot.core.quant.dynamic_code import bucket_tables, code_tables, decode_bloc
 from ryot.measure.timing import synchronize
 
 __all__ = [
-    "ERROR_SAMPLE", "MOMENTS", "STATE_KEYS", "TORCH_CHUNK", "FlatStates", "adamw_update",
-    "clock", "flat_step", "largest", "relative_error", "sample_error", "sampled_error"
+    "ERROR_SAMPLE", "MOMENTS", "ONE_BUCKET", "STATE_KEYS", "TORCH_CHUNK", "FlatStates",
+    "adamw_update", "clock", "code_table_tensors", "flat_step", "largest", "packed_base",
+    "packed_bucket_table", "relative_error", "sample_error", "sampled_error"
 ]
 
 MOMENTS = (("exp_avg", True), ("exp_avg_sq", False))  # (state, signed code)
@@ -98,6 +101,8 @@ class FlatStates:
     tensors: dict[str, torch.Tensor]  # STATE_KEYS -> flat tensor
     block_param: torch.Tensor  # int32 per block: which parameter it belongs to
     block_offset: torch.Tensor  # int64 per block: where in its parameter it starts
+    views: dict | None = None  # STATE_KEYS -> the per-parameter views handed to the states
+    addresses: tuple | None = None  # the C loop's pointer arrays (see _addresses)
 
     @classmethod
     def build(cls, params: list, state: dict, block: int) -> FlatStates:
@@ -126,16 +131,17 @@ class FlatStates:
         """Make each parameter's state entries views of ``tensors``."""
         sizes = [p.numel() for p in params]
         padded = [-(-n // block) * block for n in sizes]
+        views = {}
         for key in STATE_KEYS:
             per_value = 1 if key.endswith("codes") else block
-            views = tensors[key].split([k // per_value for k in padded])
-            for p, view in zip(params, views, strict=True):
+            views[key] = tensors[key].split([k // per_value for k in padded])
+            for p, view in zip(params, views[key], strict=True):
                 state[p][key] = view
         counts = [k // block for k in padded]
         block_param = torch.repeat_interleave(torch.arange(len(params), dtype=torch.int32),
                                               torch.tensor(counts))
         block_offset = torch.cat([torch.arange(c, dtype=torch.int64) * block for c in counts])
-        return cls(params, sizes, padded, block, tensors, block_param, block_offset)
+        return cls(params, sizes, padded, block, tensors, block_param, block_offset, views)
 
     def holds(self, params: list, state: dict, block: int) -> bool:
         """True while ``params`` are this buffer's parameters and their states still its views."""
@@ -143,6 +149,10 @@ class FlatStates:
             return False
         if any(a is not b for a, b in zip(params, self.params, strict=True)):
             return False
+        if self.views is not None and all(  # the very views handed out: nothing to compare
+                state[p][key] is view for key in STATE_KEYS
+                for p, view in zip(params, self.views[key], strict=True)):
+            return True
         for key in STATE_KEYS:
             per_value = 1 if key.endswith("codes") else block
             address, size = self.tensors[key].data_ptr(), self.tensors[key].element_size()
@@ -247,9 +257,88 @@ def _step_torch_whole(flat: FlatStates, group: dict, step: int,
 _ARGS = [ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
          ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
          ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-         ctypes.c_void_p, ctypes.c_void_p, ctypes.c_float, ctypes.c_float, ctypes.c_float,
-         ctypes.c_float, ctypes.c_float, ctypes.c_int, ctypes.c_float, ctypes.c_float,
-         ctypes.c_int64, ctypes.c_void_p]
+         ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32,
+         ctypes.c_int32, ctypes.c_int32, ctypes.c_float,
+         ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_int,
+         ctypes.c_float, ctypes.c_float, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
+         ctypes.c_int, ctypes.c_int]
+
+
+ONE_BUCKET = 0x3F80  # the bfloat16 bucket of 1.0: the largest magnitude a normalized value has
+
+
+def _full_packed(signed: bool) -> torch.Tensor:
+    """Per bfloat16 bucket, ``low | key << 8`` (int32); see :func:`packed_bucket_table`."""
+    low, above = bucket_tables(signed, torch.device("cpu"))
+    bucket = torch.arange(1 << 16, dtype=torch.int32)
+    bits = above.view(torch.int32)
+    has_mid = torch.isfinite(above)
+    if not torch.equal((bits[has_mid] >> 16) & 0xFFFF, bucket[has_mid]):  # pragma: no cover
+        raise AssertionError("a bucket's midpoint lies outside the bucket")
+    key = torch.where(bucket >= 1 << 15, (bits & 0xFFFF) ^ 0xFFFF, bits & 0xFFFF)
+    key = torch.where(has_mid, key, torch.full_like(key, 0xFFFF))
+    return low.to(torch.int32) | (key << 8)
+
+
+def _halves(signed: bool) -> list[torch.Tensor]:
+    """The entries of magnitudes 0 .. 1.0, positive and negative."""
+    full = _full_packed(signed)
+    return [full[sign << 15:(sign << 15) + ONE_BUCKET + 1] for sign in (0, 1)]
+
+
+@cache
+def packed_base() -> int:
+    """The smallest magnitude bucket the packed tables hold: below it, every bucket of both
+    codes and signs has the entry of ``base`` itself (checked), so indices clamp to it."""
+    firsts = [(half != half[0]).nonzero() for signed in (True, False) for half in _halves(signed)]
+    base = min(int(first[0]) - 1 for first in firsts if len(first))  # (a uniform half: no limit)
+    if base < 0:  # pragma: no cover - the codes' smallest midpoints are ~1e-7, far above zero
+        raise AssertionError("no run of equal small buckets to clamp to")
+    return base
+
+
+def packed_bucket_table(signed: bool) -> torch.Tensor:
+    """The C loop's vector paths' table (see ``code_t`` in adamw8bit.c).
+
+    Per bfloat16 bucket, ``low | key << 8`` as int32, where ``key`` is the lower 16 bits of the
+    bucket's midpoint in value order (flipped for negative buckets, whose bits order against
+    their values) and 0xFFFF where the bucket holds no midpoint. Only magnitudes
+    :func:`packed_base` .. 1.0 are kept, positive buckets then negative ones (2 x 2,945 entries,
+    ~23 KiB: the L1 cache holds it). Built from :func:`bucket_tables`, so it encodes exactly
+    what they do."""
+    base = packed_base()
+    return torch.cat([half[base:] for half in _halves(signed)]).contiguous()
+
+
+@cache
+def code_table_tensors(signed: bool) -> tuple[torch.Tensor, ...]:
+    """The tables the C loop reads for one code: levels, low codes, midpoints above, packed
+    (built once per process and kept alive here)."""
+    cpu = torch.device("cpu")
+    return (code_tables(signed, cpu)[0], *bucket_tables(signed, cpu),
+            packed_bucket_table(signed))
+
+
+def _tables() -> tuple[int, ...]:
+    """The tables' addresses, then the packed tables' base (twice) and width, as the loop takes
+    them."""
+    base = packed_base()
+    return (*(t.data_ptr() for signed in (True, False) for t in code_table_tensors(signed)),
+            base, base, ONE_BUCKET + 1 - base)
+
+
+def _addresses(flat: FlatStates) -> tuple:
+    """The parameters', gradients' and sizes' arrays for the C loop and its scratch array of
+    per-block errors, rebuilt only when a parameter or gradient moved
+    (``zero_grad(set_to_none=True)`` gives new gradients)."""
+    key = tuple(p.data_ptr() for p in flat.params) + tuple(p.grad.data_ptr() for p in flat.params)
+    if flat.addresses is None or flat.addresses[0] != key:
+        n = len(flat.params)
+        pointers = ctypes.c_void_p * n
+        flat.addresses = (key, pointers(*key[:n]), pointers(*key[n:]),
+                          torch.tensor(flat.sizes, dtype=torch.int64),
+                          torch.empty(4 * flat.block_param.numel(), dtype=torch.float64))
+    return flat.addresses[1:]
 
 
 def _step_native(flat: FlatStates, group: dict, step: int,
@@ -258,13 +347,7 @@ def _step_native(flat: FlatStates, group: dict, step: int,
     fn.argtypes, fn.restype = _ARGS, ctypes.c_int
     beta1, beta2 = group["betas"]
     lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-    cpu = torch.device("cpu")
-    (levels_s, _), (levels_u, _) = code_tables(True, cpu), code_tables(False, cpu)
-    (low_s, above_s), (low_u, above_u) = bucket_tables(True, cpu), bucket_tables(False, cpu)
-    pointers = (ctypes.c_void_p * len(flat.params))
-    params = pointers(*[p.data_ptr() for p in flat.params])
-    grads = pointers(*[p.grad.data_ptr() for p in flat.params])
-    sizes = torch.tensor(flat.sizes, dtype=torch.int64)
+    params, grads, sizes, block_errors = _addresses(flat)
     sample_values = ERROR_SAMPLE if measure_error else 0
     sample = torch.zeros(4 * len(flat.params), dtype=torch.float64)  # per parameter
     t = flat.tensors
@@ -272,11 +355,10 @@ def _step_native(flat: FlatStates, group: dict, step: int,
     failed = fn(flat.block_param.numel(), flat.block, flat.block_param.data_ptr(),
                 flat.block_offset.data_ptr(), params, grads, sizes.data_ptr(),
                 t["exp_avg_codes"].data_ptr(), t["exp_avg_absmax"].data_ptr(),
-                t["exp_avg_sq_codes"].data_ptr(), t["exp_avg_sq_absmax"].data_ptr(),
-                levels_s.data_ptr(), low_s.data_ptr(), above_s.data_ptr(),
-                levels_u.data_ptr(), low_u.data_ptr(), above_u.data_ptr(),
+                t["exp_avg_sq_codes"].data_ptr(), t["exp_avg_sq_absmax"].data_ptr(), *_tables(),
                 1 - beta1, beta2, 1 - beta2, -lr / (1 - beta1 ** step), 1 - lr * wd, int(bool(wd)),
-                math.sqrt(1 - beta2 ** step), eps, sample_values, sample.data_ptr())
+                math.sqrt(1 - beta2 ** step), eps, sample_values, sample.data_ptr(),
+                block_errors.data_ptr(), native.isa_request(), torch.get_num_threads())
     seconds = time.perf_counter() - start
     torch.autograd.graph.increment_version(flat.params)  # written through data_ptr: say so
     if failed:
