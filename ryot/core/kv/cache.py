@@ -20,6 +20,7 @@ from ryot.core.config import CompressionConfig, RLVRConfig
 from ryot.core.fast_paths import maybe_compiled
 from ryot.core.kernels import use_triton
 from ryot.core.kernels.decode_attention import decode_attention_triton
+from ryot.core.kv import native_attend
 from ryot.core.kv.codes import dequantize_pages, quantize_keys, quantize_prompt, quantize_values
 from ryot.core.kv.pages import PAGED, PagedLayer, page_run
 from ryot.infra.errors import ConfigError
@@ -294,10 +295,14 @@ class QuantizedKVCache:
                backend: str = "auto") -> torch.Tensor:
         """Causal attention of ``q`` (batch, heads, q_tokens, head_dim), the newest positions.
 
-        ``backend``: ``auto`` (the Triton kernel on CUDA, torch elsewhere), ``triton`` or ``torch``.
+        ``backend``: ``auto`` (the Triton kernel on CUDA; on CPU the C loop that reads the int8
+        codes in place where it applies — one query position, see
+        :func:`ryot.core.kv.native_attend.why_not` — else torch), ``triton``, ``native`` or
+        ``torch`` (dequantize the pages, then SDPA: the reference).
         """
-        if backend not in ("auto", "triton", "torch"):
-            raise ConfigError(f"attend: backend must be auto, triton or torch, got {backend!r}")
+        if backend not in ("auto", "triton", "native", "torch"):
+            raise ConfigError("attend: backend must be auto, triton, native or torch, got "
+                              f"{backend!r}")
         self._check_layer(layer)
         if q.dim() != 4 or q.shape[1] != self.num_heads or q.shape[3] != self.head_dim:
             raise ConfigError(f"attend: q must be (batch, {self.num_heads}, q_tokens, "
@@ -312,9 +317,13 @@ class QuantizedKVCache:
         if backend == "triton" and not self._kernel_shapes_ok():
             raise ConfigError("attend: the Triton kernel needs power-of-two block_size and "
                               "head_dim")
+        if backend == "native" and (reason := native_attend.why_not(self, q)) is not None:
+            raise ConfigError(f"attend: the native loop cannot serve this call: {reason}")
         if backend == "triton" or (backend == "auto" and use_triton(q.device)
                                    and self._kernel_shapes_ok()):
             out = self._attend_triton(L, q, seqs)
+        elif backend == "native" or (backend == "auto" and native_attend.applicable(self, q)):
+            out = native_attend.attend_native(self, L, q, seqs)
         else:
             out = self._attend_torch(layer, q, seqs)
         return out.to(q.dtype)
