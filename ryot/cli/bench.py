@@ -14,7 +14,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("bench", help="run a micro-benchmark; raw samples go to --out")
     p.add_argument("name", choices=NAMES, help="orchestrator: per-step cost; compression: "
-                   "encode+decode vs clone/naive/bitsandbytes; kv: attend vs SDPA; tune: "
+                   "encode+decode vs clone/naive/bitsandbytes; kv: attend and a decode step "
+                   "vs dense SDPA; tune: "
                    "detect_and_tune cold and warm; decisions: the engine's wrong-verdict rate; "
                    "inference: TTFT, decode and the int8 KV cache's bytes per context length; "
                    "training: ryot's optimized step and memory against stock PyTorch (eager, "
