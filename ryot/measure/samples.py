@@ -130,7 +130,10 @@ class Samples:
         self.numerator += more.numerator
         self.denominator += more.denominator
         self.warmup_reached = self.warmup_reached and more.warmup_reached
-        self.details.update(more.details)
+        for key, value in more.details.items():  # per-sample lists grow with the samples
+            mine = self.details.get(key)
+            self.details[key] = (mine + value if isinstance(mine, list) and isinstance(value, list)
+                                 else value)
 
     def all_finite(self) -> bool:
         return all(math.isfinite(v) for v in (*self.values, *self.numerator, *self.denominator,

@@ -4,8 +4,11 @@
 softmax(QKᵀ/√d)V with an explicit mask: the baseline), ``"sdpa"`` (fused kernels) or
 ``"recompute"`` (fused forward, backward by recomputation: ryot's CPU training path).
 ``checkpoint_blocks=True`` recomputes each block's activations in the backward pass instead of
-keeping them (activation checkpointing: less memory, one more forward). Generation can keep its
-keys and values in a dense cache or in ryot's quantized paged cache.
+keeping them (activation checkpointing: less memory, one more forward); ``checkpoint_policy``
+says what is recomputed: ``"blocks"`` everything but each block's input, ``"selective"`` only the
+cheap ops — the outputs of matmuls and attention are kept, layer norms, GELU, additions and
+dtype casts are recomputed (``torch.utils.checkpoint``'s selective activation checkpointing).
+Generation can keep its keys and values in a dense cache or in ryot's quantized paged cache.
 """
 
 from __future__ import annotations
@@ -15,12 +18,35 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
+from torch.utils.checkpoint import (
+    CheckpointPolicy,
+    checkpoint,
+    create_selective_checkpoint_contexts,
+)
 
 from ryot.infra.errors import ConfigError
 from ryot.workload.attention import MODES, causal_attention
 
-__all__ = ["GPT", "MLP", "Block", "CausalSelfAttention", "GPTConfig"]
+__all__ = ["CHECKPOINT_POLICIES", "GPT", "KEPT_BY_SELECTIVE", "MLP", "Block", "CausalSelfAttention",
+           "GPTConfig"]
+
+CHECKPOINT_POLICIES = ("blocks", "selective")
+_aten = torch.ops.aten
+KEPT_BY_SELECTIVE = {  # what selective checkpointing keeps (the expensive ops); the rest recomputes
+    _aten.mm.default, _aten.addmm.default, _aten.bmm.default,
+    _aten._scaled_dot_product_flash_attention_for_cpu.default,
+    _aten._scaled_dot_product_flash_attention.default,
+    _aten._scaled_dot_product_efficient_attention.default,
+}
+
+
+def _keep_matmuls(ctx, op, *args, **kwargs) -> CheckpointPolicy:  # noqa: ANN001 - torch's hook
+    return (CheckpointPolicy.MUST_SAVE if op in KEPT_BY_SELECTIVE
+            else CheckpointPolicy.PREFER_RECOMPUTE)
+
+
+def _selective_contexts():
+    return create_selective_checkpoint_contexts(_keep_matmuls)
 
 
 @dataclass
@@ -33,8 +59,12 @@ class GPTConfig:
     dropout: float = 0.0
     attention: str = "plain"  # plain | sdpa | recompute (see .attention)
     checkpoint_blocks: bool = False  # activation checkpointing, one block at a time
+    checkpoint_policy: str = "blocks"  # what checkpointing recomputes: blocks | selective
 
     def __post_init__(self) -> None:
+        if self.checkpoint_policy not in CHECKPOINT_POLICIES:
+            raise ConfigError(f"GPTConfig.checkpoint_policy must be one of "
+                              f"{', '.join(CHECKPOINT_POLICIES)}, got {self.checkpoint_policy!r}")
         if self.attention not in MODES:
             raise ConfigError(f"GPTConfig.attention must be one of {', '.join(MODES)}, "
                               f"got {self.attention!r}")
@@ -117,7 +147,9 @@ class GPT(nn.Module):
         x = self.wte(idx) + self.wpe(pos)
         for layer, block in enumerate(self.blocks):
             if self.config.checkpoint_blocks and cache is None and torch.is_grad_enabled():
-                x = checkpoint(block, x, use_reentrant=False)
+                selective = self.config.checkpoint_policy == "selective"
+                x = checkpoint(block, x, use_reentrant=False,
+                               **({"context_fn": _selective_contexts} if selective else {}))
             else:
                 x = block(x, cache, layer)
         logits = self.lm_head(self.ln_f(x[:, -1:] if last_only else x))

@@ -60,3 +60,35 @@ def test_memory_is_measured_in_isolated_processes():
     for pair in s.details["pairs"]:
         assert pair["baseline_added_bytes"] > 0 and pair["optimized_added_bytes"] > 0
     assert origin.memory_stability(1, Q).values[0] >= 0
+
+
+def test_both_memory_criteria_share_one_set_of_isolated_runs(monkeypatch):
+    """memory.stability reads the optimized runs memory.reduction measured (the runs each sample
+    came from are named), then measures only the ones it still needs."""
+    made = []
+
+    def fake_run(p, mode):
+        made.append(mode)
+        return {"before": 10, "rss": [100] * 10, "peak": 200 if mode == "baseline" else 120}
+
+    monkeypatch.setattr(origin, "_memory", fake_run)
+    monkeypatch.setattr(origin, "_memory_runs", {})
+    reduction = origin.memory_reduction(3, Q)
+    assert sorted(made) == ["baseline"] * 3 + ["optimized"] * 3
+    assert reduction.values == [1 - 110 / 190] * 3
+    assert [p["runs"] for p in reduction.details["pairs"]] == [
+        [f"baseline-{i}", f"optimized-{i}"] for i in range(3)]
+    stability = origin.memory_stability(4, Q)
+    assert made.count("optimized") == 4  # three reused, one new
+    assert stability.details["runs"] == [f"optimized-{i}" for i in range(4)]
+    more = origin.memory_reduction(1, {**Q, "_offset": 3})  # the runs after the first three
+    assert more.details["pairs"][0]["runs"] == ["baseline-3", "optimized-3"]
+    assert made.count("optimized") == 4
+
+
+def test_extended_samples_keep_every_batch_of_per_sample_details():
+    from ryot.measure.samples import Samples
+
+    s = Samples("scalar", values=[1.0], details={"pairs": [{"a": 1}], "note": "x"})
+    s.extend(Samples("scalar", values=[2.0], details={"pairs": [{"a": 2}], "note": "y"}))
+    assert s.details == {"pairs": [{"a": 1}, {"a": 2}], "note": "y"}

@@ -56,7 +56,7 @@ from ryot.measure.timing import synchronize
 from ryot.workload.data import BatchSampler, dataset_splits
 from ryot.workload.model import GPT
 from ryot.workload.train import checkpoints as ckpt
-from ryot.workload.train import distributed
+from ryot.workload.train import distributed, recipe
 from ryot.workload.train.activation_memory import saved_activation_bytes
 from ryot.workload.train.distributed import compressed_allreduce_hook
 from ryot.workload.train.outputs import write_log
@@ -146,6 +146,17 @@ class Trainer:
         re-decides under this run's configuration (a change is recorded)."""
         config, orch = self.config, self.orchestrator
         if not config.optimized:
+            return
+        if config.recipe == "measured" and not config.activation_checkpointing and not (
+                self.distributed):
+            decision = recipe.choose(config, self.raw_model)
+            recipe.apply(self.raw_model, recipe.Recipe(decision["checkpointing"],
+                                                       decision["attention"]))
+            self.result.recipe = decision
+            orch.set_activation_checkpointing(
+                decision["checkpointing"] != "off",
+                f"measured recipe: {decision['chosen']} ({decision['reason']}"
+                f"{'; cached' if decision['cached'] else ''})")
             return
         if config.activation_checkpointing:
             orch.set_activation_checkpointing(True, "forced by activation_checkpointing=True")

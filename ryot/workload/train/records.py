@@ -44,6 +44,7 @@ class TrainResult:
     peak_rss_bytes: int = 0
     status: str = "running"  # completed | stopped | interrupted | failed
     reason: str | None = None  # why a run that did not complete ended
+    recipe: dict | None = None  # the measured recipe decision (ryot.workload.train.recipe)
 
     @property
     def losses(self) -> list[float]:
@@ -57,4 +58,5 @@ class TrainResult:
     def to_dict(self) -> dict:
         return {"status": self.status, "reason": self.reason, "config": self.config.to_json(),
                 "records": [r.to_dict() for r in self.records],
-                "violations": self.violations, "peak_rss_bytes": self.peak_rss_bytes}
+                "violations": self.violations, "peak_rss_bytes": self.peak_rss_bytes,
+                **({"recipe": self.recipe} if self.recipe is not None else {})}

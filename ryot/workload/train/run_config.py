@@ -50,6 +50,9 @@ class TrainConfig:
     # optimized mode: the orchestrator turns activation checkpointing on when one step saves more
     # activation bytes for backward than this many MiB (measured at the start); None: no budget
     activation_budget_mb: float | None = None
+    # optimized mode: "fixed" follows the two fields above; "measured" lets short probes on this
+    # machine choose checkpointing policy and attention within the budget (.recipe; cached)
+    recipe: str = "fixed"
 
     def __post_init__(self) -> None:
         if self.mode not in ("baseline", "optimized"):
@@ -76,6 +79,9 @@ class TrainConfig:
         if budget is not None and (not _is_number(budget) or not 0 <= budget < math.inf):
             raise TrainConfigError("activation_budget_mb", "TrainConfig.activation_budget_mb must "
                                    f"be None or a finite number of MiB >= 0, got {budget!r}")
+        if self.recipe not in ("fixed", "measured"):
+            raise TrainConfigError("recipe", "TrainConfig.recipe must be 'fixed' or 'measured', "
+                                   f"got {self.recipe!r}")
         self.inject_nan_at = tuple(self.inject_nan_at)
         for step in self.inject_nan_at:  # steps count from 1
             _check_int("inject_nan_at", step, 1)

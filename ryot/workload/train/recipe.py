@@ -1,0 +1,182 @@
+"""The optimized run's recipe — activation checkpointing policy and attention — chosen by
+measurement on the machine at hand, as the kernel tuner chooses tiles.
+
+Candidates: checkpointing ``off``, ``selective`` (recompute the cheap ops, keep matmul and
+attention outputs) or ``blocks`` (recompute whole blocks), each with the attention kernels the
+device offers for training (``recompute`` and ``sdpa`` on CPU; ``sdpa`` on CUDA). For each:
+
+* the bytes one step keeps for backward, counted on fake tensors (no data allocated):
+  autograd's saved tensors without checkpointing, and with it each block's input plus — for
+  ``selective`` — the outputs of the ops it keeps (:data:`ryot.workload.model.KEPT_BY_SELECTIVE`);
+* seconds per training step, from a short interleaved probe (a few steps of each candidate in
+  rotated order, after warm-up) in a process of its own, so the probe's models never add to the
+  memory of the run that asked.
+
+The choice: of the candidates whose activation bytes fit the budget (``activation_budget_mb``;
+none set: every candidate), the fastest by median; when none fits, the one that keeps least.
+``torch.compile`` is not a candidate: on the CPUs measured it did not pay and one compilation
+costs more than the whole probe (``RYOT_COMPILE_MODEL=1`` still compiles the chosen recipe).
+
+A decision is cached per machine fingerprint and run shape in ``$RYOT_CACHE_DIR/recipes`` (JSON,
+validated on read; anything unreadable is measured again) and recorded with its measurements in
+the orchestrator's history and the run's ``train_log.json``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import statistics
+from dataclasses import dataclass, replace
+
+import torch
+from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from ryot.infra import switches
+from ryot.infra.atomic import write_json_atomic
+from ryot.infra.isolation import run_isolated
+from ryot.infra.provenance import fingerprint
+from ryot.workload.model import GPT, KEPT_BY_SELECTIVE
+from ryot.workload.train.activation_memory import saved_activation_bytes
+from ryot.workload.train.run_config import TrainConfig
+
+__all__ = ["FORMAT", "Recipe", "candidates", "choose", "kept_bytes", "probe"]
+
+FORMAT = "ryot.recipe/1"
+CHECKPOINTING = ("off", "selective", "blocks")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    checkpointing: str  # off | selective | blocks
+    attention: str  # recompute | sdpa
+
+    @property
+    def label(self) -> str:
+        return f"checkpointing {self.checkpointing}, {self.attention} attention"
+
+
+def candidates(device_type: str) -> list[Recipe]:
+    attentions = ("sdpa",) if device_type == "cuda" else ("recompute", "sdpa")
+    return [Recipe(c, a) for c in CHECKPOINTING for a in attentions]
+
+
+def apply(model: GPT, recipe: Recipe) -> None:
+    """Make ``model`` follow ``recipe`` (its config is read on every forward)."""
+    model.config.checkpoint_blocks = recipe.checkpointing != "off"
+    selective = recipe.checkpointing == "selective"
+    model.config.checkpoint_policy = "selective" if selective else "blocks"
+    model.config.attention = recipe.attention
+    for block in model.blocks:
+        block.attn.attention = recipe.attention
+
+
+class _KeptOutputs(TorchDispatchMode):
+    """Adds up the bytes of the outputs of the ops selective checkpointing keeps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nbytes = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        out = func(*args, **(kwargs or {}))
+        if func in KEPT_BY_SELECTIVE:
+            for t in out if isinstance(out, tuple) else (out,):
+                if isinstance(t, torch.Tensor):
+                    self.nbytes += t.untyped_storage().nbytes()
+        return out
+
+
+def kept_bytes(model: GPT, batch_size: int, checkpointing: str) -> int:
+    """Bytes one optimized step keeps for backward under ``checkpointing``, on fake tensors."""
+    if checkpointing == "off":
+        return saved_activation_bytes(model, batch_size, autocast=True)
+    c = model.config
+    block_inputs = c.n_layer * batch_size * c.block_size * c.n_embd * 4  # float32 residuals
+    if checkpointing == "blocks":
+        return block_inputs
+    mode, counter = FakeTensorMode(), _KeptOutputs()
+    fakes = {name: mode.from_tensor(t) for name, t in
+             {**dict(model.named_parameters(remove_duplicate=False)),
+              **dict(model.named_buffers(remove_duplicate=False))}.items()}
+    device = next(model.parameters()).device
+    checkpoint_blocks, c.checkpoint_blocks = c.checkpoint_blocks, False
+    try:
+        with mode, torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16):
+            idx = torch.zeros(batch_size, c.block_size, dtype=torch.long, device=device)
+            with counter:
+                torch.func.functional_call(model, fakes, (idx,))
+    finally:
+        c.checkpoint_blocks = checkpoint_blocks
+    return block_inputs + counter.nbytes
+
+
+def probe(config: TrainConfig, recipes: list[Recipe], rounds: int = 4,
+          warmup: int = 2) -> dict[str, list[float]]:
+    """Seconds per optimized training step of each recipe, interleaved (this process)."""
+    from ryot.measure.timing import interleaved
+    from ryot.workload.train.loop import Trainer
+
+    steppers = {}
+    for recipe in recipes:
+        trainer = Trainer(replace(config, recipe="fixed"))
+        apply(trainer.raw_model, recipe)
+        steppers[recipe.label] = trainer.train_step
+    return interleaved(steppers, rounds=rounds, warmup=warmup)
+
+
+def _cache_path(config: TrainConfig, device_type: str):
+    shape = {k: v for k, v in config.to_json().items()
+             if k in ("batch_size", "n_layer", "n_head", "n_embd", "block_size",
+                      "activation_budget_mb", "compression_bits", "compression_block",
+                      "dataset")}
+    key = json.dumps({"shape": shape, "device": device_type, "torch": torch.__version__,
+                      "machine": fingerprint()["hardware"], "threads": torch.get_num_threads()},
+                     sort_keys=True)
+    return switches.cache_dir("recipes") / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
+
+
+def _read_cached(path) -> dict | None:
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(path.read_text())
+        names = {r.label: r for r in candidates("cuda") + candidates("cpu")}
+        if data.get("format") == FORMAT and data.get("chosen") in names:
+            return data
+    return None
+
+
+def choose(config: TrainConfig, model: GPT) -> dict:
+    """The decision for ``config`` on this machine: ``chosen`` (a recipe label), ``reason`` and
+    the measurements (``kept_bytes``, ``seconds``); cached (``cached``: True on a hit)."""
+    device_type = next(model.parameters()).device.type
+    path = _cache_path(config, device_type)
+    cached = _read_cached(path)
+    if cached is not None:
+        return {**cached, "cached": True}
+    recipes = candidates(device_type)
+    kept = {r.label: kept_bytes(model, config.batch_size, r.checkpointing) for r in recipes}
+    budget = (None if config.activation_budget_mb is None
+              else int(config.activation_budget_mb * 2**20))
+    fitting = [r for r in recipes if budget is None or kept[r.label] <= budget]
+    if not fitting:
+        least = min(kept.values())
+        fitting = [r for r in recipes if kept[r.label] == least]
+    seconds = run_isolated(probe, config, fitting).value if len(fitting) > 1 else {}
+    if seconds:
+        best = min(fitting, key=lambda r: statistics.median(seconds[r.label]))
+        timing = f"fastest of {len(fitting)} by median step time " + ", ".join(
+            f"{r.label} {statistics.median(seconds[r.label]) * 1e3:.1f} ms" for r in fitting)
+    else:
+        best, timing = fitting[0], "the only candidate left"
+    fit = ("no budget" if budget is None else
+           f"{sum(kept[r.label] <= budget for r in recipes)} of {len(recipes)} keep <= "
+           f"{budget / 2**20:g} MiB for backward")
+    decision = {"format": FORMAT, "chosen": best.label, "checkpointing": best.checkpointing,
+                "attention": best.attention, "reason": f"{fit}; {timing}",
+                "kept_bytes": kept, "seconds": seconds, "machine": fingerprint()["hardware"]}
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, decision)
+    return {**decision, "cached": False}

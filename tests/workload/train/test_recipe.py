@@ -1,0 +1,112 @@
+"""ryot.workload.train.recipe: the optimized run's checkpointing policy and attention, chosen from
+measured activation bytes and timed probes, cached per machine; selective checkpointing gives
+the gradients of no checkpointing and keeps less for backward than none, more than blocks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from ryot.workload.model import GPT, GPTConfig
+from ryot.workload.train import recipe
+from ryot.workload.train.activation_memory import measure_saved_bytes
+from ryot.workload.train.loop import Trainer
+from ryot.workload.train.run_config import TrainConfig
+
+SMALL = TrainConfig(mode="optimized", steps=2, batch_size=4, n_layer=2, n_head=2, n_embd=32,
+                    block_size=32, recipe="measured")
+
+
+def _grads(policy: str | None) -> list[torch.Tensor]:
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(block_size=16, n_layer=2, n_head=2, n_embd=32, attention="recompute",
+                          checkpoint_blocks=policy is not None,
+                          checkpoint_policy=policy or "blocks"))
+    idx = torch.randint(0, 256, (3, 16), generator=torch.Generator().manual_seed(1))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        _, loss = model(idx, idx)
+    loss.backward()
+    return [p.grad for p in model.parameters()]
+
+
+def test_selective_and_block_checkpointing_give_the_same_gradients_as_none():
+    plain = _grads(None)
+    for policy in ("selective", "blocks"):
+        for a, b in zip(plain, _grads(policy), strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)  # recomputation repeats the ops
+
+
+def test_kept_bytes_order_none_selective_blocks_and_blocks_match_autograd():
+    model = GPT(SMALL.model_config())
+    kept = {c: recipe.kept_bytes(model, 4, c) for c in recipe.CHECKPOINTING}
+    assert kept["off"] > kept["selective"] > kept["blocks"] > 0
+    model.config.checkpoint_blocks = True  # what autograd keeps outside the checkpoints
+    assert measure_saved_bytes(model, 4, autocast=True) <= kept["off"]
+
+
+def test_a_budget_leaves_only_the_candidates_that_fit(monkeypatch, tmp_path):
+    monkeypatch.setenv("RYOT_CACHE_DIR", str(tmp_path))
+    model = GPT(SMALL.model_config())
+    kept = {c: recipe.kept_bytes(model, 4, c) for c in recipe.CHECKPOINTING}
+    probed = []
+
+    def fake_probe(config, recipes, *a):
+        probed.append([r.label for r in recipes])
+        return {r.label: [0.2 if r.attention == "sdpa" else 0.1] * 3 for r in recipes}
+
+    monkeypatch.setattr(recipe, "run_isolated", lambda fn, *args: type(
+        "R", (), {"value": fake_probe(*args)})())
+    budget = (kept["selective"] + 1) / 2**20
+    decision = recipe.choose(replace(SMALL, activation_budget_mb=budget), model)
+    assert {label.split(",")[0] for label in probed[0]} == {"checkpointing selective",
+                                                            "checkpointing blocks"}
+    assert decision["chosen"] == "checkpointing selective, recompute attention"
+    assert decision["kept_bytes"]["checkpointing off, recompute attention"] == kept["off"]
+    assert "4 of 6 keep" in decision["reason"] and "fastest of 4" in decision["reason"]
+    assert not decision["cached"]
+    again = recipe.choose(replace(SMALL, activation_budget_mb=budget), model)
+    assert again["cached"] and again["chosen"] == decision["chosen"] and len(probed) == 1
+    # nothing fits a zero budget: the candidates that keep least are left
+    none_fit = recipe.choose(replace(SMALL, activation_budget_mb=0.0), model)
+    assert none_fit["checkpointing"] == "blocks"
+
+
+def test_an_unreadable_cache_entry_is_measured_again(monkeypatch, tmp_path):
+    monkeypatch.setenv("RYOT_CACHE_DIR", str(tmp_path))
+    model = GPT(SMALL.model_config())
+    calls = []
+    monkeypatch.setattr(recipe, "run_isolated", lambda fn, config, recipes: calls.append(1) or type(
+        "R", (), {"value": {r.label: [0.1] for r in recipes}})())
+    first = recipe.choose(SMALL, model)
+    path = next((tmp_path / "recipes").iterdir())
+    for broken in ("{not json", json.dumps({"format": "other", "chosen": first["chosen"]}),
+                   json.dumps({"format": recipe.FORMAT, "chosen": "checkpointing maybe"})):
+        path.write_text(broken)
+        assert not recipe.choose(SMALL, model)["cached"]
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize("forced", [False, True])
+def test_a_measured_trainer_follows_and_records_its_recipe(monkeypatch, tmp_path, forced):
+    """The decision is applied to the model, in train_log.json's ``recipe`` and in the
+    orchestrator's history; activation_checkpointing=True still forces whole blocks."""
+    monkeypatch.setenv("RYOT_CACHE_DIR", str(tmp_path))
+    config = replace(SMALL, activation_budget_mb=0.0, activation_checkpointing=forced)
+    trainer = Trainer(config)
+    model = trainer.raw_model.config
+    if forced:
+        assert trainer.result.recipe is None and model.checkpoint_policy == "blocks"
+        assert model.checkpoint_blocks
+        return
+    decision = trainer.result.recipe
+    assert decision["checkpointing"] == "blocks" and model.checkpoint_blocks
+    assert model.attention == decision["attention"]
+    assert trainer.result.to_dict()["recipe"]["chosen"] == decision["chosen"]
+    reasons = [r.reason for r in trainer.orchestrator.history
+               if r.param == "activation_checkpointing"]
+    assert reasons and reasons[-1].startswith("measured recipe: checkpointing blocks")
+    trainer.run()  # and it trains
+    assert len(trainer.result.records) == 2
