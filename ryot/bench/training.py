@@ -9,8 +9,11 @@ backward, gradient clipping, optimizer step):
 * ``stock compiled`` — the same under ``torch.compile`` (inductor; compiled before timing);
 * ``ryot`` — ryot's optimized run: recompute attention, bf16 autocast, AdamW8bit, and the
   orchestrator's gates, adaptation and snapshot every step (its own cost included);
-* ``ryot + checkpointing`` — the same with activation checkpointing (less memory, one more
-  forward pass per step): the default workload's optimized arm;
+* ``ryot + checkpointing`` — the same with activation checkpointing of whole blocks (less
+  memory, one more forward pass per step);
+* ``ryot recipe`` — the default workload's optimized arm: the recipe measured on this machine
+  within the preset's activation budget (:mod:`ryot.workload.train.recipe`: checkpointing
+  policy and attention);
 * ``ryot compiled`` — ``ryot`` under ``torch.compile`` (what ``RYOT_COMPILE_MODEL=1`` does).
 
 Step times are interleaved (one round = ``steps_per_round`` steps of every arm, order rotated)
@@ -43,7 +46,7 @@ from ryot.workload.train.run_config import TrainConfig
 __all__ = ["ARMS", "run"]
 
 ARMS = ("baseline", "stock eager", "stock compiled", "ryot", "ryot + checkpointing",
-        "ryot compiled")
+        "ryot recipe", "ryot compiled")
 
 
 def _stock_step(config: TrainConfig, compiled: bool) -> Callable[[], float]:
@@ -73,8 +76,11 @@ def _stock_step(config: TrainConfig, compiled: bool) -> Callable[[], float]:
 def _arm(name: str, train: TrainConfig) -> Callable[[], object]:
     if name == "baseline":
         return Trainer(replace(train, mode="baseline")).train_step
+    if name == "ryot recipe":
+        return Trainer(replace(train, mode="optimized", recipe="measured")).train_step
     if name.startswith("ryot"):
         trainer = Trainer(replace(train, mode="optimized", activation_budget_mb=None,
+                                  recipe="fixed",
                                   activation_checkpointing=name.endswith("checkpointing")))
         if name.endswith("compiled"):
             trainer.compile()
@@ -152,6 +158,8 @@ def run(rounds: int = 15, steps_per_round: int = 3, warmup: int = 6, memory_step
             reductions = [1 - o / b for o, b in zip(memory[name], memory["baseline"], strict=True)]
             rows.append(sample_row(f"memory reduction of {name} vs baseline", "fraction",
                                    reductions))
+    measured = getattr(steppers.get("ryot recipe"), "__self__", None)
     return {"benchmark": "training", "preset": preset.name, "model": train.to_json(),
+            "recipe": measured.result.recipe if measured is not None else None,
             "rounds": rounds, "steps_per_round": steps_per_round, "warmup_steps": warmup,
             "memory_steps": memory_steps, **fingerprint(), "rows": rows}

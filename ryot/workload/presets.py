@@ -45,13 +45,16 @@ class Preset:
 
 # A memory budget for the optimized arm's activations: one step of the full preset keeps 41.2 MiB
 # for its backward pass (quick: 3.2 MiB; ryot.workload.train.activation_memory measures it), over
-# the budget, so the orchestrator turns activation checkpointing on and records why — the default
-# workload trades one more forward pass per step for less memory (docs/benchmarks.md has both).
+# the budget, so checkpointing is needed. Which policy (selective or whole blocks) and which
+# attention: the measured recipe (ryot.workload.train.recipe) — the fastest candidate on this
+# machine that keeps within the budget, recorded with its measurements (docs/benchmarks.md).
 QUICK = Preset("quick", TrainConfig(steps=60, batch_size=8, n_layer=2, n_head=2, n_embd=64,
-                                    block_size=64, max_violations=10, activation_budget_mb=2.0),
+                                    block_size=64, max_violations=10, activation_budget_mb=2.0,
+                                    recipe="measured"),
                eval_batches=8, prompt_tokens=32, new_tokens=24, steps_per_round=2)
 FULL = Preset("full", TrainConfig(steps=300, batch_size=16, n_layer=4, n_head=4, n_embd=128,
-                                  block_size=128, max_violations=10, activation_budget_mb=32.0),
+                                  block_size=128, max_violations=10, activation_budget_mb=32.0,
+                                  recipe="measured"),
               eval_batches=24, prompt_tokens=64, new_tokens=48, steps_per_round=3)
 PRESETS = MappingProxyType({"quick": QUICK, "full": FULL})  # the built-in ones, read-only
 
