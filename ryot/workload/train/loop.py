@@ -149,7 +149,7 @@ class Trainer:
             return
         if config.recipe == "measured" and not config.activation_checkpointing and not (
                 self.distributed):
-            decision = recipe.choose(config, self.raw_model)
+            decision = recipe.choose(config, self.raw_model, type(self))
             recipe.apply(self.raw_model, recipe.Recipe(decision["checkpointing"],
                                                        decision["attention"]))
             self.result.recipe = decision

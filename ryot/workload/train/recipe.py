@@ -38,6 +38,7 @@ from ryot.infra import switches
 from ryot.infra.atomic import write_json_atomic
 from ryot.infra.isolation import run_isolated
 from ryot.infra.provenance import fingerprint
+from ryot.measure.timing import interleaved
 from ryot.workload.model import GPT, KEPT_BY_SELECTIVE
 from ryot.workload.train.activation_memory import saved_activation_bytes
 from ryot.workload.train.run_config import TrainConfig
@@ -113,15 +114,14 @@ def kept_bytes(model: GPT, batch_size: int, checkpointing: str) -> int:
     return block_inputs + counter.nbytes
 
 
-def probe(config: TrainConfig, recipes: list[Recipe], rounds: int = 4,
+def probe(config: TrainConfig, recipes: list[Recipe], trainer_class: type, rounds: int = 4,
           warmup: int = 2) -> dict[str, list[float]]:
-    """Seconds per optimized training step of each recipe, interleaved (this process)."""
-    from ryot.measure.timing import interleaved
-    from ryot.workload.train.loop import Trainer
-
+    """Seconds per optimized training step of each recipe, interleaved (this process);
+    ``trainer_class``: :class:`ryot.workload.train.loop.Trainer` (passed in: the loop imports
+    this module)."""
     steppers = {}
     for recipe in recipes:
-        trainer = Trainer(replace(config, recipe="fixed"))
+        trainer = trainer_class(replace(config, recipe="fixed"))
         apply(trainer.raw_model, recipe)
         steppers[recipe.label] = trainer.train_step
     return interleaved(steppers, rounds=rounds, warmup=warmup)
@@ -147,9 +147,10 @@ def _read_cached(path) -> dict | None:
     return None
 
 
-def choose(config: TrainConfig, model: GPT) -> dict:
+def choose(config: TrainConfig, model: GPT, trainer_class: type) -> dict:
     """The decision for ``config`` on this machine: ``chosen`` (a recipe label), ``reason`` and
-    the measurements (``kept_bytes``, ``seconds``); cached (``cached``: True on a hit)."""
+    the measurements (``kept_bytes``, ``seconds``); cached (``cached``: True on a hit).
+    ``trainer_class`` builds the probe's runs (see :func:`probe`)."""
     device_type = next(model.parameters()).device.type
     path = _cache_path(config, device_type)
     cached = _read_cached(path)
@@ -163,7 +164,8 @@ def choose(config: TrainConfig, model: GPT) -> dict:
     if not fitting:
         least = min(kept.values())
         fitting = [r for r in recipes if kept[r.label] == least]
-    seconds = run_isolated(probe, config, fitting).value if len(fitting) > 1 else {}
+    seconds = (run_isolated(probe, config, fitting, trainer_class).value if len(fitting) > 1
+               else {})
     if seconds:
         best = min(fitting, key=lambda r: statistics.median(seconds[r.label]))
         timing = f"fastest of {len(fitting)} by median step time " + ", ".join(

@@ -53,24 +53,25 @@ def test_a_budget_leaves_only_the_candidates_that_fit(monkeypatch, tmp_path):
     kept = {c: recipe.kept_bytes(model, 4, c) for c in recipe.CHECKPOINTING}
     probed = []
 
-    def fake_probe(config, recipes, *a):
+    def fake_probe(config, recipes, trainer_class, *a):
+        assert trainer_class is Trainer
         probed.append([r.label for r in recipes])
         return {r.label: [0.2 if r.attention == "sdpa" else 0.1] * 3 for r in recipes}
 
     monkeypatch.setattr(recipe, "run_isolated", lambda fn, *args: type(
         "R", (), {"value": fake_probe(*args)})())
     budget = (kept["selective"] + 1) / 2**20
-    decision = recipe.choose(replace(SMALL, activation_budget_mb=budget), model)
+    decision = recipe.choose(replace(SMALL, activation_budget_mb=budget), model, Trainer)
     assert {label.split(",")[0] for label in probed[0]} == {"checkpointing selective",
                                                             "checkpointing blocks"}
     assert decision["chosen"] == "checkpointing selective, recompute attention"
     assert decision["kept_bytes"]["checkpointing off, recompute attention"] == kept["off"]
     assert "4 of 6 keep" in decision["reason"] and "fastest of 4" in decision["reason"]
     assert not decision["cached"]
-    again = recipe.choose(replace(SMALL, activation_budget_mb=budget), model)
+    again = recipe.choose(replace(SMALL, activation_budget_mb=budget), model, Trainer)
     assert again["cached"] and again["chosen"] == decision["chosen"] and len(probed) == 1
     # nothing fits a zero budget: the candidates that keep least are left
-    none_fit = recipe.choose(replace(SMALL, activation_budget_mb=0.0), model)
+    none_fit = recipe.choose(replace(SMALL, activation_budget_mb=0.0), model, Trainer)
     assert none_fit["checkpointing"] == "blocks"
 
 
@@ -78,14 +79,18 @@ def test_an_unreadable_cache_entry_is_measured_again(monkeypatch, tmp_path):
     monkeypatch.setenv("RYOT_CACHE_DIR", str(tmp_path))
     model = GPT(SMALL.model_config())
     calls = []
-    monkeypatch.setattr(recipe, "run_isolated", lambda fn, config, recipes: calls.append(1) or type(
-        "R", (), {"value": {r.label: [0.1] for r in recipes}})())
-    first = recipe.choose(SMALL, model)
+
+    def fake_isolated(fn, config, recipes, cls):
+        calls.append(1)
+        return type("R", (), {"value": {r.label: [0.1] for r in recipes}})()
+
+    monkeypatch.setattr(recipe, "run_isolated", fake_isolated)
+    first = recipe.choose(SMALL, model, Trainer)
     path = next((tmp_path / "recipes").iterdir())
     for broken in ("{not json", json.dumps({"format": "other", "chosen": first["chosen"]}),
                    json.dumps({"format": recipe.FORMAT, "chosen": "checkpointing maybe"})):
         path.write_text(broken)
-        assert not recipe.choose(SMALL, model)["cached"]
+        assert not recipe.choose(SMALL, model, Trainer)["cached"]
     assert len(calls) == 4
 
 
