@@ -317,3 +317,11 @@ def test_no_file_over_400_lines():
     long = {str(p.relative_to(RYOT.parent)): n for p in RYOT.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"files over {MAX_LINES} lines (split them by job): {long}"
+
+
+def test_every_end_to_end_module_named_in_conftest_exists():
+    """A renamed module would silently leave the e2e marker (and join the coverage run)."""
+    from tests.conftest import END_TO_END
+
+    missing = [path for path in END_TO_END if not (RYOT.parent / path).is_file()]
+    assert not missing, missing
