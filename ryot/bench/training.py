@@ -100,8 +100,8 @@ def _peak_added_bytes(name: str, train: TrainConfig, steps: int) -> int:
 
 def _optimizer_steps(model: GPT, rounds: int) -> dict[str, list[float]]:
     """Seconds per ``optimizer.step()`` over ``model``'s parameters (fixed random gradients),
-    interleaved: torch's fused and foreach AdamW, AdamW8bit with the C loop and with its torch
-    reference (``RYOT_NATIVE=0``)."""
+    interleaved: torch's fused and foreach AdamW, AdamW8bit with the C loop (at the best ISA
+    this CPU runs and each lower one) and with its torch reference (``RYOT_NATIVE=0``)."""
     from ryot.core import native
     from ryot.core.optim.adamw8bit import AdamW8bit
     from ryot.measure.timing import interleaved
@@ -115,6 +115,14 @@ def _optimizer_steps(model: GPT, rounds: int) -> dict[str, list[float]]:
                                                              foreach=True),
                   "AdamW8bit": AdamW8bit(params, weight_decay=0.0, block_size=64)}
     if native.library("adamw8bit") is not None:
+        best = native.isa("adamw8bit")
+        optimizers["AdamW8bit"].native_isa = best
+        optimizers[f"AdamW8bit (C loop, {best})"] = optimizers.pop("AdamW8bit")
+        for lower in ("avx2", "portable"):
+            if lower != best and native.ISAS.index(lower) < native.ISAS.index(best):
+                opt = AdamW8bit(params, weight_decay=0.0, block_size=64)
+                opt.native_isa = lower
+                optimizers[f"AdamW8bit (C loop, {lower})"] = opt
         reference = AdamW8bit(params, weight_decay=0.0, block_size=64)
         reference.use_native = False
         optimizers["AdamW8bit (torch reference, as with RYOT_NATIVE=0)"] = reference

@@ -19,7 +19,7 @@ def test_training_bench_rows_carry_their_samples():
     assert "speedup of ryot over stock eager" in labels
     assert "memory reduction of ryot vs baseline" in labels
     steps = [row for row in result["rows"] if row["label"].startswith("optimizer step, ")]
-    assert {row["label"] for row in steps} >= {"optimizer step, AdamW8bit",
-                                               "optimizer step, torch AdamW (fused)"}
+    assert any(row["label"].startswith("optimizer step, AdamW8bit") for row in steps)
+    assert "optimizer step, torch AdamW (fused)" in {row["label"] for row in steps}
     assert result["model"]["n_layer"] == 1 and "training" in NAMES
     assert "speedup of ryot over baseline" in format_rows(result)

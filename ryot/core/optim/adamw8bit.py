@@ -81,6 +81,7 @@ class AdamW8bit(torch.optim.Optimizer):
         super().__init__(params, defaults)
         self._flat: dict[int, FlatStates] = {}
         self.use_native = True  # False: the torch reference even where the C loop is available
+        self.native_isa: str | None = None  # the C loop's ISA request; None: RYOT_NATIVE_ISA
         self.last_state_error = 0.0
         self.last_codec_seconds = 0.0
 
@@ -195,7 +196,7 @@ class AdamW8bit(torch.optim.Optimizer):
             self._flat[index] = flat
         step = self.state[params[0]]["step"] + 1
         seconds, error = flat_step(flat, group, step, measure_error=self._sample_error,
-                                   allow_native=self.use_native)
+                                   allow_native=self.use_native, isa=self.native_isa)
         self.last_codec_seconds += seconds
         if error is not None:
             self._errors.append(error)

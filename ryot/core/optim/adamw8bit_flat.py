@@ -176,11 +176,11 @@ def clock(device: torch.device) -> float:
 
 
 def flat_step(flat: FlatStates, group: dict, step: int, *, measure_error: bool,
-              allow_native: bool = True) -> tuple[float, float | None]:
+              allow_native: bool = True, isa: str | None = None) -> tuple[float, float | None]:
     """Step every parameter of ``flat``; returns (seconds spent on the states' codec — the whole
     fused step for the C loop —, the relative state error when ``measure_error``)."""
     if allow_native and _native_usable(flat):
-        return _step_native(flat, group, step, measure_error)
+        return _step_native(flat, group, step, measure_error, isa)
     return _step_torch(flat, group, step, measure_error)
 
 
@@ -341,8 +341,10 @@ def _addresses(flat: FlatStates) -> tuple:
     return flat.addresses[1:]
 
 
-def _step_native(flat: FlatStates, group: dict, step: int,
-                 measure_error: bool) -> tuple[float, float | None]:
+def _step_native(flat: FlatStates, group: dict, step: int, measure_error: bool,
+                 isa: str | None = None) -> tuple[float, float | None]:
+    """``isa``: one of ``native.ISAS`` (a request: the CPU may run a lower one); None: what
+    ``RYOT_NATIVE_ISA`` says."""
     fn = native.library("adamw8bit").ryot_adamw8bit_step
     fn.argtypes, fn.restype = _ARGS, ctypes.c_int
     beta1, beta2 = group["betas"]
@@ -358,7 +360,8 @@ def _step_native(flat: FlatStates, group: dict, step: int,
                 t["exp_avg_sq_codes"].data_ptr(), t["exp_avg_sq_absmax"].data_ptr(), *_tables(),
                 1 - beta1, beta2, 1 - beta2, -lr / (1 - beta1 ** step), 1 - lr * wd, int(bool(wd)),
                 math.sqrt(1 - beta2 ** step), eps, sample_values, sample.data_ptr(),
-                block_errors.data_ptr(), native.isa_request(), torch.get_num_threads())
+                block_errors.data_ptr(),
+                native.ISAS.index(isa) if isa else native.isa_request(), torch.get_num_threads())
     seconds = time.perf_counter() - start
     torch.autograd.graph.increment_version(flat.params)  # written through data_ptr: say so
     if failed:
