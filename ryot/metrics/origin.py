@@ -212,8 +212,10 @@ def _memory(p: Preset, mode: str) -> dict:
 
 
 _memory_runs: dict[tuple, dict[int, dict]] = {}  # (run configuration, mode) -> index -> run
-SIDE_BY_SIDE = 2  # isolated memory runs at once: a process's resident memory does not depend on
-# how much CPU it gets, so two runs share the cores without changing what either measures
+SIDE_BY_SIDE = 1  # isolated memory runs at once. Two side by side were tried on 2 cores: each
+# run's torch threads then wait on the other's (OpenMP spins), and 5 pairs took 143 s instead of
+# ~90 s one run at a time; fewer threads per run would change what a run holds (per-thread
+# arenas and buffers), so runs go one at a time
 
 
 def _runs(p: Preset, mode: str) -> dict[int, dict]:
@@ -222,11 +224,12 @@ def _runs(p: Preset, mode: str) -> dict[int, dict]:
 
 def memory_runs(p: Preset, wanted: list[tuple[str, int]]) -> list[dict]:
     """The isolated runs ``(mode, index)`` (an index per sample, from 0 per mode), measured
-    :data:`SIDE_BY_SIDE` at a time where missing. Each run is trained once per process and
+    where missing, :data:`SIDE_BY_SIDE` at a time, in index order, which of baseline and
+    optimized goes first alternating with the index (drift hits both arms alike). Each run is trained once per process and
     serves every memory criterion that asks for it — ``memory.reduction``'s optimized arm and
     ``memory.stability`` read the same runs (each sample names its run)."""
     missing = sorted({(mode, index) for mode, index in wanted if index not in _runs(p, mode)},
-                     key=lambda w: (w[1], w[0]))
+                     key=lambda w: (w[1], (w[0] == "baseline") == (w[1] % 2 == 1)))
     for start in range(0, len(missing), SIDE_BY_SIDE):
         batch = missing[start:start + SIDE_BY_SIDE]
         with ThreadPoolExecutor(len(batch)) as pool:  # each thread waits on its own process
@@ -237,7 +240,7 @@ def memory_runs(p: Preset, wanted: list[tuple[str, int]]) -> list[dict]:
 
 
 def memory_reduction(n: int, params: dict) -> Samples:
-    """Per pair of isolated runs (measured side by side): 1 − (optimized ÷ baseline) of the peak
+    """Per pair of isolated runs (one after the other): 1 − (optimized ÷ baseline) of the peak
     memory training adds above its process's memory after the common imports."""
     p, offset = preset(params), params.get("_offset", 0)
     indices = range(offset, offset + n)

@@ -134,3 +134,14 @@ def test_memory_pairs_from_the_offset_are_measured_side_by_side(monkeypatch):
     assert samples.details["pairs"][0] == {"baseline_added_bytes": 100,
                                            "optimized_added_bytes": 60,
                                            "runs": ["baseline-1", "optimized-1"]}
+
+
+def test_memory_pairs_alternate_which_arm_goes_first(monkeypatch):
+    order = []
+    monkeypatch.setattr(origin, "preset", lambda params: _Preset())
+    monkeypatch.setattr(origin, "_memory", lambda p, mode: order.append(mode) or {
+        "before": 0, "peak": 100 if mode == "baseline" else 60, "rss": []})
+    monkeypatch.setattr(origin, "_memory_runs", {})
+    monkeypatch.setattr(origin, "value_key", str)
+    origin.memory_reduction(3, {"_offset": 0})
+    assert order == ["baseline", "optimized", "optimized", "baseline", "baseline", "optimized"]
