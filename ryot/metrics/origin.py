@@ -225,9 +225,10 @@ def _runs(p: Preset, mode: str) -> dict[int, dict]:
 def memory_runs(p: Preset, wanted: list[tuple[str, int]]) -> list[dict]:
     """The isolated runs ``(mode, index)`` (an index per sample, from 0 per mode), measured
     where missing, :data:`SIDE_BY_SIDE` at a time, in index order, which of baseline and
-    optimized goes first alternating with the index (drift hits both arms alike). Each run is trained once per process and
-    serves every memory criterion that asks for it — ``memory.reduction``'s optimized arm and
-    ``memory.stability`` read the same runs (each sample names its run)."""
+    optimized goes first alternating with the index (drift hits both arms alike). Each run is
+    trained once per process and serves every memory criterion that asks for it —
+    ``memory.reduction``'s optimized arm and ``memory.stability`` read the same runs (each
+    sample names its run)."""
     missing = sorted({(mode, index) for mode, index in wanted if index not in _runs(p, mode)},
                      key=lambda w: (w[1], (w[0] == "baseline") == (w[1] % 2 == 1)))
     for start in range(0, len(missing), SIDE_BY_SIDE):
