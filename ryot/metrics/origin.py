@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -212,10 +211,6 @@ def _memory(p: Preset, mode: str) -> dict:
 
 
 _memory_runs: dict[tuple, dict[int, dict]] = {}  # (run configuration, mode) -> index -> run
-SIDE_BY_SIDE = 1  # isolated memory runs at once. Two side by side were tried on 2 cores: each
-# run's torch threads then wait on the other's (OpenMP spins), and 5 pairs took 143 s instead of
-# ~90 s one run at a time; fewer threads per run would change what a run holds (per-thread
-# arenas and buffers), so runs go one at a time
 
 
 def _runs(p: Preset, mode: str) -> dict[int, dict]:
@@ -224,19 +219,15 @@ def _runs(p: Preset, mode: str) -> dict[int, dict]:
 
 def memory_runs(p: Preset, wanted: list[tuple[str, int]]) -> list[dict]:
     """The isolated runs ``(mode, index)`` (an index per sample, from 0 per mode), measured
-    where missing, :data:`SIDE_BY_SIDE` at a time, in index order, which of baseline and
-    optimized goes first alternating with the index (drift hits both arms alike). Each run is
+    where missing, one at a time in index order, which of baseline and optimized goes first
+    alternating with the index (drift hits both arms alike). Each run is
     trained once per process and serves every memory criterion that asks for it —
     ``memory.reduction``'s optimized arm and ``memory.stability`` read the same runs (each
     sample names its run)."""
     missing = sorted({(mode, index) for mode, index in wanted if index not in _runs(p, mode)},
                      key=lambda w: (w[1], (w[0] == "baseline") == (w[1] % 2 == 1)))
-    for start in range(0, len(missing), SIDE_BY_SIDE):
-        batch = missing[start:start + SIDE_BY_SIDE]
-        with ThreadPoolExecutor(len(batch)) as pool:  # each thread waits on its own process
-            results = list(pool.map(lambda w: _memory(p, w[0]), batch))
-        for (mode, index), result in zip(batch, results, strict=True):
-            _runs(p, mode)[index] = {**result, "run": f"{mode}-{index}"}
+    for mode, index in missing:
+        _runs(p, mode)[index] = {**_memory(p, mode), "run": f"{mode}-{index}"}
     return [_runs(p, mode)[index] for mode, index in wanted]
 
 

@@ -5,9 +5,11 @@ Candidates: checkpointing ``off``, ``selective`` (recompute the cheap ops, keep 
 attention outputs) or ``blocks`` (recompute whole blocks), each with the attention kernels the
 device offers for training (``recompute`` and ``sdpa`` on CPU; ``sdpa`` on CUDA). For each:
 
-* the bytes one step keeps for backward, counted on fake tensors (no data allocated):
-  autograd's saved tensors without checkpointing, and with it each block's input plus — for
-  ``selective`` — the outputs of the ops it keeps (:data:`ryot.workload.model.KEPT_BY_SELECTIVE`);
+* the bytes one step keeps for backward, on fake tensors (no data allocated): autograd's saved
+  tensors without checkpointing, counted; with it, each block's input (computed from the
+  shapes: one float32 batch x context x width tensor per block, what the checkpoint keeps) plus,
+  for ``selective``, the outputs of the ops it keeps, counted at the dispatcher
+  (:data:`ryot.workload.model.KEPT_BY_SELECTIVE`);
 * seconds per training step, from a short interleaved probe (a few steps of each candidate in
   rotated order, after warm-up) in a process of its own, so the probe's models never add to the
   memory of the run that asked.
@@ -37,7 +39,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from ryot.infra import switches
 from ryot.infra.atomic import write_json_atomic
 from ryot.infra.isolation import run_isolated
-from ryot.infra.provenance import fingerprint
+from ryot.infra.machine import detect
 from ryot.measure.timing import interleaved
 from ryot.workload.model import GPT, KEPT_BY_SELECTIVE
 from ryot.workload.train.activation_memory import saved_activation_bytes
@@ -133,7 +135,7 @@ def _cache_path(config: TrainConfig, device_type: str):
                       "activation_budget_mb", "compression_bits", "compression_block",
                       "dataset")}
     key = json.dumps({"shape": shape, "device": device_type, "torch": torch.__version__,
-                      "machine": fingerprint()["hardware"], "threads": torch.get_num_threads()},
+                      "machine": detect().to_dict(), "threads": torch.get_num_threads()},
                      sort_keys=True)
     return switches.cache_dir("recipes") / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
 
@@ -177,7 +179,7 @@ def choose(config: TrainConfig, model: GPT, trainer_class: type) -> dict:
            f"{budget / 2**20:g} MiB for backward")
     decision = {"format": FORMAT, "chosen": best.label, "checkpointing": best.checkpointing,
                 "attention": best.attention, "reason": f"{fit}; {timing}",
-                "kept_bytes": kept, "seconds": seconds, "machine": fingerprint()["hardware"]}
+                "kept_bytes": kept, "seconds": seconds, "machine": detect().to_dict()}
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(path, decision)

@@ -115,3 +115,13 @@ def test_a_measured_trainer_follows_and_records_its_recipe(monkeypatch, tmp_path
     assert reasons and reasons[-1].startswith("measured recipe: checkpointing blocks")
     trainer.run()  # and it trains
     assert len(trainer.result.records) == 2
+
+
+def test_unknown_recipe_and_checkpoint_policy_are_refused_by_name():
+    from ryot.infra.errors import ConfigError
+    from ryot.workload.train.run_config import TrainConfigError
+
+    with pytest.raises(TrainConfigError, match="TrainConfig.recipe must be 'fixed' or 'measured'"):
+        TrainConfig(recipe="fastest")
+    with pytest.raises(ConfigError, match="checkpoint_policy must be one of blocks, selective"):
+        GPTConfig(checkpoint_policy="some")
