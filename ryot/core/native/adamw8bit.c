@@ -10,7 +10,7 @@
  *            p = p*decay;  p = p + step*m / (sqrt(v)/bias2_sqrt + eps)    (torch AdamW's order:
  *            ATen's lerp, addcmul and addcdiv formulas; the caller computes the scalars)
  *   encode   absmax = max|x|; n = x / absmax (clamped); code = low[n>>16] + (n > above[n>>16])
- *            (the vector paths read both from one packed table: see code_t)
+ *            (the vector paths read both from one small table: see code_t)
  * Values past the end of a parameter (block padding) have gradient 0 and update no parameter.
  * The first sample_values values of every parameter add their squared quantization error and
  * squared values to sample[4*p .. 4*p+3] of their parameter p (exp_avg error, exp_avg norm,
@@ -36,19 +36,21 @@
 #endif
 
 enum { ISA_AUTO = 0, ISA_PORTABLE = 1, ISA_AVX2 = 2, ISA_AVX512 = 3 };
+enum { BINADES = 32, LOWEST_EXPONENT = 96 };  /* as ryot/core/optim/encode_table.py */
 
 typedef struct {
     const float *restrict levels;
     const uint8_t *restrict low;
     const float *restrict above;
-    /* the vector paths' one table, small enough for the L1 cache: per bucket, low | key << 8,
-     * where key is the midpoint's lower 16 bits in value order (flipped for negative buckets) or
-     * 0xFFFF where there is none; a value of the bucket is above the midpoint exactly when its
-     * own key is greater (both share the upper 16 bits). Only buckets of magnitude base .. 1.0
-     * are held, `width` per sign (positive first); every smaller magnitude encodes as bucket
-     * `base` does (checked where the table is built, adamw8bit_flat.py); NaN encodes as 0. */
-    const uint32_t *restrict packed;
-    int32_t packed_base, packed_width;
+    /* the vector paths' one table (ryot/core/optim/encode_table.py): per bucket of a value's
+     * bits (its binade and the top 0-7 bits of its mantissa, as `binades` says per binade:
+     * offset | shift << 16), low | key << 8, where key is the bucket's midpoint as the mantissa
+     * bits below the bucket's (flipped for negative values) or all ones where there is none; a
+     * value is above the midpoint exactly when its own such bits are greater. `width` entries
+     * per sign, positive first; binades below 2**-31 share the lowest; NaN encodes as 0. */
+    const uint32_t *restrict table;
+    const uint32_t *restrict binades;
+    int32_t width;
     float lo_clamp;
 } code_t;
 
@@ -246,9 +248,10 @@ int ryot_adamw8bit_step(int64_t nblocks, int64_t block, const int32_t *block_par
                         const int64_t *block_offset, float *const *params, const float *const *grads,
                         const int64_t *sizes, uint8_t *m_codes, float *m_absmax, uint8_t *v_codes,
                         float *v_absmax, const float *levels_s, const uint8_t *low_s,
-                        const float *above_s, const uint32_t *packed_s, const float *levels_u,
-                        const uint8_t *low_u, const float *above_u, const uint32_t *packed_u,
-                        int32_t packed_base_s, int32_t packed_base_u, int32_t packed_width,
+                        const float *above_s, const uint32_t *table_s, const uint32_t *binades_s,
+                        int32_t width_s, const float *levels_u, const uint8_t *low_u,
+                        const float *above_u, const uint32_t *table_u, const uint32_t *binades_u,
+                        int32_t width_u,
                         float w1, float beta2, float w2, float step,
                         float decay, int use_decay, float bias2_sqrt, float eps,
                         int64_t sample_values, double *sample, double *block_err,
@@ -256,8 +259,9 @@ int ryot_adamw8bit_step(int64_t nblocks, int64_t block, const int32_t *block_par
     int which;
     const isa_t *isa = chosen_isa(isa_request, &which);
     job_t job = {block, block_param, block_offset, params, grads, sizes, m_codes, v_codes,
-                 m_absmax, v_absmax, {levels_s, low_s, above_s, packed_s, packed_base_s, packed_width, -1.0f},
-                 {levels_u, low_u, above_u, packed_u, packed_base_u, packed_width, 0.0f}, w1, beta2, w2, step, decay, bias2_sqrt, eps,
+                 m_absmax, v_absmax, {levels_s, low_s, above_s, table_s, binades_s, width_s, -1.0f},
+                 {levels_u, low_u, above_u, table_u, binades_u, width_u, 0.0f},
+                 w1, beta2, w2, step, decay, bias2_sqrt, eps,
                  use_decay, sample_values, block_err};
     threads = threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : threads);
     if (threads > nblocks) threads = nblocks > 0 ? (int)nblocks : 1;
@@ -303,12 +307,11 @@ int ryot_adamw8bit_step(int64_t nblocks, int64_t block, const int32_t *block_par
  * does, for tests that compare the ISAs value by value. Returns the ISA used. */
 int ryot_adamw8bit_encode(int isa_request, int is_signed, const float *x, int64_t n, float safe,
                           const float *levels, const uint8_t *low, const float *above,
-                          const uint32_t *packed, int32_t packed_base, int32_t packed_width,
+                          const uint32_t *table, const uint32_t *binades, int32_t width,
                           uint8_t *codes) {
     int which;
     const isa_t *isa = chosen_isa(isa_request, &which);
-    const code_t c = {levels, low, above, packed, packed_base, packed_width,
-                      is_signed ? -1.0f : 0.0f};
+    const code_t c = {levels, low, above, table, binades, width, is_signed ? -1.0f : 0.0f};
     encode_range_scalar(&c, x, safe, codes, isa->encode(&c, x, safe, codes, n), n);
     return which;
 }

@@ -53,24 +53,32 @@ AVX2_FN static int64_t avx2_encode(const code_t *c, const float *x, float safe, 
     const __m256 scale = _mm256_set1_ps(safe), lo = _mm256_set1_ps(c->lo_clamp);
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256i low_byte = _mm256_set1_epi32(0xFF), low_half = _mm256_set1_epi32(0xFFFF);
-    const __m256i top_mask = _mm256_set1_epi32(0x7FFF), zero = _mm256_setzero_si256();
-    const __m256i base = _mm256_set1_epi32(c->packed_base), width = _mm256_set1_epi32(c->packed_width);
-    const __m256i last = _mm256_set1_epi32(c->packed_width - 1);
+    const __m256i magnitude = _mm256_set1_epi32(0x7FFFFFFF);
+    const __m256i mantissa = _mm256_set1_epi32(0x7FFFFF), ones = _mm256_set1_epi32(1);
+    const __m256i lowest = _mm256_set1_epi32(LOWEST_EXPONENT), zero = _mm256_setzero_si256();
+    const __m256i top = _mm256_set1_epi32(BINADES - 1), width = _mm256_set1_epi32(c->width);
     const int64_t end = n / 8 * 8;
     for (int64_t i = 0; i < end; i += 8) {
         __m256 q = _mm256_div_ps(_mm256_loadu_ps(x + i), scale);
         q = _mm256_blendv_ps(q, lo, _mm256_cmp_ps(q, lo, _CMP_LT_OQ));
         q = _mm256_blendv_ps(q, one, _mm256_cmp_ps(q, one, _CMP_GT_OQ));
         const __m256i bits = _mm256_castps_si256(q);
-        const __m256i magnitude = _mm256_and_si256(_mm256_srli_epi32(bits, 16), top_mask);
+        const __m256i mag = _mm256_and_si256(bits, magnitude);
+        const __m256i binade = _mm256_min_epi32(
+            _mm256_max_epi32(_mm256_sub_epi32(_mm256_srli_epi32(mag, 23), lowest), zero), top);
+        const __m256i info = _mm256_i32gather_epi32((const int *)c->binades, binade, 4);
+        const __m256i shift = _mm256_srli_epi32(info, 16);
+        const __m256i negative = _mm256_srai_epi32(bits, 31);
+        const __m256i mant = _mm256_and_si256(mag, mantissa);
         const __m256i index = _mm256_add_epi32(
-            _mm256_min_epi32(_mm256_max_epi32(_mm256_sub_epi32(magnitude, base), zero), last),
-            _mm256_mullo_epi32(_mm256_srli_epi32(bits, 31), width));
-        const __m256i entry = _mm256_i32gather_epi32((const int *)c->packed, index, 4);
-        /* see avx512_encode; keys and thresholds are below 2**16, so a signed compare serves */
-        const __m256i key = _mm256_and_si256(
-            _mm256_xor_si256(bits, _mm256_srai_epi32(bits, 31)), low_half);
-        const __m256i up = _mm256_cmpgt_epi32(key, _mm256_srli_epi32(entry, 8));
+            _mm256_add_epi32(_mm256_and_si256(info, low_half), _mm256_srlv_epi32(mant, shift)),
+            _mm256_and_si256(negative, width));
+        const __m256i below = _mm256_sub_epi32(_mm256_sllv_epi32(ones, shift), ones);
+        const __m256i rest = _mm256_xor_si256(_mm256_and_si256(mant, below),
+                                              _mm256_and_si256(negative, below));
+        const __m256i entry = _mm256_i32gather_epi32((const int *)c->table, index, 4);
+        /* see avx512_encode; keys and rests are below 2**23, so a signed compare serves */
+        const __m256i up = _mm256_cmpgt_epi32(rest, _mm256_srli_epi32(entry, 8));
         const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(q, q, _CMP_UNORD_Q));
         const __m256i code = _mm256_andnot_si256(  /* up is -1 where the code is one more */
             nan, _mm256_sub_epi32(_mm256_and_si256(entry, low_byte), up));

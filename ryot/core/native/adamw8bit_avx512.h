@@ -46,26 +46,36 @@ AVX512_FN static int64_t avx512_encode(const code_t *c, const float *x, float sa
     const __m512 scale = _mm512_set1_ps(safe), lo = _mm512_set1_ps(c->lo_clamp);
     const __m512 one = _mm512_set1_ps(1.0f);
     const __m512i low_byte = _mm512_set1_epi32(0xFF), low_half = _mm512_set1_epi32(0xFFFF);
-    const __m512i top_mask = _mm512_set1_epi32(0x7FFF), zero = _mm512_setzero_si512();
-    const __m512i base = _mm512_set1_epi32(c->packed_base), width = _mm512_set1_epi32(c->packed_width);
-    const __m512i last = _mm512_set1_epi32(c->packed_width - 1);
+    const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+    const __m512i mantissa = _mm512_set1_epi32(0x7FFFFF), ones = _mm512_set1_epi32(1);
+    const __m512i lowest = _mm512_set1_epi32(LOWEST_EXPONENT), zero = _mm512_setzero_si512();
+    const __m512i top = _mm512_set1_epi32(BINADES - 1), width = _mm512_set1_epi32(c->width);
+    const __m512i binades_lo = _mm512_loadu_si512(c->binades);
+    const __m512i binades_hi = _mm512_loadu_si512(c->binades + 16);
     const int64_t end = n / 16 * 16;
     for (int64_t i = 0; i < end; i += 16) {
         __m512 q = _mm512_div_ps(_mm512_loadu_ps(x + i), scale);
         q = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(q, lo, _CMP_LT_OQ), q, lo);
         q = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(q, one, _CMP_GT_OQ), q, one);
         const __m512i bits = _mm512_castps_si512(q);
-        const __m512i magnitude = _mm512_and_si512(_mm512_srli_epi32(bits, 16), top_mask);
+        const __m512i mag = _mm512_and_si512(bits, magnitude);
+        const __m512i binade = _mm512_min_epi32(
+            _mm512_max_epi32(_mm512_sub_epi32(_mm512_srli_epi32(mag, 23), lowest), zero), top);
+        const __m512i info = _mm512_permutex2var_epi32(binades_lo, binade, binades_hi);
+        const __m512i shift = _mm512_srli_epi32(info, 16);
+        const __m512i negative = _mm512_srai_epi32(bits, 31);  /* all ones where negative */
+        const __m512i mant = _mm512_and_si512(mag, mantissa);
         const __m512i index = _mm512_add_epi32(
-            _mm512_min_epi32(_mm512_max_epi32(_mm512_sub_epi32(magnitude, base), zero), last),
-            _mm512_mullo_epi32(_mm512_srli_epi32(bits, 31), width));
-        const __m512i entry = _mm512_i32gather_epi32(index, c->packed, 4);
-        /* the lower 16 bits of q, in the order of the values (flipped for negative ones) */
-        const __m512i key = _mm512_and_si512(
-            _mm512_xor_si512(bits, _mm512_srai_epi32(bits, 31)), low_half);
-        const __mmask16 up = _mm512_cmpgt_epu32_mask(key, _mm512_srli_epi32(entry, 8));
+            _mm512_add_epi32(_mm512_and_si512(info, low_half), _mm512_srlv_epi32(mant, shift)),
+            _mm512_and_si512(negative, width));
+        const __m512i below = _mm512_sub_epi32(_mm512_sllv_epi32(ones, shift), ones);
+        /* the mantissa bits below the bucket's, in value order */
+        const __m512i rest = _mm512_xor_si512(_mm512_and_si512(mant, below),
+                                              _mm512_and_si512(negative, below));
+        const __m512i entry = _mm512_i32gather_epi32(index, c->table, 4);
+        const __mmask16 up = _mm512_cmpgt_epu32_mask(rest, _mm512_srli_epi32(entry, 8));
         const __m512i low = _mm512_and_si512(entry, low_byte);
-        __m512i code = _mm512_mask_add_epi32(low, up, low, _mm512_set1_epi32(1));
+        __m512i code = _mm512_mask_add_epi32(low, up, low, ones);
         code = _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(q, q, _CMP_UNORD_Q), code, zero);
         _mm_storeu_si128((__m128i *)(codes + i), _mm512_cvtepi32_epi8(code));
     }

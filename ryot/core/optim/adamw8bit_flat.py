@@ -26,14 +26,15 @@ from functools import cache
 import torch
 
 from ryot.core import native
+from ryot.core.optim.encode_table import encode_table
 from ryot.core.quant.blockwise import norm_ratio
 from ryot.core.quant.dynamic_code import bucket_tables, code_tables, decode_blocks, encode_blocks
 from ryot.measure.timing import synchronize
 
 __all__ = [
-    "ERROR_SAMPLE", "MOMENTS", "ONE_BUCKET", "STATE_KEYS", "TORCH_CHUNK", "FlatStates",
-    "adamw_update", "clock", "code_table_tensors", "flat_step", "largest", "packed_base",
-    "packed_bucket_table", "relative_error", "sample_error", "sampled_error"
+    "ERROR_SAMPLE", "MOMENTS", "STATE_KEYS", "TORCH_CHUNK", "FlatStates", "adamw_update",
+    "clock", "code_table_tensors", "flat_step", "largest", "relative_error", "sample_error",
+    "sampled_error"
 ]
 
 MOMENTS = (("exp_avg", True), ("exp_avg_sq", False))  # (state, signed code)
@@ -254,77 +255,29 @@ def _step_torch_whole(flat: FlatStates, group: dict, step: int,
     return seconds, largest(errors)
 
 
-_ARGS = [ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-         ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-         ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-         ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32,
-         ctypes.c_int32, ctypes.c_int32, ctypes.c_float,
-         ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_int,
-         ctypes.c_float, ctypes.c_float, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
-         ctypes.c_int, ctypes.c_int]
-
-
-ONE_BUCKET = 0x3F80  # the bfloat16 bucket of 1.0: the largest magnitude a normalized value has
-
-
-def _full_packed(signed: bool) -> torch.Tensor:
-    """Per bfloat16 bucket, ``low | key << 8`` (int32); see :func:`packed_bucket_table`."""
-    low, above = bucket_tables(signed, torch.device("cpu"))
-    bucket = torch.arange(1 << 16, dtype=torch.int32)
-    bits = above.view(torch.int32)
-    has_mid = torch.isfinite(above)
-    if not torch.equal((bits[has_mid] >> 16) & 0xFFFF, bucket[has_mid]):  # pragma: no cover
-        raise AssertionError("a bucket's midpoint lies outside the bucket")
-    key = torch.where(bucket >= 1 << 15, (bits & 0xFFFF) ^ 0xFFFF, bits & 0xFFFF)
-    key = torch.where(has_mid, key, torch.full_like(key, 0xFFFF))
-    return low.to(torch.int32) | (key << 8)
-
-
-def _halves(signed: bool) -> list[torch.Tensor]:
-    """The entries of magnitudes 0 .. 1.0, positive and negative."""
-    full = _full_packed(signed)
-    return [full[sign << 15:(sign << 15) + ONE_BUCKET + 1] for sign in (0, 1)]
-
-
-@cache
-def packed_base() -> int:
-    """The smallest magnitude bucket the packed tables hold: below it, every bucket of both
-    codes and signs has the entry of ``base`` itself (checked), so indices clamp to it."""
-    firsts = [(half != half[0]).nonzero() for signed in (True, False) for half in _halves(signed)]
-    base = min(int(first[0]) - 1 for first in firsts if len(first))  # (a uniform half: no limit)
-    if base < 0:  # pragma: no cover - the codes' smallest midpoints are ~1e-7, far above zero
-        raise AssertionError("no run of equal small buckets to clamp to")
-    return base
-
-
-def packed_bucket_table(signed: bool) -> torch.Tensor:
-    """The C loop's vector paths' table (see ``code_t`` in adamw8bit.c).
-
-    Per bfloat16 bucket, ``low | key << 8`` as int32, where ``key`` is the lower 16 bits of the
-    bucket's midpoint in value order (flipped for negative buckets, whose bits order against
-    their values) and 0xFFFF where the bucket holds no midpoint. Only magnitudes
-    :func:`packed_base` .. 1.0 are kept, positive buckets then negative ones (2 x 2,945 entries,
-    ~23 KiB: the L1 cache holds it). Built from :func:`bucket_tables`, so it encodes exactly
-    what they do."""
-    base = packed_base()
-    return torch.cat([half[base:] for half in _halves(signed)]).contiguous()
+_P, _I32 = ctypes.c_void_p, ctypes.c_int32
+_ARGS = [ctypes.c_int64, ctypes.c_int64, *[_P] * 9, *[_P] * 5, _I32, *[_P] * 5, _I32,
+         ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_float,
+         ctypes.c_int, ctypes.c_float, ctypes.c_float, ctypes.c_int64, _P, _P, ctypes.c_int,
+         ctypes.c_int]
 
 
 @cache
 def code_table_tensors(signed: bool) -> tuple[torch.Tensor, ...]:
-    """The tables the C loop reads for one code: levels, low codes, midpoints above, packed
-    (built once per process and kept alive here)."""
+    """The tables the C loop reads for one code: levels, low codes, midpoints above (the
+    portable path's) and the vector paths' :func:`~ryot.core.optim.encode_table.encode_table`
+    entries and binades (built once per process and kept alive here)."""
     cpu = torch.device("cpu")
-    return (code_tables(signed, cpu)[0], *bucket_tables(signed, cpu),
-            packed_bucket_table(signed))
+    table = encode_table(signed)
+    return (code_tables(signed, cpu)[0], *bucket_tables(signed, cpu), table.entries,
+            table.binades)
 
 
 def _tables() -> tuple[int, ...]:
-    """The tables' addresses, then the packed tables' base (twice) and width, as the loop takes
-    them."""
-    base = packed_base()
-    return (*(t.data_ptr() for signed in (True, False) for t in code_table_tensors(signed)),
-            base, base, ONE_BUCKET + 1 - base)
+    """Per code (signed, then unsigned) the tables' addresses and the vector table's width, as
+    the loop takes them."""
+    return tuple(x for signed in (True, False) for x in (
+        *(t.data_ptr() for t in code_table_tensors(signed)), encode_table(signed).width))
 
 
 def _addresses(flat: FlatStates) -> tuple:

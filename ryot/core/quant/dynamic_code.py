@@ -51,10 +51,8 @@ from ryot.infra.errors import ConfigError
 __all__ = [
     "MAX_BLOCK_SIZE", "MIN_BLOCK_SIZE", "REL_EPS", "SUPPORTED_DTYPES", "DynamicQuantized",
     "blockwise_errors", "bucket_tables", "check_block_size", "code_tables", "decode_blocks",
-    "dequantize_blockwise",
-    "decode_blocks", "dequantize_blockwise",
-    "dynamic_map", "encode_blocks", "nearest_codes", "nearest_codes_reference",
-    "quantize_blockwise", "zero_code"
+    "dequantize_blockwise", "dynamic_map", "encode_blocks", "midpoint_values", "nearest_codes",
+    "nearest_codes_reference", "quantize_blockwise", "zero_code"
 ]
 
 SUPPORTED_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
@@ -101,7 +99,7 @@ def dynamic_map(signed: bool = True) -> torch.Tensor:
 @cache
 def code_tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """The 256 levels of the code and the 255 midpoints between them, on ``device``."""
-    midpoints = torch.tensor(_midpoints(signed), dtype=torch.float32, device=device)
+    midpoints = torch.tensor(midpoint_values(signed), dtype=torch.float32, device=device)
     return dynamic_map(signed).to(device), midpoints
 
 
@@ -113,7 +111,7 @@ def bucket_tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, tor
     Built in plain Python (``bisect`` on the exact float32 midpoints: the count of midpoints below
     a value, which is ``torch.bucketize``'s answer), so building it runs no tensor kernels.
     """
-    midpoints = _midpoints(signed)
+    midpoints = midpoint_values(signed)
     low_codes, above = bytearray(1 << 16), [math.inf] * (1 << 16)
     for high in range(1 << 16):
         first, last = _float32(high << 16), _float32((high << 16) | 0xFFFF)
@@ -131,7 +129,7 @@ def bucket_tables(signed: bool, device: torch.device) -> tuple[torch.Tensor, tor
 
 
 @cache
-def _midpoints(signed: bool) -> tuple[float, ...]:
+def midpoint_values(signed: bool) -> tuple[float, ...]:
     """The 255 midpoints between levels, as float32 values (what ``code_tables`` computes)."""
     levels = array.array("f", _map(signed))
     return tuple(array.array("f", [(a + b) / 2

@@ -1,6 +1,7 @@
 """The vectorized C loop of AdamW8bit (AVX-512, AVX2, portable C; chosen at run time): every ISA and
-every thread count gives the same bits, and the vector encoders' packed table encodes exactly as
-the plain binary search over the midpoints does — at every midpoint and the floats beside it."""
+every thread count gives the same bits, and the vector encoders' small table encodes exactly as
+the plain binary search over the midpoints does — at every midpoint, the floats beside it and
+every bucket's ends."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import torch
 
 import ryot.core.native as native
 from ryot.core.optim.adamw8bit import AdamW8bit
-from ryot.core.optim.adamw8bit_flat import code_table_tensors, packed_base
+from ryot.core.optim.adamw8bit_flat import code_table_tensors
+from ryot.core.optim.encode_table import BINADES, LOWEST_EXPONENT, encode_table
 from ryot.core.quant.dynamic_code import code_tables, nearest_codes_reference
 
 pytestmark = pytest.mark.skipif(native.library("adamw8bit") is None,
@@ -31,25 +33,34 @@ def encode(isa: str, values: torch.Tensor, signed: bool, safe: float = 1.0) -> t
     fn.restype = ctypes.c_int
     fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_int64, ctypes.c_float,
                    ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-                   ctypes.c_int32, ctypes.c_int32, ctypes.c_void_p]
+                   ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p]
     values = values.contiguous()
     assert values.numel() % 16 == 0
     codes = torch.empty(values.numel(), dtype=torch.uint8)
-    levels, low, above, packed = code_table_tensors(signed)
-    base = packed_base()
+    levels, low, above, table, binades = code_table_tensors(signed)
     used = fn(native.ISAS.index(isa), int(signed), values.data_ptr(), values.numel(), safe,
-              levels.data_ptr(), low.data_ptr(), above.data_ptr(), packed.data_ptr(), base,
-              packed.numel() // 2, codes.data_ptr())
+              levels.data_ptr(), low.data_ptr(), above.data_ptr(), table.data_ptr(),
+              binades.data_ptr(), encode_table(signed).width, codes.data_ptr())
     assert native.ISAS[used] == isa
     return codes
 
 
+def bucket_ends() -> torch.Tensor:
+    """The first and last float of every bfloat16-sized bucket (top 7 mantissa bits) of every
+    binade the encode table holds, and the binade below the lowest: the vector table's buckets
+    are unions of these, so each of its buckets' ends is among them."""
+    exponents = torch.arange(LOWEST_EXPONENT - 1, LOWEST_EXPONENT + BINADES, dtype=torch.int32)
+    first = (exponents[:, None] << 23) | (torch.arange(128, dtype=torch.int32) << 16)
+    return torch.cat([first, first | 0xFFFF]).flatten().view(torch.float32)
+
+
 def near_midpoints(signed: bool) -> torch.Tensor:
-    """Every midpoint of the code and the 3 floats on each side of it, both signs, with zeros,
-    the smallest normals and subnormals, values past ±1 (clamped) and NaN; padded to 16s."""
+    """Every midpoint of the code and the 3 floats on each side of it, and every bucket's ends
+    (:func:`bucket_ends`), both signs, with zeros, the smallest normals and subnormals, values
+    past ±1 (clamped) and NaN; padded to 16s."""
     _, midpoints = code_tables(signed, torch.device("cpu"))
     bits = midpoints.view(torch.int32)
-    around = torch.cat([(bits + k).view(torch.float32) for k in range(-3, 4)])
+    around = torch.cat([*((bits + k).view(torch.float32) for k in range(-3, 4)), bucket_ends()])
     special = torch.tensor([0.0, -0.0, 1.0, -1.0, 1.5, -1.5, 1e-38, -1e-38, 1e-45, -1e-45,
                             1e-30, -1e-30, 3e-7, -3e-7, float("nan"), 2.0 ** -22])
     x = torch.cat([around, -around, special])
