@@ -36,7 +36,7 @@ from ryot.bench.rows import ratio_row, sample_row
 from ryot.infra.isolation import run_isolated
 from ryot.infra.provenance import fingerprint
 from ryot.measure.timing import interleaved
-from ryot.metrics.measurements import rss_before_training
+from ryot.metrics.measurements import rss_before_training, training_memory, training_memory_added
 from ryot.workload.data import BatchSampler, dataset_splits
 from ryot.workload.model import GPT
 from ryot.workload.presets import FULL, Preset
@@ -89,13 +89,16 @@ def _arm(name: str, train: TrainConfig) -> Callable[[], object]:
 
 
 def _peak_added_bytes(name: str, train: TrainConfig, steps: int) -> int:
+    """What the acceptance run's memory.reduction counts: the peak less the library code mapped
+    (:func:`ryot.metrics.measurements.training_memory_added`)."""
+    from ryot.infra.isolation import file_backed_bytes
+
     before = rss_before_training()  # the same imports for every arm before the first reading
+    file_before = file_backed_bytes()
     step = _arm(name, train)
     for _ in range(steps):
         step()
-    from ryot.infra.isolation import peak_rss_bytes
-
-    return peak_rss_bytes() - before
+    return training_memory_added(training_memory(before, file_before))
 
 
 def _optimizer_steps(model: GPT, rounds: int) -> dict[str, list[float]]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["RUNNER_VARIABLES", "IsolatedResult", "child_environment", "current_rss_bytes",
-           "peak_rss_bytes", "run_isolated"]
+           "file_backed_bytes", "peak_rss_bytes", "run_isolated"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,21 @@ def current_rss_bytes() -> int:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError):
         return peak_rss_bytes()
+
+
+def file_backed_bytes() -> int:
+    """Resident bytes of this process that map files (``RssFile``, Linux /proc; 0 elsewhere):
+    library code and data files — shared, reclaimable page cache rather than memory the process
+    allocates. How much a first call into a library maps depends on the page cache (a freshly
+    installed torch, still in large folios, maps tens of MiB more for the same code)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("RssFile:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 # What a runner sets for itself and must not reach the measured process: test runners' and

@@ -20,11 +20,15 @@ from pathlib import Path
 
 import torch
 
-from ryot.infra.isolation import run_isolated
+from ryot.infra.isolation import file_backed_bytes, run_isolated
 from ryot.measure.metric import Metric, NotApplicable
 from ryot.measure.samples import Samples, paired_proportions_from_items, proportion
 from ryot.measure.timing import paired_trials, rotated
-from ryot.metrics.measurements import rss_before_training
+from ryot.metrics.measurements import (
+    rss_before_training,
+    training_memory,
+    training_memory_added,
+)
 from ryot.workload.data import dataset_splits, eval_batches
 from ryot.workload.infer.generate import generate
 from ryot.workload.presets import Preset, preset, trained, value_key
@@ -197,17 +201,20 @@ def decode_throughput(n: int, params: dict) -> Samples:
 # -- memory (each run in its own process) ----------------------------------------------------
 def _train_for_memory(config: TrainConfig) -> dict:
     """In a fresh process: memory before training
-    (:func:`ryot.metrics.measurements.rss_before_training`) and after each step."""
+    (:func:`ryot.metrics.measurements.rss_before_training`), after each step, and at the end
+    (:func:`ryot.metrics.measurements.training_memory`); ``files``: the file-backed bytes after
+    each step (how far the libraries' mapping had settled)."""
     before = rss_before_training()
-    trainer = Trainer(config)
-    result = trainer.run()
-    return {"before": before, "rss": [r.rss_bytes for r in result.records]}
+    file_before = file_backed_bytes()
+    files: list[int] = []
+    result = Trainer(config, progress=lambda record: files.append(file_backed_bytes())).run()
+    return {**training_memory(before, file_before), "rss": [r.rss_bytes for r in result.records],
+            "files": files}
 
 
 def _memory(p: Preset, mode: str) -> dict:
     config = replace(p.config(mode), steps=min(p.train.steps, 40))
-    out = run_isolated(_train_for_memory, config)
-    return {**out.value, "peak": out.peak_rss_bytes}
+    return run_isolated(_train_for_memory, config).value
 
 
 _memory_runs: dict[tuple, dict[int, dict]] = {}  # (run configuration, mode) -> index -> run
@@ -233,12 +240,18 @@ def memory_runs(p: Preset, wanted: list[tuple[str, int]]) -> list[dict]:
 
 def memory_reduction(n: int, params: dict) -> Samples:
     """Per pair of isolated runs (one after the other): 1 − (optimized ÷ baseline) of the peak
-    memory training adds above its process's memory after the common imports."""
+    memory training adds above its process's memory after the common imports, less the library
+    code it maps (:func:`ryot.metrics.measurements.training_memory_added`; each pair records
+    the file-backed bytes left out, and how many were mapped after the first step)."""
     p, offset = preset(params), params.get("_offset", 0)
     indices = range(offset, offset + n)
     runs = memory_runs(p, [(mode, i) for i in indices for mode in ("baseline", "optimized")])
-    pairs = [{"baseline_added_bytes": b["peak"] - b["before"],
-              "optimized_added_bytes": o["peak"] - o["before"], "runs": [b["run"], o["run"]]}
+    pairs = [{"baseline_added_bytes": training_memory_added(b),
+              "optimized_added_bytes": training_memory_added(o),
+              "baseline_file_bytes": b["file_after"] - b["file_before"],
+              "optimized_file_bytes": o["file_after"] - o["file_before"],
+              "file_bytes_after_first_step": [r["files"][-1] - r["files"][0] for r in (b, o)],
+              "runs": [b["run"], o["run"]]}
              for b, o in zip(runs[::2], runs[1::2], strict=True)]
     values = [1 - pair["optimized_added_bytes"] / pair["baseline_added_bytes"] for pair in pairs]
     return Samples("scalar", values=values, details={"pairs": pairs})

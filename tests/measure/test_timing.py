@@ -122,7 +122,9 @@ def test_memory_pairs_from_the_offset_are_measured_side_by_side(monkeypatch):
 
     def memory(p, mode):
         order.append(mode)
-        return {"before": 0, "peak": 100 if mode == "baseline" else 60, "rss": []}
+        mapped = 10 if mode == "baseline" else 5  # library pages mapped: left out
+        return {"before": 0, "peak": (100 if mode == "baseline" else 60) + mapped, "rss": [],
+                "file_before": 1, "file_after": 1 + mapped, "files": [1 + mapped // 2, 1 + mapped]}
 
     monkeypatch.setattr(origin, "preset", lambda params: _Preset())
     monkeypatch.setattr(origin, "_memory", memory)
@@ -133,6 +135,8 @@ def test_memory_pairs_from_the_offset_are_measured_side_by_side(monkeypatch):
     assert samples.values == pytest.approx([0.4, 0.4])
     assert samples.details["pairs"][0] == {"baseline_added_bytes": 100,
                                            "optimized_added_bytes": 60,
+                                           "baseline_file_bytes": 10, "optimized_file_bytes": 5,
+                                           "file_bytes_after_first_step": [5, 3],
                                            "runs": ["baseline-1", "optimized-1"]}
 
 
@@ -140,7 +144,8 @@ def test_memory_pairs_alternate_which_arm_goes_first(monkeypatch):
     order = []
     monkeypatch.setattr(origin, "preset", lambda params: _Preset())
     monkeypatch.setattr(origin, "_memory", lambda p, mode: order.append(mode) or {
-        "before": 0, "peak": 100 if mode == "baseline" else 60, "rss": []})
+        "before": 0, "peak": 100 if mode == "baseline" else 60, "rss": [], "file_before": 0,
+        "file_after": 0, "files": [0]})
     monkeypatch.setattr(origin, "_memory_runs", {})
     monkeypatch.setattr(origin, "value_key", str)
     origin.memory_reduction(3, {"_offset": 0})

@@ -69,7 +69,8 @@ def test_both_memory_criteria_share_one_set_of_isolated_runs(monkeypatch):
 
     def fake_run(p, mode):
         made.append(mode)
-        return {"before": 10, "rss": [100] * 10, "peak": 200 if mode == "baseline" else 120}
+        return {"before": 10, "rss": [100] * 10, "peak": 200 if mode == "baseline" else 120,
+                "file_before": 0, "file_after": 0, "files": [0] * 10}
 
     monkeypatch.setattr(origin, "_memory", fake_run)
     monkeypatch.setattr(origin, "_memory_runs", {})

@@ -15,7 +15,10 @@ device offers for training (``recompute`` and ``sdpa`` on CPU; ``sdpa`` on CUDA)
   memory of the run that asked.
 
 The choice: of the candidates whose activation bytes fit the budget (``activation_budget_mb``;
-none set: every candidate), the fastest by median; when none fits, the one that keeps least.
+none set: every candidate), the fastest by median — where several are within :data:`TIE` of the
+fastest median, which a short probe on a busy machine cannot order (on the AMD EPYC measured,
+selective and block checkpointing swapped places from one probe to the next), the one of them
+that keeps least; when none fits, the one that keeps least.
 ``torch.compile`` is not a candidate: on the CPUs measured it did not pay and one compilation
 costs more than the whole probe (``RYOT_COMPILE_MODEL=1`` still compiles the chosen recipe).
 
@@ -45,9 +48,11 @@ from ryot.workload.model import GPT, KEPT_BY_SELECTIVE
 from ryot.workload.train.activation_memory import saved_activation_bytes
 from ryot.workload.train.run_config import TrainConfig
 
-__all__ = ["FORMAT", "Recipe", "candidates", "choose", "kept_bytes", "probe"]
+__all__ = ["FORMAT", "TIE", "Recipe", "candidates", "choose", "kept_bytes", "probe"]
 
 FORMAT = "ryot.recipe/1"
+TIE = 0.10  # probe medians within 10% of the fastest count as equally fast
+RULE = 2  # of the choice, in the cache key: decisions made by an earlier rule are made again
 CHECKPOINTING = ("off", "selective", "blocks")
 
 
@@ -135,6 +140,7 @@ def _cache_path(config: TrainConfig, device_type: str):
                       "activation_budget_mb", "compression_bits", "compression_block",
                       "dataset")}
     key = json.dumps({"shape": shape, "device": device_type, "torch": torch.__version__,
+                      "rule": RULE,
                       "machine": detect().to_dict(), "threads": torch.get_num_threads()},
                      sort_keys=True)
     return switches.cache_dir("recipes") / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
@@ -169,9 +175,13 @@ def choose(config: TrainConfig, model: GPT, trainer_class: type) -> dict:
     seconds = (run_isolated(probe, config, fitting, trainer_class).value if len(fitting) > 1
                else {})
     if seconds:
-        best = min(fitting, key=lambda r: statistics.median(seconds[r.label]))
-        timing = f"fastest of {len(fitting)} by median step time " + ", ".join(
-            f"{r.label} {statistics.median(seconds[r.label]) * 1e3:.1f} ms" for r in fitting)
+        medians = {r.label: statistics.median(seconds[r.label]) for r in fitting}
+        fastest = min(medians.values())
+        tied = [r for r in fitting if medians[r.label] <= fastest * (1 + TIE)]
+        best = min(tied, key=lambda r: (kept[r.label], medians[r.label]))
+        timing = (f"fastest of {len(fitting)} by median step time (of the {len(tied)} within "
+                  f"{TIE:.0%} of the fastest, the one that keeps least) " + ", ".join(
+                      f"{r.label} {medians[r.label] * 1e3:.1f} ms" for r in fitting))
     else:
         best, timing = fitting[0], "the only candidate left"
     fit = ("no budget" if budget is None else

@@ -64,7 +64,8 @@ def test_a_budget_leaves_only_the_candidates_that_fit(monkeypatch, tmp_path):
     decision = recipe.choose(replace(SMALL, activation_budget_mb=budget), model, Trainer)
     assert {label.split(",")[0] for label in probed[0]} == {"checkpointing selective",
                                                             "checkpointing blocks"}
-    assert decision["chosen"] == "checkpointing selective, recompute attention"
+    # selective and blocks with recompute tie (0.1 s each): the one that keeps less
+    assert decision["chosen"] == "checkpointing blocks, recompute attention"
     assert decision["kept_bytes"]["checkpointing off, recompute attention"] == kept["off"]
     assert "4 of 6 keep" in decision["reason"] and "fastest of 4" in decision["reason"]
     assert not decision["cached"]
@@ -73,6 +74,26 @@ def test_a_budget_leaves_only_the_candidates_that_fit(monkeypatch, tmp_path):
     # nothing fits a zero budget: the candidates that keep least are left
     none_fit = recipe.choose(replace(SMALL, activation_budget_mb=0.0), model, Trainer)
     assert none_fit["checkpointing"] == "blocks"
+
+
+@pytest.mark.parametrize("selective_s, chosen", [(0.095, "blocks"), (0.085, "selective")],
+                         ids=["5% faster: a tie, less memory wins", "15% faster: it wins"])
+def test_a_faster_candidate_wins_only_by_more_than_the_tie(monkeypatch, tmp_path, selective_s,
+                                                          chosen):
+    monkeypatch.setenv("RYOT_CACHE_DIR", str(tmp_path))
+    model = GPT(SMALL.model_config())
+    times = {"selective": selective_s, "blocks": 0.1, "off": 0.09}
+
+    def fake_isolated(fn, config, recipes, cls):
+        return type("R", (), {"value": {
+            r.label: [times[r.checkpointing] * (1 if r.attention == "recompute" else 2)] * 3
+            for r in recipes}})()
+
+    monkeypatch.setattr(recipe, "run_isolated", fake_isolated)
+    budget = (recipe.kept_bytes(model, 4, "selective") + 1) / 2**20  # "off" does not fit
+    decision = recipe.choose(replace(SMALL, activation_budget_mb=budget), model, Trainer)
+    assert decision["chosen"] == f"checkpointing {chosen}, recompute attention"
+    assert "within 10% of the fastest, the one that keeps least" in decision["reason"]
 
 
 def test_an_unreadable_cache_entry_is_measured_again(monkeypatch, tmp_path):
