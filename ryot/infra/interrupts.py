@@ -13,9 +13,11 @@ import signal
 import threading
 from collections.abc import Iterator
 
-__all__ = ["Terminated", "exit_code", "raise_pending", "signal_name", "terminate_as_interrupt"]
+__all__ = ["Terminated", "deferred", "exit_code", "raise_pending", "signal_name",
+           "terminate_as_interrupt"]
 
 _PENDING: list[int] = []  # the signal received inside terminate_as_interrupt(), if any
+_DEFERRING = [0]  # depth of deferred() blocks: a signal arriving inside one waits for its end
 
 
 class Terminated(KeyboardInterrupt):
@@ -47,7 +49,8 @@ def terminate_as_interrupt() -> Iterator[None]:
     def handle(signum, frame) -> None:
         signal.signal(signum, signal.SIG_IGN)  # winding down: a second one changes nothing
         _PENDING[:] = [signum]
-        raise Terminated(signum)
+        if not _DEFERRING[0]:
+            raise Terminated(signum)
 
     previous = {s: signal.signal(s, handle) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -56,6 +59,21 @@ def terminate_as_interrupt() -> Iterator[None]:
         _PENDING.clear()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """A block a termination signal must not cut in two (writing a checkpoint's two files): a
+    SIGTERM or SIGINT arriving inside it raises :class:`Terminated` when the outermost such
+    block ends, not where it landed."""
+    already = bool(_PENDING)  # winding down from an earlier one: nothing new to raise
+    _DEFERRING[0] += 1
+    try:
+        yield
+    finally:
+        _DEFERRING[0] -= 1
+    if not _DEFERRING[0] and not already:
+        raise_pending()
 
 
 def raise_pending() -> None:

@@ -37,6 +37,7 @@ import torch
 
 from ryot.infra.atomic import write_bytes_atomic, write_json_atomic
 from ryot.infra.errors import CheckpointError
+from ryot.infra.interrupts import deferred
 from ryot.infra.jsonio import body_of, read_strict_json, sha256_of
 from ryot.workload.train.outputs import unwritable
 
@@ -86,17 +87,18 @@ def save(path: str | os.PathLike[str], tensors: dict[str, Any], state: dict[str,
         "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "state": state},
         allow_nan=False))
     target = path
-    try:
-        write_bytes_atomic(path, data)
-        target = sidecar(path)
-        write_json_atomic(target, seal(record))
-    except BaseException as exc:
-        if target != path:  # new tensors without their record: not a checkpoint, remove them
-            with contextlib.suppress(OSError):
-                _delete((target, path))
-        if isinstance(exc, OSError):
-            raise unwritable(target, exc, "; the earlier checkpoints are kept") from exc
-        raise
+    with deferred():  # a SIGTERM between the two files waits until the pair is whole
+        try:
+            write_bytes_atomic(path, data)
+            target = sidecar(path)
+            write_json_atomic(target, seal(record))
+        except BaseException as exc:
+            if target != path:  # new tensors without their record: not a checkpoint
+                with contextlib.suppress(OSError):
+                    _delete((target, path))
+            if isinstance(exc, OSError):
+                raise unwritable(target, exc, "; the earlier checkpoints are kept") from exc
+            raise
     return path
 
 
