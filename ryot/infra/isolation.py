@@ -67,7 +67,7 @@ def file_backed_bytes() -> int:
             for line in status:
                 if line.startswith("RssFile:"):
                     return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError):  # no /proc, or a line it cannot read: nothing to leave out
         pass
     return 0
 

@@ -180,9 +180,12 @@ def training_memory(before: int, file_before: int) -> dict:
 
 def training_memory_added(m: dict) -> int:
     """Bytes a training arm added at its peak, less the library code and files it mapped:
-    ``peak − before − (file_after − file_before)``. File-backed pages stay mapped once touched,
-    so ``file_after`` is at least what was mapped at the moment of the peak and the figure is
-    at most the peak of the memory training allocated (exact when the mapping settled before
-    the peak, as after a first step). Without this, one arm read 175 MiB in one virtual
-    environment and 199 MiB in a freshly installed one (docs/benchmarks.md)."""
+    ``peak − before − (file_after − file_before)``. While file-backed pages stay resident once
+    touched (no memory pressure reclaiming them, no mapping closed), ``file_after`` is at least
+    what was mapped at the peak and the figure at most the peak of what training allocated —
+    exact when the mapping had settled by the peak; a peak inside the first step, while code is
+    still being mapped, can read low by what that step mapped after it (the memory criteria
+    record the pages mapped after the first step, and the raw figure beside this one). Without
+    it, one arm read 175 MiB added in one virtual environment and 199 MiB in a freshly
+    installed one, the difference all file-backed (docs/benchmarks.md)."""
     return m["peak"] - m["before"] - (m["file_after"] - m["file_before"])

@@ -250,7 +250,10 @@ def memory_reduction(n: int, params: dict) -> Samples:
               "optimized_added_bytes": training_memory_added(o),
               "baseline_file_bytes": b["file_after"] - b["file_before"],
               "optimized_file_bytes": o["file_after"] - o["file_before"],
-              "file_bytes_after_first_step": [r["files"][-1] - r["files"][0] for r in (b, o)],
+              "baseline_raw_added_bytes": b["peak"] - b["before"],
+              "optimized_raw_added_bytes": o["peak"] - o["before"],
+              "file_bytes_after_first_step": [r["files"][-1] - r["files"][0] if r["files"]
+                                              else 0 for r in (b, o)],
               "runs": [b["run"], o["run"]]}
              for b, o in zip(runs[::2], runs[1::2], strict=True)]
     values = [1 - pair["optimized_added_bytes"] / pair["baseline_added_bytes"] for pair in pairs]

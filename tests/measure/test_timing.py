@@ -136,6 +136,8 @@ def test_memory_pairs_from_the_offset_are_measured_side_by_side(monkeypatch):
     assert samples.details["pairs"][0] == {"baseline_added_bytes": 100,
                                            "optimized_added_bytes": 60,
                                            "baseline_file_bytes": 10, "optimized_file_bytes": 5,
+                                           "baseline_raw_added_bytes": 110,
+                                           "optimized_raw_added_bytes": 65,
                                            "file_bytes_after_first_step": [5, 3],
                                            "runs": ["baseline-1", "optimized-1"]}
 

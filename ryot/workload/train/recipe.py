@@ -140,7 +140,7 @@ def _cache_path(config: TrainConfig, device_type: str):
                       "activation_budget_mb", "compression_bits", "compression_block",
                       "dataset")}
     key = json.dumps({"shape": shape, "device": device_type, "torch": torch.__version__,
-                      "rule": RULE,
+                      "rule": RULE, "tie": TIE,
                       "machine": detect().to_dict(), "threads": torch.get_num_threads()},
                      sort_keys=True)
     return switches.cache_dir("recipes") / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
@@ -179,8 +179,8 @@ def choose(config: TrainConfig, model: GPT, trainer_class: type) -> dict:
         fastest = min(medians.values())
         tied = [r for r in fitting if medians[r.label] <= fastest * (1 + TIE)]
         best = min(tied, key=lambda r: (kept[r.label], medians[r.label]))
-        timing = (f"fastest of {len(fitting)} by median step time (of the {len(tied)} within "
-                  f"{TIE:.0%} of the fastest, the one that keeps least) " + ", ".join(
+        timing = (f"of {len(fitting)} by median step time, the {len(tied)} within {TIE:.0%} "
+                  f"of the fastest tie and the one that keeps least wins: " + ", ".join(
                       f"{r.label} {medians[r.label] * 1e3:.1f} ms" for r in fitting))
     else:
         best, timing = fitting[0], "the only candidate left"

@@ -67,7 +67,7 @@ def test_a_budget_leaves_only_the_candidates_that_fit(monkeypatch, tmp_path):
     # selective and blocks with recompute tie (0.1 s each): the one that keeps less
     assert decision["chosen"] == "checkpointing blocks, recompute attention"
     assert decision["kept_bytes"]["checkpointing off, recompute attention"] == kept["off"]
-    assert "4 of 6 keep" in decision["reason"] and "fastest of 4" in decision["reason"]
+    assert "4 of 6 keep" in decision["reason"] and "of 4 by median step time" in decision["reason"]
     assert not decision["cached"]
     again = recipe.choose(replace(SMALL, activation_budget_mb=budget), model, Trainer)
     assert again["cached"] and again["chosen"] == decision["chosen"] and len(probed) == 1
@@ -93,7 +93,7 @@ def test_a_faster_candidate_wins_only_by_more_than_the_tie(monkeypatch, tmp_path
     budget = (recipe.kept_bytes(model, 4, "selective") + 1) / 2**20  # "off" does not fit
     decision = recipe.choose(replace(SMALL, activation_budget_mb=budget), model, Trainer)
     assert decision["chosen"] == f"checkpointing {chosen}, recompute attention"
-    assert "within 10% of the fastest, the one that keeps least" in decision["reason"]
+    assert "within 10% of the fastest tie and the one that keeps least wins" in decision["reason"]
 
 
 def test_an_unreadable_cache_entry_is_measured_again(monkeypatch, tmp_path):
