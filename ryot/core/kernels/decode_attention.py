@@ -5,7 +5,7 @@ Cache layout, per layer (see :class:`ryot.inference_scaling.QuantizedKVCache`):
 * ``k_codes``  (pages, H, page, D or D/2)  keys, quantized per channel over groups of G tokens
 * ``k_scales`` (pages, H, page // G, D)    one scale per channel per token group (KIVI keys)
 * ``v_codes``  (pages, H, page, D or D/2)  values, quantized per token over groups of GV channels
-* ``v_scales`` (pages, H, page, D // GV)
+* ``v_scales`` (pages, H, page, D // GV)   (scales: bfloat16 or float32, widened as they load)
 * ``k_residual`` (B, H, G, D)              keys of the newest, incomplete group, unquantized
 * ``page_table`` (B, max_pages) int32      page ids of each sequence, in order
 
@@ -92,8 +92,8 @@ if triton is not None:
             if g < n_full:  # quantized keys: per-channel scales of this group
                 k_even, k_odd = _load_pair(kc_ptr, (page_head * PAGE + slot_tok) * DS, half, PACKED)
                 ks_base = ks_ptr + (page_head * (PAGE // G) + (g * G) % PAGE // G) * D
-                k_even = k_even * tl.load(ks_base + 2 * half)[None, :]
-                k_odd = k_odd * tl.load(ks_base + 2 * half + 1)[None, :]
+                k_even = k_even * tl.load(ks_base + 2 * half).to(tl.float32)[None, :]
+                k_odd = k_odd * tl.load(ks_base + 2 * half + 1).to(tl.float32)[None, :]
             else:  # the newest, incomplete group is kept unquantized
                 kr_base = kr_ptr + ((b * H + h) * G + tok[:, None]) * D
                 valid = (pos < L)[:, None]
@@ -122,9 +122,9 @@ if triton is not None:
                                 other=0).to(tl.float32)
             vs_row = (page_head * PAGE + slot_tok) * (D // GV)
             v_even = v_even * tl.load(vs_ptr + vs_row[:, None] + (2 * half[None, :]) // GV,
-                                      mask=live, other=0.0)
+                                      mask=live, other=0.0).to(tl.float32)
             v_odd = v_odd * tl.load(vs_ptr + vs_row[:, None] + (2 * half[None, :] + 1) // GV,
-                                    mask=live, other=0.0)
+                                    mask=live, other=0.0).to(tl.float32)
 
             acc_even = acc_even * alpha + tl.sum(p[:, None] * v_even, axis=0)
             acc_odd = acc_odd * alpha + tl.sum(p[:, None] * v_odd, axis=0)

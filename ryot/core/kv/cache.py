@@ -20,6 +20,7 @@ from ryot.core.config import CompressionConfig, RLVRConfig
 from ryot.core.fast_paths import maybe_compiled
 from ryot.core.kernels import use_triton
 from ryot.core.kernels.decode_attention import decode_attention_triton
+from ryot.core.kv import codes as kv_codes
 from ryot.core.kv import native_attend
 from ryot.core.kv.codes import dequantize_pages, quantize_keys, quantize_prompt, quantize_values
 from ryot.core.kv.pages import PAGED, PagedLayer, page_run
@@ -66,9 +67,9 @@ class QuantizedKVCache:
         Y, H, P, D, G = self.num_layers, self.num_heads, self.page, self.head_dim, self.group
         stored_d, code_dtype = (D, torch.int8) if self.bits == 8 else (D // 2, torch.uint8)
         shapes = {"k_codes": ((Y, pages, H, P, stored_d), code_dtype),
-                  "k_scales": ((Y, pages, H, P // G, D), torch.float32),
+                  "k_scales": ((Y, pages, H, P // G, D), kv_codes.SCALE_DTYPE),
                   "v_codes": ((Y, pages, H, P, stored_d), code_dtype),
-                  "v_scales": ((Y, pages, H, P, D // self.value_group), torch.float32),
+                  "v_scales": ((Y, pages, H, P, D // self.value_group), kv_codes.SCALE_DTYPE),
                   "k_residual": ((Y, seqs, H, G, D), self.dtype)}
         return {name: torch.zeros(shape, dtype=dtype, device=self.device)
                 for name, (shape, dtype) in shapes.items()}
@@ -244,9 +245,9 @@ class QuantizedKVCache:
         D, G = self.head_dim, self.group
         stored, full = D if self.bits == 8 else D // 2, n // G * G
         want = {"v_codes": ((Y, B, H, n, stored), self._store["v_codes"].dtype),
-                "v_scales": ((Y, B, H, n, D // self.value_group), torch.float32),
+                "v_scales": ((Y, B, H, n, D // self.value_group), kv_codes.SCALE_DTYPE),
                 "k_codes": ((Y, B, H, full, stored), self._store["k_codes"].dtype),
-                "k_scales": ((Y, B, H, full // G, D), torch.float32),
+                "k_scales": ((Y, B, H, full // G, D), kv_codes.SCALE_DTYPE),
                 "k_residual": ((Y, B, H, n - full, D), self.dtype)}
         for name, (shape, dtype) in want.items():
             if tuple(parts[name].shape) != shape or parts[name].dtype != dtype:
@@ -356,8 +357,7 @@ class QuantizedKVCache:
 
     # -- sizes ----------------------------------------------------------------------------
     @property
-    def nbytes(self) -> int:
-        """Bytes held: pages in use (codes and scales) plus the unquantized key groups."""
+    def nbytes(self) -> int:  # pages in use (codes and scales) and the unquantized key groups
         total = 0
         for L in self._layers:
             per_page = sum(getattr(L, n)[0].nbytes for n in PAGED)

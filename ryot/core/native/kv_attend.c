@@ -5,9 +5,9 @@
  *
  * Layout, per layer (the cache's, see QuantizedKVCache._new_storage):
  *   k_codes  int8  (pages, H, P, D)        keys, per channel over groups of G tokens
- *   k_scales f32   (pages, H, P/G, D)
+ *   k_scales bf16  (pages, H, P/G, D)     (bfloat16 bits, widened to float32 as they are read)
  *   v_codes  int8  (pages, H, P, D)        values, per token over groups of VG channels
- *   v_scales f32   (pages, H, P, D/VG)
+ *   v_scales bf16  (pages, H, P, D/VG)
  *   residual f32   (B, H, G, D)            the newest keys of each sequence, not yet quantized
  *   table    int32 (B, width)              each sequence's pages in order; lengths int32 (B)
  * For query row b, head h (q and out: (B, H, D) float32), with n = lengths[b] tokens, of which
@@ -33,6 +33,25 @@ typedef int8_t c16v_u __attribute__((vector_size(16), aligned(1)));
 #define INLINE static inline __attribute__((always_inline))  /* compiled into each clone */
 
 INLINE f16v load_f(const float *p) { return *(const f16v_u *)p; }
+
+typedef uint16_t h16v __attribute__((vector_size(32)));
+typedef uint16_t h16v_u __attribute__((vector_size(32), aligned(2)));
+typedef uint32_t u16v __attribute__((vector_size(64)));
+
+/* 16 bfloat16 values (their bits) as floats: each is the top half of its float32. */
+INLINE f16v load_bf16(const uint16_t *p) {
+    const u16v wide = __builtin_convertvector(*(const h16v_u *)p, u16v) << 16;
+    f16v v;
+    memcpy(&v, &wide, sizeof v);
+    return v;
+}
+
+INLINE float bf16_to_float(uint16_t bits) {
+    const uint32_t wide = (uint32_t)bits << 16;
+    float x;
+    memcpy(&x, &wide, sizeof x);
+    return x;
+}
 
 INLINE f16v load_codes(const int8_t *p) {
     const c16v c = *(const c16v_u *)p;  /* widened to int32 first: two instructions */
@@ -79,7 +98,8 @@ typedef struct {
     int64_t B, H, P, G, D, VG, width;
     const float *q;
     const int8_t *k_codes, *v_codes;
-    const float *k_scales, *v_scales, *residual;
+    const uint16_t *k_scales, *v_scales;  /* bfloat16 bits */
+    const float *residual;
     const int32_t *table, *lengths;
     float *out;
 } attend_t;
@@ -165,8 +185,8 @@ int ryot_kv_attend_isa(int requested) {
 /* Returns 0, or 1 when D is not a multiple of 16 up to MAX_D, VG does not divide D in multiples
  * of 16, or scratch memory could not be had. */
 int ryot_kv_attend(int64_t B, int64_t H, int64_t P, int64_t G, int64_t D, int64_t VG,
-                   int64_t width, const float *q, const int8_t *k_codes, const float *k_scales,
-                   const int8_t *v_codes, const float *v_scales, const float *residual,
+                   int64_t width, const float *q, const int8_t *k_codes, const uint16_t *k_scales,
+                   const int8_t *v_codes, const uint16_t *v_scales, const float *residual,
                    const int32_t *table, const int32_t *lengths, float *out, int isa_request,
                    int threads) {
     if (D % 16 || D > MAX_D || VG % 16 || D % VG || P % G) return 1;

@@ -9,9 +9,9 @@ TARGET static void NAME(const attend_t *a, int64_t b, int64_t h, float *s) {
     f16v qs[MAX_D / 16], acc[MAX_D / 16];
     for (int64_t t0 = 0; t0 < full; t0 += G) {  /* quantized keys, one group at a time */
         const int64_t page = table[t0 / P], slot = t0 % P;
-        const float *ks = a->k_scales + ((page * H + h) * (P / G) + slot / G) * D;
+        const uint16_t *ks = a->k_scales + ((page * H + h) * (P / G) + slot / G) * D;
         for (int64_t c = 0; c < lanes; c++)
-            qs[c] = load_f(q + 16 * c) * splat(scale) * load_f(ks + 16 * c);
+            qs[c] = load_f(q + 16 * c) * splat(scale) * load_bf16(ks + 16 * c);
         const int8_t *codes = a->k_codes + ((page * H + h) * P + slot) * D;
         for (int64_t t = 0; t < G; t++) {
             f16v dot = {0};
@@ -43,11 +43,11 @@ TARGET static void NAME(const attend_t *a, int64_t b, int64_t h, float *s) {
     for (int64_t t0 = 0; t0 < n; t0 += P) {  /* values, one page at a time */
         const int64_t page = table[t0 / P], count = n - t0 < P ? n - t0 : P;
         const int8_t *codes = a->v_codes + (page * H + h) * P * D;
-        const float *vs = a->v_scales + (page * H + h) * P * per_token;
+        const uint16_t *vs = a->v_scales + (page * H + h) * P * per_token;
         for (int64_t t = 0; t < count; t++, codes += D, vs += per_token) {
             const float w = s[t0 + t];
             for (int64_t g = 0, c = 0; g < per_token; g++) {
-                const f16v weight = splat(w * vs[g]);
+                const f16v weight = splat(w * bf16_to_float(vs[g]));
                 for (int64_t l = 0; l < lanes_per_group; l++, c++)
                     acc[c] += weight * LOAD_CODES(codes + 16 * c);
             }

@@ -209,7 +209,7 @@ def _fresh_cache():
 @pytest.mark.parametrize("break_it, message", [
     (lambda p: p.pop("k_scales"), "parts must hold"),
     (lambda p: p.update(v_codes=p["v_codes"][:, :, :1]), "v_codes must be"),
-    (lambda p: p.update(v_scales=p["v_scales"].double()), "v_scales must be torch.float32"),
+    (lambda p: p.update(v_scales=p["v_scales"].double()), "v_scales must be torch.bfloat16"),
     (lambda p: p.update(k_codes=p["k_codes"][..., :8]), "k_codes must be"),
     (lambda p: p.update(k_residual=p["k_residual"].float()), "k_residual must be torch.bfloat16"),
     (lambda p: p.update(v_codes=p["v_codes"][0]), "v_codes must be \\(layers"),

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ryot.core.kernels import quantize as qk
-from ryot.core.kv.codes import quantize_groups, quantize_prompt
+from ryot.core.kv.codes import SCALE_DTYPE, quantize_groups, quantize_prompt, round_up_bfloat16
 from ryot.workload.infer import prefill as pf
 
 
@@ -18,9 +18,28 @@ def test_quantize_matches_the_reference_codes_within_one_step(bits):
     codes, scales = quantize_groups(x, -1, bits)
     ref_codes, ref_scales = qk.quantize_blocks(x, bits)
     assert (codes.int() - ref_codes.int()).abs().max().item() <= 1
-    torch.testing.assert_close(scales, ref_scales)
+    assert scales.dtype == SCALE_DTYPE
+    wide = scales.float()
+    assert torch.all(wide >= ref_scales) and torch.all(wide <= ref_scales * (1 + 2 ** -7))
     assert codes[5].abs().sum().item() == 0 and scales[5].item() == 0.0
     assert codes.abs().max().item() <= qk.qmax(bits)
+    # every value within half a step of the scale it is stored with
+    error = (x - codes.float() * wide[:, None]).abs()
+    assert torch.all(error <= wide[:, None] * (0.5 + 1e-6))
+
+
+def test_scales_round_up_to_the_next_bfloat16():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(20_000, generator=g) * 10.0 ** torch.randint(-30, 30, (20_000,), generator=g)
+    x = torch.cat([x, torch.tensor([0.0, 1.0, 0.5, 3.0, 1.0 + 2 ** -23, float("inf")])])
+    up = round_up_bfloat16(x)
+    assert up.dtype == torch.bfloat16
+    assert torch.all(up.float() >= x)  # never below: no code is clipped
+    below = torch.nextafter(up.float().to(torch.bfloat16), torch.tensor(0.0, dtype=torch.bfloat16))
+    assert torch.all((below.float() < x) | (up.float() == x))  # the nearest one above
+    exact = torch.tensor([0.0, 1.0, 0.5, 3.0, 2.0 ** -100])
+    assert torch.equal(round_up_bfloat16(exact).float(), exact)
+    assert round_up_bfloat16(torch.tensor([float("nan")])).isnan().all()
 
 
 needs_cxx = pytest.mark.skipif(shutil.which("g++") is None,
