@@ -37,6 +37,7 @@ from ryot.core.optim.adamw8bit_flat import (
     largest,
     sample_error,
 )
+from ryot.core.optim.adamw8bit_plan import StepPlan, make_plan
 from ryot.core.quant.dynamic_code import check_block_size, decode_blocks, encode_blocks, zero_code
 from ryot.infra.errors import ConfigError
 
@@ -80,6 +81,7 @@ class AdamW8bit(torch.optim.Optimizer):
                         block_size=block_size, min_8bit_size=min_8bit_size)
         super().__init__(params, defaults)
         self._flat: dict[int, FlatStates] = {}
+        self._plans: dict[int, StepPlan | None] = {}  # per group: its prepared step, if any
         self.use_native = True  # False: the torch reference even where the C loop is available
         self.native_isa: str | None = None  # the C loop's ISA request; None: RYOT_NATIVE_ISA
         self.last_state_error = 0.0
@@ -92,6 +94,7 @@ class AdamW8bit(torch.optim.Optimizer):
     def set_block_size(self, block_size: int) -> None:
         """Use ``block_size`` from now on: every 8-bit state is decoded and encoded again."""
         block_size = check_block_size(block_size)
+        self._plans.clear()
         for group in self.param_groups:
             old = group["block_size"]
             if old == block_size:
@@ -134,6 +137,8 @@ class AdamW8bit(torch.optim.Optimizer):
         self._sample_error, self._errors = True, []
         self.last_codec_seconds = 0.0
         for index, group in enumerate(self.param_groups):
+            if self._step_planned(index, group):
+                continue
             flat_done = self._step_flat(index, group)
             small = []
             for p in group["params"]:
@@ -155,10 +160,30 @@ class AdamW8bit(torch.optim.Optimizer):
                     p.copy_(flat.view_as(p))
             if small:
                 self._step_small(small, group)
+            self._plans[index] = make_plan(group["params"], self.state, self._flat.get(index),
+                                           group["block_size"], group["min_8bit_size"],
+                                           self._switches()) if self.use_native else None
         if self._errors:  # (when nothing 8-bit stepped, the last figure stands)
             self.last_state_error = largest(self._errors)
         self._sample_error = False
         return loss
+
+    def _switches(self) -> tuple:
+        return (self.use_native, self.native_isa)
+
+    def _step_planned(self, index: int, group: dict) -> bool:
+        """The group's step by its plan (:mod:`.adamw8bit_plan`), where one fits; False: the
+        general path must run."""
+        plan = self._plans.get(index)
+        params = group["params"]
+        if plan is None or not plan.fits(params, self.state, group["block_size"],
+                                         self._switches()) or not plan.gradients_fit(params):
+            return False
+        seconds, error = plan.run(group, self._sample_error, self.native_isa)
+        self.last_codec_seconds += seconds
+        if error is not None:
+            self._errors.append(error)
+        return True
 
     def _step_small(self, params: list, group: dict) -> None:
         """Float32 states (parameters below ``min_8bit_size``): torch's fused AdamW kernel."""
@@ -242,6 +267,7 @@ class AdamW8bit(torch.optim.Optimizer):
         """As torch's, but the 8-bit codes stay uint8 and the scales float32 (torch casts every
         floating-point state to its parameter's dtype and would turn codes into floats)."""
         self.last_state_error = 0.0  # loaded states: unmeasured until the next step
+        self._plans.clear()
         saved = state_dict["state"]
         super().load_state_dict(state_dict)
         for group, saved_group in zip(self.param_groups, state_dict["param_groups"], strict=True):

@@ -33,8 +33,8 @@ from ryot.measure.timing import synchronize
 
 __all__ = [
     "ERROR_SAMPLE", "MOMENTS", "STATE_KEYS", "TORCH_CHUNK", "FlatStates", "adamw_update",
-    "clock", "code_table_tensors", "flat_step", "largest", "relative_error", "sample_error",
-    "sampled_error"
+    "clock", "code_table_tensors", "flat_step", "largest", "native_ready", "relative_error",
+    "sample_error", "sampled_error", "step_native"
 ]
 
 MOMENTS = (("exp_avg", True), ("exp_avg_sq", False))  # (state, signed code)
@@ -180,12 +180,13 @@ def flat_step(flat: FlatStates, group: dict, step: int, *, measure_error: bool,
               allow_native: bool = True, isa: str | None = None) -> tuple[float, float | None]:
     """Step every parameter of ``flat``; returns (seconds spent on the states' codec — the whole
     fused step for the C loop —, the relative state error when ``measure_error``)."""
-    if allow_native and _native_usable(flat):
-        return _step_native(flat, group, step, measure_error, isa)
+    if allow_native and native_ready(flat):
+        return step_native(flat, group, step, measure_error, isa)
     return _step_torch(flat, group, step, measure_error)
 
 
-def _native_usable(flat: FlatStates) -> bool:
+def native_ready(flat: FlatStates) -> bool:
+    """The C loop is built and can step ``flat`` as its parameters and gradients are now."""
     return native.library("adamw8bit") is not None and all(
         p.device.type == "cpu" and p.dtype == torch.float32 and p.grad.dtype == torch.float32
         and p.grad.is_contiguous() for p in flat.params)
@@ -273,6 +274,7 @@ def code_table_tensors(signed: bool) -> tuple[torch.Tensor, ...]:
             table.binades)
 
 
+@cache
 def _tables() -> tuple[int, ...]:
     """Per code (signed, then unsigned) the tables' addresses and the vector table's width, as
     the loop takes them."""
@@ -290,21 +292,29 @@ def _addresses(flat: FlatStates) -> tuple:
         pointers = ctypes.c_void_p * n
         flat.addresses = (key, pointers(*key[:n]), pointers(*key[n:]),
                           torch.tensor(flat.sizes, dtype=torch.int64),
-                          torch.empty(4 * flat.block_param.numel(), dtype=torch.float64))
+                          torch.empty(4 * flat.block_param.numel(), dtype=torch.float64),
+                          torch.empty(4 * n, dtype=torch.float64))
     return flat.addresses[1:]
 
 
-def _step_native(flat: FlatStates, group: dict, step: int, measure_error: bool,
-                 isa: str | None = None) -> tuple[float, float | None]:
-    """``isa``: one of ``native.ISAS`` (a request: the CPU may run a lower one); None: what
-    ``RYOT_NATIVE_ISA`` says."""
+def _loop():
     fn = native.library("adamw8bit").ryot_adamw8bit_step
-    fn.argtypes, fn.restype = _ARGS, ctypes.c_int
+    if fn.argtypes is None:  # (a fresh library: declare its signature once)
+        fn.argtypes, fn.restype = _ARGS, ctypes.c_int
+    return fn
+
+
+def step_native(flat: FlatStates, group: dict, step: int, measure_error: bool,
+                isa: str | None = None) -> tuple[float, float | None]:
+    """One step of ``flat`` by the C loop (:func:`native_ready` must hold); returns (seconds of
+    the loop, the sampled state error when ``measure_error``). ``isa``: one of ``native.ISAS``
+    (a request: the CPU may run a lower one); None: what ``RYOT_NATIVE_ISA`` says."""
+    fn = _loop()
     beta1, beta2 = group["betas"]
     lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-    params, grads, sizes, block_errors = _addresses(flat)
+    params, grads, sizes, block_errors, sample = _addresses(flat)
     sample_values = ERROR_SAMPLE if measure_error else 0
-    sample = torch.zeros(4 * len(flat.params), dtype=torch.float64)  # per parameter
+    sample.zero_()  # per parameter: the loop adds to it
     t = flat.tensors
     start = time.perf_counter()
     failed = fn(flat.block_param.numel(), flat.block, flat.block_param.data_ptr(),
