@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from ryot.measure.metric import Metric
@@ -83,6 +83,7 @@ def _criterion(comparator, threshold, n):
 
 
 @given(values, st.floats(-1e6, 1e6), st.floats(0, 1e6))
+@example([0.0, 0.0, 0.0, -1.0, -1.0, -1.0549559481575436e-190], 0.0, 0.0)  # hint overflowed
 def test_verdicts_are_monotone_in_the_threshold(x, threshold, looser_by):
     samples = Samples("scalar", values=x)
     for comparator, sign in ((">=", -1), ("<=", 1)):

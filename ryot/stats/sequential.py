@@ -20,7 +20,7 @@ import math
 from statistics import NormalDist
 
 __all__ = [
-    "HINT_MAX_FACTOR", "HINT_POWER", "HINT_SAFETY", "closing_confidence",
+    "HINT_MAX_FACTOR", "HINT_POWER", "HINT_SAFETY", "NEED_CAP", "closing_confidence",
     "look_confidences", "look_schedule", "samples_to_decide", "spent"
 ]
 
@@ -70,6 +70,7 @@ def closing_confidence(confidence: float, schedule: list[int], index: int) -> fl
 HINT_POWER = 0.8
 HINT_SAFETY = 2.0  # tuned by `ryot bench hints`: followed hints must decide >= 80% of runs
 HINT_MAX_FACTOR = 10  # beyond this multiple of the budget a hint is "will not decide"
+NEED_CAP = 10**18  # samples_to_decide's answer where the need is beyond any run (> 1e18)
 
 
 def samples_to_decide(distance: float, half_width: float, n: int, look_confidence: float,
@@ -88,5 +89,8 @@ def samples_to_decide(distance: float, half_width: float, n: int, look_confidenc
     spread = se * math.sqrt(n)
     z_final = _NORMAL.inv_cdf(1.0 - (1.0 - confidence) * 0.85 / 2.0)  # ~15% spent early
     z_power = _NORMAL.inv_cdf(HINT_POWER)
-    need = HINT_SAFETY * ((z_final + z_power) * spread / distance) ** 2
+    ratio = (z_final + z_power) * spread / distance
+    if ratio > 1e9:  # past any run's reach (and its square past float's range for tiny distances)
+        return NEED_CAP
+    need = HINT_SAFETY * ratio ** 2
     return int(math.ceil(max(need, n + 1)))

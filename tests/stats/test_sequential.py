@@ -93,3 +93,10 @@ def test_a_hint_asks_for_at_least_one_more_sample():
     (math.nan, 0.1, 24)])
 def test_no_hint_when_the_inputs_cannot_say(distance, half_width, n):
     assert sequential.samples_to_decide(distance, half_width, n, 0.95, 0.95) is None
+
+
+def test_an_estimate_a_hair_from_the_bound_needs_more_than_any_run_not_an_overflow():
+    """Found by Hypothesis: distance 5e-191 squared its ratio past float's range (OverflowError
+    out of decide)."""
+    assert sequential.samples_to_decide(5.27e-191, 0.5, 6, 0.95, 0.95) == sequential.NEED_CAP
+    assert sequential.samples_to_decide(1e-12, 0.5, 6, 0.95, 0.95) == sequential.NEED_CAP
