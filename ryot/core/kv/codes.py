@@ -27,7 +27,7 @@ def round_up_bfloat16(x: torch.Tensor) -> torch.Tensor:
     returned as bfloat16: a scale that is never below absmax / qmax, so no code is clipped.
     (Adds 0xFFFF to the bits, then clears the 16 low ones; inf stays inf, NaN stays NaN.)"""
     bits = x.to(torch.float32).view(torch.int32)
-    up = torch.where(bits < 0x7F800000, (bits + 0xFFFF) & ~0xFFFF, bits)  # inf, NaN: kept
+    up = torch.where((bits & 0x7FFFFFFF) < 0x7F800000, (bits + 0xFFFF) & ~0xFFFF, bits)  # inf, NaN
     return up.view(torch.float32).to(SCALE_DTYPE)
 
 
@@ -41,7 +41,8 @@ def quantize_groups(x: torch.Tensor, dim: int, bits: int) -> tuple[torch.Tensor,
     why the two differ): these codes are only ever computed by torch."""
     x = x.to(torch.float32)
     scale = round_up_bfloat16(x.abs().amax(dim=dim, keepdim=True).div_(qk.qmax(bits)))
-    divisor = scale.to(torch.float32).clamp_min(1e-38)  # an all-zero group: zero codes
+    wide = scale.to(torch.float32)  # the stored scale itself, however small: the bound holds
+    divisor = torch.where(wide == 0, 1.0, wide)  # an all-zero group: zero codes
     codes = (x / divisor).round_().to(torch.int8)
     return codes, scale.squeeze(dim)
 

@@ -28,6 +28,8 @@ def why_not(cache, q: torch.Tensor) -> str | None:
         return f"{q.shape[2]} query positions: the loop decodes one"
     if cache.bits != 8:
         return f"{cache.bits}-bit codes: the loop reads int8"
+    if cache._store["k_scales"].dtype != torch.bfloat16:  # the loop reads bfloat16 bits
+        return f"{cache._store['k_scales'].dtype} scales: the loop reads bfloat16"
     if cache.head_dim % 16 or cache.head_dim > 512 or cache.value_group % 16:
         return (f"head_dim={cache.head_dim} and value_group={cache.value_group} must be "
                 "multiples of 16 (head_dim <= 512)")

@@ -177,7 +177,7 @@ class AdamW8bit(torch.optim.Optimizer):
         plan = self._plans.get(index)
         params = group["params"]
         if plan is None or not plan.fits(params, self.state, group["block_size"],
-                                         self._switches()) or not plan.gradients_fit(params):
+                                         self._switches()) or not plan.tensors_fit(params):
             return False
         seconds, error = plan.run(group, self._sample_error, self.native_isa)
         self.last_codec_seconds += seconds

@@ -13,8 +13,8 @@ A plan is made only where it applies — every parameter of the group has a grad
 one step count, the 8-bit ones are held by one flat buffer the C loop can step, the rest keep
 float32 states of float32 parameters — and it is used only while the group's parameters, the
 optimizer's state dict, its block size and its native switches are those it was made for, and
-every gradient is a dense float32 tensor (contiguous for the C loop). Otherwise the general path
-runs, and a plan is made again after it.
+every parameter a float32 CPU tensor and every gradient a dense float32 one (both contiguous
+for the C loop). Otherwise the general path runs, and a plan is made again after it.
 """
 
 from __future__ import annotations
@@ -37,27 +37,38 @@ class StepPlan:
         self.state, self.flat, self.small, self.block, self.switches = (state, flat, small,
                                                                         block, switches)
         self.flat_ids = {id(p) for p in flat.params}
+        self.params = list(params)
         self.states = [state[p] for p in params]
+        # (state dict, key, tensor) of every state tensor the plan steps, checked before each step
+        self.tensors = [(state[p], key, view) for key, views in (flat.views or {}).items()
+                        for p, view in zip(flat.params, views, strict=True)]
+        self.tensors += [(state[p], key, state[p][key]) for p in small
+                         for key in ("exp_avg", "exp_avg_sq")]
         self.small_moments = ([state[p]["exp_avg"] for p in small],
                               [state[p]["exp_avg_sq"] for p in small])
         self.step_tensor = torch.tensor(float(step))
         self.step = step
 
     def fits(self, params: list, state: dict, block: int, switches: tuple) -> bool:
-        """The group, state dict, block size and switches it was made for, states unmoved."""
+        """The group, state dict, block size and switches it was made for; every parameter's
+        state dict and state tensors the ones it holds, at its step count."""
         return (state is self.state and block == self.block and switches == self.switches
                 and tuple(map(id, params)) == self.ids
-                and all(s["step"] == self.step for s in self.states)
-                and self.flat.holds(self.flat.params, state, block))
+                and all(state.get(p) is s and s["step"] == self.step
+                        for p, s in zip(self.params, self.states, strict=True))
+                and all(d.get(key) is t for d, key, t in self.tensors))
 
-    def gradients_fit(self, params: list) -> bool:
-        """Every gradient present and dense float32, the 8-bit parameters' contiguous."""
+    def tensors_fit(self, params: list) -> bool:
+        """Every parameter still a float32 CPU tensor (the 8-bit ones contiguous: the C loop
+        walks their memory), every gradient present and dense float32 (the 8-bit ones'
+        contiguous)."""
         flat_ids = self.flat_ids
         for p in params:
             g = p.grad
-            if g is None or g.dtype is not _F32 or g.layout is not _STRIDED:
+            if (g is None or g.dtype is not _F32 or g.layout is not _STRIDED
+                    or p.dtype is not _F32 or p.device.type != "cpu"):
                 return False
-            if id(p) in flat_ids and not g.is_contiguous():
+            if id(p) in flat_ids and not (p.is_contiguous() and g.is_contiguous()):
                 return False
         return True
 
@@ -82,10 +93,13 @@ class StepPlan:
 def make_plan(params: list, state: dict, flat: FlatStates | None, block: int, min_8bit_size: int,
               switches: tuple) -> StepPlan | None:
     """A plan for this group as it stands after a step, or None where one does not apply."""
-    if flat is None or not params or any(p.grad is None or not state.get(p) for p in params):
+    if (flat is None or flat.views is None or not params
+            or any(p.grad is None or not state.get(p) for p in params)):
         return None
     steps = {state[p].get("step") for p in params}
-    if len(steps) != 1 or not flat.holds(flat.params, state, block) or not native_ready(flat):
+    if (len(steps) != 1 or not flat.holds(flat.params, state, block) or not native_ready(flat)
+            or not all(p.is_contiguous() for p in flat.params)
+            or any(p.device.type != "cpu" for p in params)):
         return None
     flat_ids = {id(p) for p in flat.params}
     small = [p for p in params if id(p) not in flat_ids]

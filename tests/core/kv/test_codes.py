@@ -58,3 +58,14 @@ def test_quantize_prompt_compiled_gives_the_same_codes():
                              options=pf.COMPILE_OPTIONS)(ks, vs, **args)
     for name in eager:
         assert torch.equal(eager[name], compiled[name]), name
+
+
+@pytest.mark.parametrize("bits", [8, 4])
+def test_tiny_groups_keep_the_half_step_bound(bits):
+    """A scale below 1e-38 (found in review: a clamp of the divisor broke the bound there)."""
+    x = torch.tensor([[1e-37, -5e-38, 2e-38, 0.0], [1e-40, 0.0, -1e-41, 3e-42]])
+    codes, scales = quantize_groups(x, -1, bits)
+    wide = scales.float()
+    error = (x - codes.float() * wide[:, None]).abs()
+    assert torch.all(error <= wide[:, None] * (0.5 + 1e-6))
+    assert codes.abs().max().item() <= qk.qmax(bits)

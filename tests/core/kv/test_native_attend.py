@@ -124,6 +124,14 @@ def test_asking_for_the_loop_where_it_cannot_serve_says_why(bits, dim, tokens, m
     assert cache.attend(0, q).shape == q.shape  # auto: the torch path serves it
 
 
+@pytest.mark.skipif(native.library("kv_attend") is None, reason="the C loop is not built")
+def test_scales_the_loop_cannot_read_are_refused_not_misread():
+    cache = make_cache()
+    interleaved_sequences(cache, [40])
+    cache._store["k_scales"] = cache._store["k_scales"].float()  # not the bfloat16 it reads
+    assert "bfloat16" in native_attend.why_not(cache, torch.randn(1, 3, 1, 32))
+
+
 def test_with_native_loops_off_auto_is_the_torch_path(monkeypatch):
     monkeypatch.setenv("RYOT_NATIVE", "0")
     native.library.cache_clear()

@@ -23,7 +23,7 @@ def _model() -> GPT:
 def _grads(model: GPT, i: int) -> None:
     gen = torch.Generator().manual_seed(i)
     for p in model.parameters():
-        p.grad = torch.randn(p.shape, generator=gen) * 10.0 ** (i % 3 - 1)
+        p.grad = (torch.randn(p.shape, generator=gen) * 10.0 ** (i % 3 - 1)).to(p.dtype)
 
 
 def _run(monkeypatch, plans: bool, steps: int = 5, between=None):
@@ -75,7 +75,10 @@ def test_a_missing_gradient_runs_the_general_path_then_the_plan_again(monkeypatc
 
 
 @pytest.mark.parametrize("change", ["non-contiguous gradient", "an edited step count",
-                                    "torch reference", "new block size", "reloaded state"])
+                                    "torch reference", "new block size", "reloaded state",
+                                    "a small state replaced", "a state dict replaced",
+                                    "a state deleted", "a transposed parameter",
+                                    "a float64 parameter"])
 def test_what_a_plan_was_not_made_for_runs_the_general_path(monkeypatch, change):
     def alter(i, model, opt):
         if i != 3:
@@ -86,6 +89,22 @@ def test_what_a_plan_was_not_made_for_runs_the_general_path(monkeypatch, change)
         elif change == "an edited step count":
             bias = next(p for p in model.parameters() if p.dim() == 1)
             opt.state[bias]["step"] += 1
+        elif change == "a state deleted":
+            del opt.state[weight]
+        elif change == "a transposed parameter":
+            square = next(p for p in model.parameters() if p.dim() == 2
+                          and p.shape[0] == p.shape[1] and p.numel() >= 4096)
+            square.data = square.data.t()  # same shape, not contiguous
+        elif change == "a float64 parameter":
+            weight.data = weight.data.double()
+            weight.grad = weight.grad.double()
+        elif change in ("a small state replaced", "a state dict replaced"):
+            bias = next(p for p in model.parameters() if p.dim() == 1)
+            if change == "a small state replaced":
+                opt.state[bias]["exp_avg"] = opt.state[bias]["exp_avg"] * 0.5
+            else:
+                opt.state[bias] = {k: (v.clone() if isinstance(v, torch.Tensor) else v)
+                                   for k, v in opt.state[bias].items()}
         elif change == "torch reference":
             opt.use_native = False
         elif change == "new block size":
