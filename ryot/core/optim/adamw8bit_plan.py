@@ -19,6 +19,8 @@ for the C loop). Otherwise the general path runs, and a plan is made again after
 
 from __future__ import annotations
 
+import operator
+
 import torch
 
 from ryot.core.optim.adamw8bit_flat import FlatStates, native_ready, step_native
@@ -37,8 +39,8 @@ class StepPlan:
         self.state, self.flat, self.small, self.block, self.switches = (state, flat, small,
                                                                         block, switches)
         self.flat_ids = {id(p) for p in flat.params}
-        self.params = list(params)
         self.states = [state[p] for p in params]
+        self.every_state = list(state.values())  # (compared in order: no tensor is hashed)
         # (state dict, key, tensor) of every state tensor the plan steps, checked before each step
         self.tensors = [(state[p], key, view) for key, views in (flat.views or {}).items()
                         for p, view in zip(flat.params, views, strict=True)]
@@ -50,12 +52,13 @@ class StepPlan:
         self.step = step
 
     def fits(self, params: list, state: dict, block: int, switches: tuple) -> bool:
-        """The group, state dict, block size and switches it was made for; every parameter's
-        state dict and state tensors the ones it holds, at its step count."""
+        """The group, state dict, block size and switches it was made for; the state dict's
+        entries (per parameter) and state tensors the ones it holds, at its step count."""
         return (state is self.state and block == self.block and switches == self.switches
                 and tuple(map(id, params)) == self.ids
-                and all(state.get(p) is s and s["step"] == self.step
-                        for p, s in zip(self.params, self.states, strict=True))
+                and len(state) == len(self.every_state)
+                and all(map(operator.is_, state.values(), self.every_state))
+                and all(s["step"] == self.step for s in self.states)
                 and all(d.get(key) is t for d, key, t in self.tensors))
 
     def tensors_fit(self, params: list) -> bool:
