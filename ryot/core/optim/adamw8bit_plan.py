@@ -69,7 +69,7 @@ class StepPlan:
         for p in params:
             g = p.grad
             if (g is None or g.dtype is not _F32 or g.layout is not _STRIDED
-                    or p.dtype is not _F32 or p.device.type != "cpu"):
+                    or p.dtype is not _F32 or not p.is_cpu):
                 return False
             if id(p) in flat_ids and not (p.is_contiguous() and g.is_contiguous()):
                 return False
