@@ -47,12 +47,13 @@ needs_cxx = pytest.mark.skipif(shutil.which("g++") is None,
 
 
 @needs_cxx
-def test_quantize_prompt_compiled_gives_the_same_codes():
+@pytest.mark.parametrize("bits", [8, 4])
+def test_quantize_prompt_compiled_gives_the_same_codes(bits):
     g = torch.Generator().manual_seed(2)
     ks, vs = (torch.randn(2, 1, 2, 40, 16, generator=g) * 3,
               torch.randn(2, 1, 2, 40, 16, generator=g))
     ks[0, 0, 1, :16] = 0.0  # an all-zero key group
-    args = dict(group=16, value_group=16, bits=8, key_dtype=torch.bfloat16)
+    args = dict(group=16, value_group=16, bits=bits, key_dtype=torch.bfloat16)
     eager = quantize_prompt(ks, vs, **args)
     compiled = torch.compile(quantize_prompt, dynamic=False, fullgraph=True,
                              options=pf.COMPILE_OPTIONS)(ks, vs, **args)
