@@ -29,10 +29,31 @@ from ryot.workload.presets import FULL  # noqa: E402
 FUSED = "torch AdamW (fused)"
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an int >= 1 (else a usage error, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}")
+    return value
+
+
+def writable_file(text: str) -> Path:
+    """argparse type: a file path whose folder exists (else a usage error, exit 2)."""
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {str(path.parent)!r} does not exist")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=60, help="interleaved rounds (default 60)")
-    parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    parser.add_argument("--rounds", type=positive_int, default=60,
+                        help="interleaved rounds (default 60)")
+    parser.add_argument("--out", type=writable_file, required=True,
+                        help="the JSON file to write")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     samples = _optimizer_steps(GPT(FULL.train.model_config()), args.rounds)
