@@ -121,7 +121,7 @@ def _optimizer_steps(model: GPT, rounds: int) -> dict[str, list[float]]:
         best = native.isa("adamw8bit")
         optimizers["AdamW8bit"].native_isa = best
         optimizers[f"AdamW8bit (C loop, {best})"] = optimizers.pop("AdamW8bit")
-        for lower in ("avx2", "portable"):
+        for lower in ("avx512", "avx2", "portable"):
             if lower != best and native.ISAS.index(lower) < native.ISAS.index(best):
                 opt = AdamW8bit(params, weight_decay=0.0, block_size=64)
                 opt.native_isa = lower

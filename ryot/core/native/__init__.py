@@ -8,8 +8,10 @@ nothing is read from or written to ryot's cache folder. ``RYOT_NATIVE=0`` turns 
 (the torch paths run instead); no compiler does too. :func:`status` says which and why.
 
 Inside a loop, the vector instructions are chosen at run time from what the CPU says it has
-(AVX-512, else AVX2, else portable C: :func:`isa`); ``RYOT_NATIVE_ISA=avx2`` or ``portable`` asks
-for a lower one (for comparisons and tests; a request the CPU cannot meet runs the next one down).
+(AVX-512 VBMI — byte permutes, AdamW8bit's table lookups without gathers —, else AVX-512, else
+AVX2, else portable C: :func:`isa`); ``RYOT_NATIVE_ISA=avx512``, ``avx2`` or ``portable`` asks
+for a lower one (for comparisons and tests; a request the CPU cannot meet runs the next one down;
+a loop without a VBMI variant runs its AVX-512 one).
 Every ISA does the same float32 operations, so all give the same bits.
 
 Why no cache of built libraries: loading a library runs its code (its constructors run inside
@@ -55,7 +57,7 @@ __all__ = ["FLAGS", "ISAS", "OPENMP", "SOURCES", "cache_dir", "enabled", "isa", 
 SOURCES = Path(__file__).resolve().parent
 FLAGS = ("-O3", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC", "-pthread")
 OPENMP = ("-fopenmp",)  # links libgomp.so.1: the one torch has loaded already, where it has one
-ISAS = ("auto", "portable", "avx2", "avx512")  # the codes the C loops take: their index
+ISAS = ("auto", "portable", "avx2", "avx512", "avx512vbmi")  # the C loops' codes: their index
 _reasons: dict[str, str] = {}
 
 
@@ -125,7 +127,7 @@ def isa_request() -> int:
 
 
 def isa(name: str) -> str | None:
-    """The instruction set loop ``name`` runs with now (``avx512``, ``avx2`` or ``portable``), or
+    """The instruction set loop ``name`` runs with now (one of :data:`ISAS` but ``auto``), or
     None when the loop is not in use."""
     lib = library(name)
     if lib is None:

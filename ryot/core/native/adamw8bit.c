@@ -14,12 +14,14 @@
  * Values past the end of a parameter (block padding) have gradient 0 and update no parameter.
  * The first sample_values values of every parameter add their squared quantization error and
  * squared values to sample[4*p .. 4*p+3] of their parameter p (exp_avg error, exp_avg norm,
- * exp_avg_sq error, exp_avg_sq norm), block after block in block order.
+ * exp_avg_sq error, exp_avg_sq norm), block after block in block order (within a block: eight
+ * double lanes, see sample_scalar).
  *
- * Three implementations of one block, chosen at run time (ryot_adamw8bit_isa): AVX-512 (16 lanes),
- * AVX2 (8 lanes, gathers) and portable C. Every one does the same IEEE float32 operations on every
- * value (no fused multiply-add: -ffp-contract=off; sqrt and division are correctly rounded in
- * every ISA), so all three give the same bits — tests/core/optim/test_adamw8bit_isa.py checks it.
+ * Four implementations of one block, chosen at run time (ryot_adamw8bit_isa): AVX-512 VBMI (16
+ * lanes, tables looked up by byte permutes), AVX-512 (16 lanes, gathers), AVX2 (8 lanes, gathers)
+ * and portable C. Every one does the same IEEE float32 operations on every value (no fused
+ * multiply-add: -ffp-contract=off; sqrt and division are correctly rounded in every ISA), so all
+ * give the same bits — tests/core/optim/test_adamw8bit_isa.py checks it.
  * Blocks are split over `threads` threads in contiguous ranges (OpenMP when built with -fopenmp,
  * else POSIX threads); a block's result does not depend on which thread ran it, and the sampled
  * errors are summed afterwards in block order.
@@ -35,7 +37,7 @@
 #define RYOT_X86 1
 #endif
 
-enum { ISA_AUTO = 0, ISA_PORTABLE = 1, ISA_AVX2 = 2, ISA_AVX512 = 3 };
+enum { ISA_AUTO = 0, ISA_PORTABLE = 1, ISA_AVX2 = 2, ISA_AVX512 = 3, ISA_AVX512VBMI = 4 };
 enum { BINADES = 32, LOWEST_EXPONENT = 96 };  /* as ryot/core/optim/encode_table.py */
 
 typedef struct {
@@ -51,6 +53,8 @@ typedef struct {
     const uint32_t *restrict table;
     const uint32_t *restrict binades;
     int32_t width;
+    /* the AVX-512 VBMI path's byte tables (adamw8bit_avx512vbmi.h: PLANE_BYTES) */
+    const uint8_t *restrict planes;
     float lo_clamp;
 } code_t;
 
@@ -124,12 +128,32 @@ static void encode_range_scalar(const code_t *c, const float *x, float safe, uin
     for (int64_t i = from; i < to; i++) codes[i] = encode_scalar(c, x[i], safe);
 }
 
+/* The sampled error of values [from, to) of a block: value i adds its squared error (against
+ * its code's level times the block's scale) to err[i % 8] and its square to norm[i % 8], in
+ * double. Eight lanes, each summed in value order, so every ISA (and the vector paths' eight
+ * double lanes) adds the same numbers in the same order. */
+static void sample_scalar(const code_t *c, const float *x, const uint8_t *codes, float amax,
+                          int64_t from, int64_t to, double err[8], double norm[8]) {
+    for (int64_t i = from; i < to; i++) {
+        const double back = (double)(c->levels[codes[i]] * amax), xi = (double)x[i];
+        err[i & 7] += (xi - back) * (xi - back);
+        norm[i & 7] += xi * xi;
+    }
+}
+
+static double sum8(const double a[8]) {  /* the lanes' fixed order of summation */
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
 typedef struct {  /* one ISA's vector parts of a block */
     /* decode + update + parameter + tops, as update_scalar, for values [0, end) and the
      * parameter for [0, *p_end); returns end (the scalar loop does the rest) */
     int64_t (*update)(const job_t *, const block_t *, int64_t *p_end, uint32_t tops[2]);
     /* codes of x[0, end) / safe; returns end */
     int64_t (*encode)(const code_t *, const float *, float, uint8_t *, int64_t);
+    /* sample_scalar for values [0, end) of [0, count); returns end */
+    int64_t (*sample)(const code_t *, const float *, const uint8_t *, float, int64_t, double[8],
+                      double[8]);
 } isa_t;
 
 static int64_t none_update(const job_t *j, const block_t *k, int64_t *p_end, uint32_t tops[2]) {
@@ -141,11 +165,17 @@ static int64_t none_encode(const code_t *c, const float *x, float safe, uint8_t 
     (void)c, (void)x, (void)safe, (void)codes, (void)n;
     return 0;
 }
-static const isa_t PORTABLE = {none_update, none_encode};
+static int64_t none_sample(const code_t *c, const float *x, const uint8_t *codes, float amax,
+                           int64_t count, double err[8], double norm[8]) {
+    (void)c, (void)x, (void)codes, (void)amax, (void)count, (void)err, (void)norm;
+    return 0;
+}
+static const isa_t PORTABLE = {none_update, none_encode, none_sample};
 
 #ifdef RYOT_X86
 #include "adamw8bit_avx2.h"
 #include "adamw8bit_avx512.h"
+#include "adamw8bit_avx512vbmi.h"
 #endif
 
 static const isa_t *chosen_isa(int requested, int *which) {
@@ -153,11 +183,16 @@ static const isa_t *chosen_isa(int requested, int *which) {
     __builtin_cpu_init();
     const int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
     const int has2 = __builtin_cpu_supports("avx2");
-    if ((requested == ISA_AUTO || requested == ISA_AVX512) && has512) {
+    if ((requested == ISA_AUTO || requested == ISA_AVX512VBMI) && has512 &&
+        __builtin_cpu_supports("avx512vbmi")) {
+        *which = ISA_AVX512VBMI;
+        return &AVX512VBMI;
+    }
+    if ((requested == ISA_AUTO || requested >= ISA_AVX512) && has512) {
         *which = ISA_AVX512;
         return &AVX512;
     }
-    if ((requested == ISA_AUTO || requested == ISA_AVX512 || requested == ISA_AVX2) && has2) {
+    if ((requested == ISA_AUTO || requested >= ISA_AVX2) && has2) {
         *which = ISA_AVX2;
         return &AVX2;
     }
@@ -208,15 +243,12 @@ static void step_block(const job_t *j, const isa_t *isa, int64_t b, float *m, fl
         encode_range_scalar(codes[w], values[w], safe, out[w],
                             isa->encode(codes[w], values[w], safe, out[w], block), block);
         if (count > 0) {
-            double err = 0.0, norm = 0.0;
-            for (int64_t i = 0; i < count; i++) {
-                const float x = values[w][i];
-                const double back = (double)(codes[w]->levels[out[w][i]] * amax);
-                err += (x - back) * (x - back);
-                norm += (double)x * x;
-            }
-            j->block_err[4 * b + 2 * w] = err;
-            j->block_err[4 * b + 2 * w + 1] = norm;
+            double err[8] = {0}, norm[8] = {0};
+            sample_scalar(codes[w], values[w], out[w], amax,
+                          isa->sample(codes[w], values[w], out[w], amax, count, err, norm), count,
+                          err, norm);
+            j->block_err[4 * b + 2 * w] = sum8(err);
+            j->block_err[4 * b + 2 * w + 1] = sum8(norm);
         }
     }
 }
@@ -249,9 +281,9 @@ int ryot_adamw8bit_step(int64_t nblocks, int64_t block, const int32_t *block_par
                         const int64_t *sizes, uint8_t *m_codes, float *m_absmax, uint8_t *v_codes,
                         float *v_absmax, const float *levels_s, const uint8_t *low_s,
                         const float *above_s, const uint32_t *table_s, const uint32_t *binades_s,
-                        int32_t width_s, const float *levels_u, const uint8_t *low_u,
-                        const float *above_u, const uint32_t *table_u, const uint32_t *binades_u,
-                        int32_t width_u,
+                        int32_t width_s, const uint8_t *planes_s, const float *levels_u,
+                        const uint8_t *low_u, const float *above_u, const uint32_t *table_u,
+                        const uint32_t *binades_u, int32_t width_u, const uint8_t *planes_u,
                         float w1, float beta2, float w2, float step,
                         float decay, int use_decay, float bias2_sqrt, float eps,
                         int64_t sample_values, double *sample, double *block_err,
@@ -259,8 +291,9 @@ int ryot_adamw8bit_step(int64_t nblocks, int64_t block, const int32_t *block_par
     int which;
     const isa_t *isa = chosen_isa(isa_request, &which);
     job_t job = {block, block_param, block_offset, params, grads, sizes, m_codes, v_codes,
-                 m_absmax, v_absmax, {levels_s, low_s, above_s, table_s, binades_s, width_s, -1.0f},
-                 {levels_u, low_u, above_u, table_u, binades_u, width_u, 0.0f},
+                 m_absmax, v_absmax,
+                 {levels_s, low_s, above_s, table_s, binades_s, width_s, planes_s, -1.0f},
+                 {levels_u, low_u, above_u, table_u, binades_u, width_u, planes_u, 0.0f},
                  w1, beta2, w2, step, decay, bias2_sqrt, eps,
                  use_decay, sample_values, block_err};
     threads = threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : threads);
@@ -308,10 +341,10 @@ int ryot_adamw8bit_step(int64_t nblocks, int64_t block, const int32_t *block_par
 int ryot_adamw8bit_encode(int isa_request, int is_signed, const float *x, int64_t n, float safe,
                           const float *levels, const uint8_t *low, const float *above,
                           const uint32_t *table, const uint32_t *binades, int32_t width,
-                          uint8_t *codes) {
+                          const uint8_t *planes, uint8_t *codes) {
     int which;
     const isa_t *isa = chosen_isa(isa_request, &which);
-    const code_t c = {levels, low, above, table, binades, width, is_signed ? -1.0f : 0.0f};
+    const code_t c = {levels, low, above, table, binades, width, planes, is_signed ? -1.0f : 0.0f};
     encode_range_scalar(&c, x, safe, codes, isa->encode(&c, x, safe, codes, n), n);
     return which;
 }

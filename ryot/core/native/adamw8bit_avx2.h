@@ -92,4 +92,31 @@ AVX2_FN static int64_t avx2_encode(const code_t *c, const float *x, float safe, 
     return end;
 }
 
-static const isa_t AVX2 = {avx2_update, avx2_encode};
+/* sample_scalar's lanes: values i..i+3 of 8 go to double lanes 0-3, i+4..i+7 to lanes 4-7. */
+AVX2_FN static int64_t avx2_sample(const code_t *c, const float *x, const uint8_t *codes,
+                                   float amax, int64_t count, double err[8], double norm[8]) {
+    const __m256 scale = _mm256_set1_ps(amax);
+    __m256d e[2] = {_mm256_loadu_pd(err), _mm256_loadu_pd(err + 4)};
+    __m256d s[2] = {_mm256_loadu_pd(norm), _mm256_loadu_pd(norm + 4)};
+    const int64_t end = count / 8 * 8;
+    for (int64_t i = 0; i < end; i += 8) {
+        const __m256i code = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(codes + i)));
+        const __m256 b = _mm256_mul_ps(_mm256_i32gather_ps(c->levels, code, 4), scale);
+        const __m256 v = _mm256_loadu_ps(x + i);
+        const __m128 halves[4] = {_mm256_castps256_ps128(b), _mm256_extractf128_ps(b, 1),
+                                  _mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)};
+        for (int h = 0; h < 2; h++) {
+            const __m256d bd = _mm256_cvtps_pd(halves[h]), xd = _mm256_cvtps_pd(halves[2 + h]);
+            const __m256d d = _mm256_sub_pd(xd, bd);
+            e[h] = _mm256_add_pd(e[h], _mm256_mul_pd(d, d));
+            s[h] = _mm256_add_pd(s[h], _mm256_mul_pd(xd, xd));
+        }
+    }
+    _mm256_storeu_pd(err, e[0]);
+    _mm256_storeu_pd(err + 4, e[1]);
+    _mm256_storeu_pd(norm, s[0]);
+    _mm256_storeu_pd(norm + 4, s[1]);
+    return end;
+}
+
+static const isa_t AVX2 = {avx2_update, avx2_encode, avx2_sample};

@@ -157,11 +157,12 @@ typedef void (*attend_fn)(const attend_t *, int64_t, int64_t, float *);
 enum { ISA_AUTO = 0, ISA_PORTABLE = 1, ISA_AVX2 = 2, ISA_AVX512 = 3 };
 
 /* The loop for `requested` (ryot.core.native.ISAS), as adamw8bit.c chooses: the best the CPU
- * runs at or below the request (AVX-512, AVX2, portable); its ISA code in *which. */
+ * runs at or below the request (AVX-512, AVX2, portable; an AVX-512 VBMI request runs the
+ * AVX-512 loop, which looks nothing up); its ISA code in *which. */
 static attend_fn chosen(int requested, int *which) {
 #ifdef RYOT_X86
     __builtin_cpu_init();
-    if ((requested == ISA_AUTO || requested == ISA_AVX512) && __builtin_cpu_supports("avx512f")) {
+    if ((requested == ISA_AUTO || requested >= ISA_AVX512) && __builtin_cpu_supports("avx512f")) {
         *which = ISA_AVX512;
         return attend_one_avx512;
     }

@@ -257,7 +257,7 @@ def _step_torch_whole(flat: FlatStates, group: dict, step: int,
 
 
 _P, _I32 = ctypes.c_void_p, ctypes.c_int32
-_ARGS = [ctypes.c_int64, ctypes.c_int64, *[_P] * 9, *[_P] * 5, _I32, *[_P] * 5, _I32,
+_ARGS = [ctypes.c_int64, ctypes.c_int64, *[_P] * 9, *[_P] * 5, _I32, _P, *[_P] * 5, _I32, _P,
          ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_float,
          ctypes.c_int, ctypes.c_float, ctypes.c_float, ctypes.c_int64, _P, _P, ctypes.c_int,
          ctypes.c_int]
@@ -266,20 +266,24 @@ _ARGS = [ctypes.c_int64, ctypes.c_int64, *[_P] * 9, *[_P] * 5, _I32, *[_P] * 5, 
 @cache
 def code_table_tensors(signed: bool) -> tuple[torch.Tensor, ...]:
     """The tables the C loop reads for one code: levels, low codes, midpoints above (the
-    portable path's) and the vector paths' :func:`~ryot.core.optim.encode_table.encode_table`
-    entries and binades (built once per process and kept alive here)."""
+    portable path's), the vector paths' :func:`~ryot.core.optim.encode_table.encode_table`
+    entries and binades, and the VBMI path's byte planes (built once per process and kept alive
+    here)."""
     cpu = torch.device("cpu")
     table = encode_table(signed)
     return (code_tables(signed, cpu)[0], *bucket_tables(signed, cpu), table.entries,
-            table.binades)
+            table.binades, table.planes)
 
 
 @cache
 def _tables() -> tuple[int, ...]:
-    """Per code (signed, then unsigned) the tables' addresses and the vector table's width, as
-    the loop takes them."""
-    return tuple(x for signed in (True, False) for x in (
-        *(t.data_ptr() for t in code_table_tensors(signed)), encode_table(signed).width))
+    """Per code (signed, then unsigned) the tables' addresses with the vector table's width
+    before the planes, as the loop takes them."""
+    def code(signed: bool) -> tuple[int, ...]:
+        *tables, planes = (t.data_ptr() for t in code_table_tensors(signed))
+        return (*tables, encode_table(signed).width, planes)
+
+    return code(True) + code(False)
 
 
 def _addresses(flat: FlatStates) -> tuple:

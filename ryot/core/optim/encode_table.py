@@ -17,6 +17,12 @@ which is exactly the count of midpoints below ``n``. Per binade one uint32, ``of
 16``: where its buckets start among one sign's entries, and ``23 - k``. Positive values' entries
 come first, then negative ones' (both codes: -0.0 is negative).
 
+The AVX-512 VBMI encoder reads the same buckets as bytes (``planes``, its layout in
+``ryot/core/native/adamw8bit_avx512vbmi.h``): each bucket's low code (the entries' low byte; the
+unsigned code's negative buckets left out: after its clamp at 0 the only negative value is -0.0,
+code 0 like +0.0), padded to ``LOW_CODES`` bytes, then the byte planes of the 256 levels and of
+the 255 midpoints with +inf above the last code: it encodes as ``low + (n > mid[low])``.
+
 Built in plain Python from the exact float32 midpoints; the tests compare every ISA's encoder
 with the binary search at every midpoint, the floats beside them and every bucket's ends.
 """
@@ -24,28 +30,53 @@ with the binary search at every midpoint, the floats beside them and every bucke
 from __future__ import annotations
 
 import bisect
+import math
 import struct
 from functools import cache
 
 import torch
 
-from ryot.core.quant.dynamic_code import midpoint_values
+from ryot.core.quant.dynamic_code import dynamic_map, midpoint_values
 
-__all__ = ["BINADES", "LOWEST_EXPONENT", "EncodeTable", "encode_table"]
+__all__ = ["BINADES", "LOW_CODES", "LOWEST_EXPONENT", "EncodeTable", "byte_planes",
+           "encode_table"]
 
 BINADES = 32  # float32 exponents LOWEST_EXPONENT .. 127 (the binade of 1.0)
 LOWEST_EXPONENT = 127 - BINADES + 1
 MANTISSA_BITS = 23
 MAX_BUCKET_BITS = 7  # the bfloat16 buckets of bucket_tables: always at most one midpoint
+LOW_CODES = 512  # the VBMI encoder's 9-bit bucket index: low codes it can hold
 
 
 class EncodeTable:
-    """One code's table: ``entries`` (int32, 2 x ``width``) and ``binades`` (int32, BINADES)."""
+    """One code's table: ``entries`` (int32, 2 x ``width``), ``binades`` (int32, BINADES) and the
+    VBMI encoder's ``planes`` (uint8)."""
 
-    def __init__(self, entries: list[int], binades: list[int], width: int) -> None:
+    def __init__(self, entries: list[int], binades: list[int], width: int,
+                 planes: torch.Tensor) -> None:
         self.entries = torch.tensor(entries, dtype=torch.int32)
         self.binades = torch.tensor(binades, dtype=torch.int32)
         self.width = width
+        self.planes = planes
+
+
+def byte_planes(values: list[float]) -> torch.Tensor:
+    """256 float32 values as four planes of 256 bytes: plane ``b`` holds byte ``b`` (little
+    end first) of every value."""
+    if len(values) != 256:
+        raise ValueError(f"a byte-plane table holds 256 values, got {len(values)}")
+    as_bytes = torch.tensor(values, dtype=torch.float32).view(torch.uint8).view(256, 4)
+    return as_bytes.t().contiguous().flatten()
+
+
+def _planes(entries: list[int], width: int, signed: bool) -> torch.Tensor:
+    lows = [e & 0xFF for e in entries[: 2 * width if signed else width]]
+    if len(lows) > LOW_CODES:  # pragma: no cover - 452 and 448 buckets for the two codes
+        raise AssertionError(f"{len(lows)} buckets: more than the VBMI encoder's {LOW_CODES}")
+    lows += [0] * (LOW_CODES - len(lows))
+    mids = [*midpoint_values(signed), math.inf]
+    return torch.cat([torch.tensor(lows, dtype=torch.uint8),
+                      byte_planes(dynamic_map(signed).tolist()), byte_planes(mids)])
 
 
 def _float(bits: int) -> float:
@@ -110,4 +141,5 @@ def encode_table(signed: bool) -> EncodeTable:
         for half, new in zip(halves, entries, strict=True):
             half.extend(new)
     width = len(halves[0])
-    return EncodeTable(halves[0] + halves[1], binades, width)
+    entries = halves[0] + halves[1]
+    return EncodeTable(entries, binades, width, _planes(entries, width, signed))

@@ -1,7 +1,7 @@
-"""The vectorized C loop of AdamW8bit (AVX-512, AVX2, portable C; chosen at run time): every ISA and
-every thread count gives the same bits, and the vector encoders' small table encodes exactly as
-the plain binary search over the midpoints does — at every midpoint, the floats beside it and
-every bucket's ends."""
+"""The vectorized C loop of AdamW8bit (AVX-512 VBMI, AVX-512, AVX2, portable C; chosen at run
+time): every ISA and every thread count gives the same bits, and the vector encoders' small
+tables encode exactly as the plain binary search over the midpoints does — at every midpoint,
+the floats beside it and every bucket's ends."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def available_isas() -> list[str]:
     choose = native.library("adamw8bit").ryot_adamw8bit_isa
     choose.argtypes, choose.restype = [ctypes.c_int], ctypes.c_int
     return sorted({native.ISAS[choose(native.ISAS.index(name))]
-                   for name in ("portable", "avx2", "avx512")}, key=native.ISAS.index)
+                   for name in native.ISAS[1:]}, key=native.ISAS.index)
 
 
 def encode(isa: str, values: torch.Tensor, signed: bool, safe: float = 1.0) -> torch.Tensor:
@@ -33,14 +33,14 @@ def encode(isa: str, values: torch.Tensor, signed: bool, safe: float = 1.0) -> t
     fn.restype = ctypes.c_int
     fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_int64, ctypes.c_float,
                    ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-                   ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p]
+                   ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p]
     values = values.contiguous()
     assert values.numel() % 16 == 0
     codes = torch.empty(values.numel(), dtype=torch.uint8)
-    levels, low, above, table, binades = code_table_tensors(signed)
+    levels, low, above, table, binades, planes = code_table_tensors(signed)
     used = fn(native.ISAS.index(isa), int(signed), values.data_ptr(), values.numel(), safe,
               levels.data_ptr(), low.data_ptr(), above.data_ptr(), table.data_ptr(),
-              binades.data_ptr(), encode_table(signed).width, codes.data_ptr())
+              binades.data_ptr(), encode_table(signed).width, planes.data_ptr(), codes.data_ptr())
     assert native.ISAS[used] == isa
     return codes
 
@@ -104,14 +104,15 @@ def _parameters() -> list[torch.Tensor]:
             for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _train(isa: str, threads: int, monkeypatch, *, betas=(0.9, 0.999), weight_decay=0.1):
+def _train(isa: str, threads: int, monkeypatch, *, betas=(0.9, 0.999), weight_decay=0.1,
+           block_size=64):
     """Four steps on parameters that end inside a block (padding exercised)."""
     monkeypatch.setenv("RYOT_NATIVE_ISA", isa)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         params = _parameters()
-        opt = AdamW8bit(params, betas=betas, weight_decay=weight_decay, block_size=64)
+        opt = AdamW8bit(params, betas=betas, weight_decay=weight_decay, block_size=block_size)
         errors = []
         for i in range(4):
             gen = torch.Generator().manual_seed(i)
@@ -133,6 +134,11 @@ def test_every_isa_and_thread_count_steps_to_the_same_bits(monkeypatch, betas, w
             for isa in available_isas() for threads in (1, 2)}
     params, states, errors = runs[("portable", 1)]
     assert all(0.0 < e < 0.05 for e in errors)
+    _assert_alike(runs)
+
+
+def _assert_alike(runs: dict) -> None:
+    params, states, errors = runs[("portable", 1)]
     for key, (p, s, e) in runs.items():
         for a, b in zip(params, p, strict=True):
             assert torch.equal(a, b), key
@@ -141,11 +147,21 @@ def test_every_isa_and_thread_count_steps_to_the_same_bits(monkeypatch, betas, w
         assert e == errors, key  # the sampled errors are summed in block order
 
 
+@pytest.mark.parametrize("block_size", [16, 256])
+def test_every_isa_steps_alike_at_other_block_sizes(monkeypatch, block_size):
+    """16: blocks shorter than the VBMI path's 64 values (its 16-lane rest does all); 256: four
+    64-value runs per block."""
+    _assert_alike({(isa, threads): _train(isa, threads, monkeypatch, block_size=block_size)
+                   for isa in available_isas() for threads in (1, 2)})
+
+
 def test_an_isa_request_the_cpu_cannot_meet_runs_the_next_one_down(monkeypatch):
     isas = available_isas()
     assert isas[0] == "portable"
-    monkeypatch.setenv("RYOT_NATIVE_ISA", "avx512")
+    monkeypatch.setenv("RYOT_NATIVE_ISA", "avx512vbmi")
     assert native.isa("adamw8bit") == isas[-1]
+    monkeypatch.setenv("RYOT_NATIVE_ISA", "avx512")
+    assert native.isa("adamw8bit") == [i for i in isas if i != "avx512vbmi"][-1]
     monkeypatch.setenv("RYOT_NATIVE_ISA", "portable")
     assert native.isa("adamw8bit") == "portable"
     assert native.status("adamw8bit") == "native (portable)"
@@ -168,3 +184,28 @@ def test_without_openmp_the_posix_threads_build_steps_alike(monkeypatch):
     for a, b in zip(want[0], got[0], strict=True):
         assert torch.equal(a, b)
     assert got[2] == want[2]
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_the_vbmi_tables_hold_the_levels_midpoints_and_low_codes(signed):
+    """The byte planes put back together are the code's levels and its midpoints with +inf
+    above the last; the low codes are the entries' low bytes (the unsigned code's negative
+    buckets left out), zero-padded."""
+    from ryot.core.optim.encode_table import LOW_CODES, byte_planes
+
+    table = encode_table(signed)
+    planes = table.planes
+    levels, midpoints = code_tables(signed, torch.device("cpu"))
+
+    def floats(offset: int) -> torch.Tensor:
+        return planes[offset:offset + 1024].view(4, 256).t().contiguous().view(torch.float32)
+
+    assert planes.dtype == torch.uint8 and planes.numel() == LOW_CODES + 2048
+    assert torch.equal(floats(LOW_CODES).flatten(), levels)
+    assert torch.equal(floats(LOW_CODES + 1024).flatten(),
+                       torch.cat([midpoints, torch.tensor([float("inf")])]))
+    buckets = 2 * table.width if signed else table.width
+    assert torch.equal(planes[:buckets], (table.entries[:buckets] & 0xFF).to(torch.uint8))
+    assert int(planes[buckets:LOW_CODES].max()) == 0
+    with pytest.raises(ValueError, match="holds 256 values, got 3"):
+        byte_planes([1.0, 2.0, 3.0])
