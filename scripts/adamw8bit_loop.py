@@ -15,19 +15,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import torch  # noqa: E402
-from optimizer_step_bench import positive_int  # noqa: E402
-
-import ryot.core.native as native  # noqa: E402
-from ryot.core.optim.adamw8bit import AdamW8bit  # noqa: E402
-from ryot.workload.model import GPT  # noqa: E402
-from ryot.workload.presets import FULL  # noqa: E402
+from script_args import positive_int  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=positive_int, default=2000, help="steps (default 2000)")
     args = parser.parse_args(argv)
+    import torch
+
+    import ryot.core.native as native
+    from ryot.core.optim.adamw8bit import AdamW8bit
+    from ryot.workload.model import GPT
+    from ryot.workload.presets import FULL
+
     native.shutil.rmtree = lambda *a, **k: None  # keep the built library for perf's symbols
     torch.manual_seed(0)
     params = list(GPT(FULL.train.model_config()).parameters())

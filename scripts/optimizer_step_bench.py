@@ -8,7 +8,6 @@ with every sample written out.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import statistics
@@ -17,44 +16,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
-import torch  # noqa: E402
-
-from ryot.bench.training import _optimizer_steps  # noqa: E402
-from ryot.infra.atomic import write_text_atomic  # noqa: E402
-from ryot.infra.provenance import fingerprint  # noqa: E402
-from ryot.workload.model import GPT  # noqa: E402
-from ryot.workload.presets import FULL  # noqa: E402
+from script_args import rounds_and_out  # noqa: E402
 
 FUSED = "torch AdamW (fused)"
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an int >= 1 (else a usage error, exit 2)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}")
-    return value
-
-
-def writable_file(text: str) -> Path:
-    """argparse type: a file path whose folder exists (else a usage error, exit 2)."""
-    path = Path(text)
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"the folder {str(path.parent)!r} does not exist")
-    return path
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=positive_int, default=60,
-                        help="interleaved rounds (default 60)")
-    parser.add_argument("--out", type=writable_file, required=True,
-                        help="the JSON file to write")
-    args = parser.parse_args(argv)
+    args = rounds_and_out(__doc__, 60, "interleaved rounds", argv)
+    import torch
+
+    from ryot.bench.training import _optimizer_steps
+    from ryot.infra.atomic import write_text_atomic
+    from ryot.infra.provenance import fingerprint
+    from ryot.workload.model import GPT
+    from ryot.workload.presets import FULL
+
     torch.manual_seed(0)
     samples = _optimizer_steps(GPT(FULL.train.model_config()), args.rounds)
     medians = {name: statistics.median(s) * 1e3 for name, s in samples.items()}

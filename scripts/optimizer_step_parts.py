@@ -10,7 +10,6 @@ forward and backward pass would).
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -21,25 +20,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import torch  # noqa: E402
-from optimizer_step_bench import positive_int, writable_file  # noqa: E402
-
-from ryot.core.optim.adamw8bit import AdamW8bit  # noqa: E402
-from ryot.infra.atomic import write_text_atomic  # noqa: E402
-from ryot.infra.provenance import fingerprint  # noqa: E402
-from ryot.workload.model import GPT  # noqa: E402
-from ryot.workload.presets import FULL  # noqa: E402
+from script_args import rounds_and_out  # noqa: E402
 
 WARMUP = 3
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=positive_int, default=40,
-                        help="interleaved rounds after 3 of warm-up (default 40)")
-    parser.add_argument("--out", type=writable_file, required=True,
-                        help="the JSON file to write")
-    args = parser.parse_args(argv)
+    args = rounds_and_out(__doc__, 40, "interleaved rounds after 3 of warm-up", argv)
+    import torch
+
+    from ryot.core.optim.adamw8bit import AdamW8bit
+    from ryot.infra.atomic import write_text_atomic
+    from ryot.infra.provenance import fingerprint
+    from ryot.workload.model import GPT
+    from ryot.workload.presets import FULL
+
     torch.manual_seed(0)
     params = list(GPT(FULL.train.model_config()).parameters())
     gen = torch.Generator().manual_seed(0)
