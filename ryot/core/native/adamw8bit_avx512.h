@@ -137,16 +137,23 @@ AVX512_FN static inline __attribute__((always_inline)) void avx512_sample16(__m5
     }
 }
 
-AVX512_FN static int64_t avx512_sample(const code_t *c, const float *x, const uint8_t *codes,
-                                       float amax, int64_t count, double err[8], double norm[8]) {
-    const __m512 scale = _mm512_set1_ps(amax);
-    __m512d e = _mm512_loadu_pd(err), s = _mm512_loadu_pd(norm);
+/* The 16s of values [from, count / 16 * 16), their levels gathered; returns the end. */
+AVX512_FN static inline __attribute__((always_inline)) int64_t avx512_sample_rest(
+        const code_t *c, const float *x, const uint8_t *codes, __m512 scale, int64_t from,
+        int64_t count, __m512d *e, __m512d *s) {
     const int64_t end = count / 16 * 16;
-    for (int64_t i = 0; i < end; i += 16) {
+    for (int64_t i = from; i < end; i += 16) {
         const __m512i code = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(codes + i)));
         avx512_sample16(_mm512_mul_ps(_mm512_i32gather_ps(code, c->levels, 4), scale),
-                        _mm512_loadu_ps(x + i), &e, &s);
+                        _mm512_loadu_ps(x + i), e, s);
     }
+    return end;
+}
+
+AVX512_FN static int64_t avx512_sample(const code_t *c, const float *x, const uint8_t *codes,
+                                       float amax, int64_t count, double err[8], double norm[8]) {
+    __m512d e = _mm512_loadu_pd(err), s = _mm512_loadu_pd(norm);
+    const int64_t end = avx512_sample_rest(c, x, codes, _mm512_set1_ps(amax), 0, count, &e, &s);
     _mm512_storeu_pd(err, e);
     _mm512_storeu_pd(norm, s);
     return end;

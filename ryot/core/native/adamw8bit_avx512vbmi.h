@@ -120,17 +120,18 @@ VBMI_FN static int64_t vbmi_sample(const code_t *c, const float *x, const uint8_
                                    float amax, int64_t count, double err[8], double norm[8]) {
     const __m512 scale = _mm512_set1_ps(amax);
     __m512d e = _mm512_loadu_pd(err), s = _mm512_loadu_pd(norm);
-    const int64_t end = count / 64 * 64;
-    for (int64_t i = 0; i < end; i += 64) {
+    int64_t i = 0;
+    for (; i + 64 <= count; i += 64) {
         __m512 level[4];
         vbmi_lookup(c->planes + PLANE_LEVELS, _mm512_loadu_si512(codes + i), level);
         for (int q = 0; q < 4; q++)
             avx512_sample16(_mm512_mul_ps(level[q], scale), _mm512_loadu_ps(x + i + 16 * q), &e,
                             &s);
     }
+    const int64_t end = avx512_sample_rest(c, x, codes, scale, i, count, &e, &s);
     _mm512_storeu_pd(err, e);
-    _mm512_storeu_pd(norm, s);  /* the rest (a multiple of 8 from here: the same lanes) */
-    return end + avx512_sample(c, x + end, codes + end, amax, count - end, err, norm);
+    _mm512_storeu_pd(norm, s);
+    return end;
 }
 
 static const isa_t AVX512VBMI = {vbmi_update, vbmi_encode, vbmi_sample};
