@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from ryot.bench.training import _optimizer_steps
+    from ryot.core import native
     from ryot.infra.atomic import write_text_atomic
     from ryot.infra.provenance import fingerprint
     from ryot.workload.model import GPT
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
                    f"rounds (ryot.bench.training._optimizer_steps, {args.rounds} rounds)",
            "command": f"python scripts/optimizer_step_bench.py --rounds {args.rounds}",
            **fingerprint(), "torch": torch.__version__,
-           "threads": torch.get_num_threads(),
+           "threads": torch.get_num_threads(), "native_isa": native.isa("adamw8bit"),
            "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
                timespec="seconds"),
            "samples_s": samples, "median_ms": medians,

@@ -179,6 +179,7 @@ static const isa_t PORTABLE = {none_update, none_encode, none_sample};
 #endif
 
 static const isa_t *chosen_isa(int requested, int *which) {
+    if (requested < ISA_AUTO || requested > ISA_AVX512VBMI) requested = ISA_AUTO;  /* unknown */
 #ifdef RYOT_X86
     __builtin_cpu_init();
     const int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");

@@ -1,19 +1,20 @@
 /* AVX-512 VBMI parts of one block of adamw8bit.c: the AVX-512 arithmetic, but every table lookup
- * done with byte permutes (vpermi2b) from tables held in registers instead of gathers — on Zen 4
- * a 16-lane gather costs about as much as 16 scalar loads, a 64-byte permute one instruction.
+ * done with byte permutes (vpermi2b, the tables read from L1 as permute operands) instead of
+ * gathers: on Zen 4 a 16-lane gather costs 5-7 times as much per value as these permutes
+ * (docs/benchmarks.md, the AdamW8bit section).
  *
  * A 256-entry float table is kept as four byte planes (plane b: byte b of every entry, 256 bytes
- * = 4 registers); 64 codes look up each plane in two permutes and a blend on their top bit, and
- * four unpacks put the bytes back together as floats. The unpacks interleave within 128-bit
- * lanes, so the codes are first permuted (ORDER) so that the floats come out in value order.
+ * = 4 registers' worth); 64 codes look up each plane in two permutes and a blend on their top
+ * bit, and four unpacks put the bytes back together as floats. The unpacks interleave within
+ * 128-bit lanes, so the codes are first permuted (ORDER) so that the floats come out in order.
  *
- * The encode is code = low + (n > mid[low]): the table entry's low code (the code of its bucket's
- * lowest value, a byte: 9-bit bucket indices, 4 permutes) and then the midpoint above that code
- * (a float table looked up as above; +inf above the last code). A bucket holds at most one
- * midpoint, which is then mid[low]; where it holds none, mid[low] lies above all of the bucket.
- * The same codes as the key compare of avx512_encode (tests compare every ISA with the binary
- * search). The unsigned code leaves out the negative buckets: after the clamp at 0 its only
- * negative value is -0.0, whose code (0) is that of +0.0.
+ * The encode is code = low + (n > mid[low]): the bucket's low code (the code of its lowest value,
+ * a byte: 9-bit bucket indices, 4 permutes and two levels of blends) and then the midpoint above
+ * that code (a float table looked up as above; +inf above the last code). A bucket holds at most
+ * one midpoint, which is then mid[low]; where it holds none, mid[low] lies above all of the
+ * bucket. The same codes as the key compare of avx512_encode (tests compare every ISA with the
+ * binary search). The unsigned code leaves out the negative buckets: after the clamp at 0 its
+ * only negative value is -0.0, whose code (0) is that of +0.0.
  *
  * Tables (ryot/core/optim/encode_table.py, `planes`): PLANE_LOWS the low code of every bucket
  * (zero-padded to 512), PLANE_LEVELS the levels' byte planes, PLANE_MIDS the midpoints'. */

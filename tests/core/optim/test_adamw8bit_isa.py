@@ -63,7 +63,8 @@ def near_midpoints(signed: bool) -> torch.Tensor:
     around = torch.cat([*((bits + k).view(torch.float32) for k in range(-3, 4)), bucket_ends()])
     special = torch.tensor([0.0, -0.0, 1.0, -1.0, 1.5, -1.5, 1e-38, -1e-38, 1e-45, -1e-45,
                             1e-30, -1e-30, 3e-7, -3e-7, float("nan"), 2.0 ** -22])
-    x = torch.cat([around, -around, special])
+    # the special values first, so the VBMI path's 64-value runs see them (NaN among them)
+    x = torch.cat([special, around, -around, special[:7]])
     return torch.cat([x, x.new_zeros(-x.numel() % 16)])
 
 
@@ -123,7 +124,8 @@ def _train(isa: str, threads: int, monkeypatch, *, betas=(0.9, 0.999), weight_de
     finally:
         torch.set_num_threads(before)
     flat = opt._flat[0]
-    return [p.detach().clone() for p in params], flat.tensors, errors
+    sums = flat.addresses[-1].clone()  # the last step's raw sampled sums, per parameter
+    return [p.detach().clone() for p in params], flat.tensors, errors, sums
 
 
 @pytest.mark.parametrize("betas, weight_decay", [((0.9, 0.999), 0.1), ((0.3, 0.9), 0.0)],
@@ -132,25 +134,27 @@ def test_every_isa_and_thread_count_steps_to_the_same_bits(monkeypatch, betas, w
     runs = {(isa, threads): _train(isa, threads, monkeypatch, betas=betas,
                                    weight_decay=weight_decay)
             for isa in available_isas() for threads in (1, 2)}
-    params, states, errors = runs[("portable", 1)]
+    params, states, errors, _ = runs[("portable", 1)]
     assert all(0.0 < e < 0.05 for e in errors)
     _assert_alike(runs)
 
 
 def _assert_alike(runs: dict) -> None:
-    params, states, errors = runs[("portable", 1)]
-    for key, (p, s, e) in runs.items():
+    params, states, errors, sums = runs[("portable", 1)]
+    for key, (p, s, e, raw) in runs.items():
         for a, b in zip(params, p, strict=True):
             assert torch.equal(a, b), key
         for name, t in states.items():
             assert torch.equal(t, s[name]), (key, name)
         assert e == errors, key  # the sampled errors are summed in block order
+        assert torch.equal(raw, sums), key  # ... and within a block in the same eight lanes
 
 
-@pytest.mark.parametrize("block_size", [16, 256])
+@pytest.mark.parametrize("block_size", [16, 32, 256, 8192])
 def test_every_isa_steps_alike_at_other_block_sizes(monkeypatch, block_size):
-    """16: blocks shorter than the VBMI path's 64 values (its 16-lane rest does all); 256: four
-    64-value runs per block."""
+    """16, 32: blocks shorter than the VBMI path's 64 values (its 16-lane rest does all); 256:
+    four 64-value runs per block; 8192: sampled runs that end inside a block (the sample is a
+    parameter's first 4096 values; SIZES has a parameter of 300)."""
     _assert_alike({(isa, threads): _train(isa, threads, monkeypatch, block_size=block_size)
                    for isa in available_isas() for threads in (1, 2)})
 
