@@ -7,7 +7,10 @@ softmax(QKᵀ/√d)V with an explicit mask: the baseline), ``"sdpa"`` (fused ker
 keeping them (activation checkpointing: less memory, one more forward); ``checkpoint_policy``
 says what is recomputed: ``"blocks"`` everything but each block's input, ``"selective"`` only the
 cheap ops — the outputs of matmuls and attention are kept, layer norms, GELU, additions and
-dtype casts are recomputed (``torch.utils.checkpoint``'s selective activation checkpointing).
+dtype casts are recomputed (``torch.utils.checkpoint``'s selective activation checkpointing);
+``checkpoint_layers`` how many blocks, the first ones (None: all) — the first, because backward
+reaches them last, when the later blocks' activations are already freed, so recomputing one of
+them never adds to the peak of the kept ones.
 Generation can keep its keys and values in a dense cache or in ryot's quantized paged cache.
 """
 
@@ -60,8 +63,14 @@ class GPTConfig:
     attention: str = "plain"  # plain | sdpa | recompute (see .attention)
     checkpoint_blocks: bool = False  # activation checkpointing, one block at a time
     checkpoint_policy: str = "blocks"  # what checkpointing recomputes: blocks | selective
+    checkpoint_layers: int | None = None  # how many blocks, the first ones; None: all
 
     def __post_init__(self) -> None:
+        layers = self.checkpoint_layers
+        if layers is not None and (isinstance(layers, bool) or not isinstance(layers, int)
+                                   or not 1 <= layers <= self.n_layer):
+            raise ConfigError(f"GPTConfig.checkpoint_layers must be None or an int from 1 to "
+                              f"n_layer ({self.n_layer}), got {layers!r}")
         if self.checkpoint_policy not in CHECKPOINT_POLICIES:
             raise ConfigError(f"GPTConfig.checkpoint_policy must be one of "
                               f"{', '.join(CHECKPOINT_POLICIES)}, got {self.checkpoint_policy!r}")
@@ -145,8 +154,10 @@ class GPT(nn.Module):
         B, T = idx.shape
         pos = torch.arange(start, start + T, device=idx.device)
         x = self.wte(idx) + self.wpe(pos)
+        layers = self.config.checkpoint_layers
         for layer, block in enumerate(self.blocks):
-            if self.config.checkpoint_blocks and cache is None and torch.is_grad_enabled():
+            if (self.config.checkpoint_blocks and cache is None and torch.is_grad_enabled()
+                    and (layers is None or layer < layers)):
                 selective = self.config.checkpoint_policy == "selective"
                 x = checkpoint(block, x, use_reentrant=False,
                                **({"context_fn": _selective_contexts} if selective else {}))

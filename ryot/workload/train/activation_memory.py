@@ -28,11 +28,14 @@ from ryot.workload.model import GPT
 __all__ = ["measure_saved_bytes", "saved_activation_bytes"]
 
 
-def saved_activation_bytes(model: GPT, batch_size: int, *, autocast: bool) -> int:
+def saved_activation_bytes(model: GPT, batch_size: int, *, autocast: bool,
+                           checkpointed: int = 0) -> int:
     """Bytes saved for backward by one forward of ``model`` over a ``batch_size`` x context
-    batch, block checkpointing off (``autocast``: bfloat16 autocast, as the optimized step),
-    counted on fake tensors (the parameters swapped for fakes with ``torch.func.functional_call``):
-    nothing is allocated."""
+    batch, block checkpointing off (``autocast``: bfloat16 autocast, as the optimized step) or,
+    with ``checkpointed`` > 0, on for that many first blocks (what those blocks save is then
+    checkpointing's own business, not counted here: add their inputs), counted on fake tensors
+    (the parameters swapped for fakes with ``torch.func.functional_call``): nothing is
+    allocated."""
     if not isinstance(model, GPT):  # a DDP or compiled wrapper: probe the model it wraps
         raise TypeError(f"saved_activation_bytes: expected a GPT, got {type(model).__name__}")
     mode = FakeTensorMode()
@@ -42,7 +45,7 @@ def saved_activation_bytes(model: GPT, batch_size: int, *, autocast: bool) -> in
     params = {t.untyped_storage()._cdata for t in fakes.values()}
     with mode:
         forward = lambda idx: torch.func.functional_call(model, fakes, (idx, idx))  # noqa: E731
-        return _count(model, batch_size, autocast, params, forward)
+        return _count(model, batch_size, autocast, params, forward, checkpointed)
 
 
 def measure_saved_bytes(model: GPT, batch_size: int, *, autocast: bool) -> int:
@@ -51,7 +54,8 @@ def measure_saved_bytes(model: GPT, batch_size: int, *, autocast: bool) -> int:
     return _count(model, batch_size, autocast, params, lambda idx: model(idx, idx))
 
 
-def _count(model: GPT, batch_size: int, autocast: bool, params: set[int], forward) -> int:
+def _count(model: GPT, batch_size: int, autocast: bool, params: set[int], forward,
+           checkpointed: int = 0) -> int:
     if torch.is_inference_mode_enabled():  # autograd saves nothing there: the answer would be 0
         raise RuntimeError("saved activation bytes cannot be measured under torch.inference_mode()")
     device = next(model.parameters()).device
@@ -64,7 +68,10 @@ def _count(model: GPT, batch_size: int, autocast: bool, params: set[int], forwar
             saved[storage._cdata] = storage.nbytes()
         return t
 
-    checkpointing, model.config.checkpoint_blocks = model.config.checkpoint_blocks, False
+    c = model.config
+    before = c.checkpoint_blocks, c.checkpoint_policy, c.checkpoint_layers
+    c.checkpoint_blocks, c.checkpoint_policy = checkpointed > 0, "blocks"
+    c.checkpoint_layers = checkpointed or None
     ctx = (torch.autocast(device.type, dtype=torch.bfloat16) if autocast
            else contextlib.nullcontext())
     try:
@@ -72,5 +79,5 @@ def _count(model: GPT, batch_size: int, autocast: bool, params: set[int], forwar
             _, loss = forward(idx)
         del loss  # the graph and what it saved go here: nothing is backpropagated
     finally:
-        model.config.checkpoint_blocks = checkpointing
+        c.checkpoint_blocks, c.checkpoint_policy, c.checkpoint_layers = before
     return sum(saved.values())

@@ -2,14 +2,17 @@
 measurement on the machine at hand, as the kernel tuner chooses tiles.
 
 Candidates: checkpointing ``off``, ``selective`` (recompute the cheap ops, keep matmul and
-attention outputs) or ``blocks`` (recompute whole blocks), each with the attention kernels the
-device offers for training (``recompute`` and ``sdpa`` on CPU; ``sdpa`` on CUDA). For each:
+attention outputs), ``half`` (recompute the first half of the blocks whole: half the extra
+forward of ``blocks``, about half its saving) or ``blocks`` (recompute every block), each with
+the attention kernels the device offers for training (``recompute`` and ``sdpa`` on CPU;
+``sdpa`` on CUDA). For each:
 
 * the bytes one step keeps for backward, on fake tensors (no data allocated): autograd's saved
-  tensors without checkpointing, counted; with it, each block's input (computed from the
-  shapes: one float32 batch x context x width tensor per block, what the checkpoint keeps) plus,
-  for ``selective``, the outputs of the ops it keeps, counted at the dispatcher
-  (:data:`ryot.workload.model.KEPT_BY_SELECTIVE`);
+  tensors without checkpointing, counted; with it, each checkpointed block's input (computed
+  from the shapes: one float32 batch x context x width tensor, what the checkpoint keeps) plus
+  what autograd saves outside the checkpoints (the embeddings, the head and loss, ``half``'s
+  other blocks), counted, and for ``selective`` the outputs of the ops it keeps inside the
+  blocks, counted at the dispatcher (:data:`ryot.workload.model.KEPT_BY_SELECTIVE`);
 * seconds per training step, from a short interleaved probe (a few steps of each candidate in
   rotated order, after warm-up) in a process of its own, so the probe's models never add to the
   memory of the run that asked.
@@ -48,17 +51,17 @@ from ryot.workload.model import GPT, KEPT_BY_SELECTIVE
 from ryot.workload.train.activation_memory import saved_activation_bytes
 from ryot.workload.train.run_config import TrainConfig
 
-__all__ = ["FORMAT", "TIE", "Recipe", "candidates", "choose", "kept_bytes", "probe"]
+__all__ = ["FORMAT", "TIE", "Recipe", "candidates", "choose", "half_layers", "kept_bytes", "probe"]
 
 FORMAT = "ryot.recipe/1"
 TIE = 0.10  # probe medians within 10% of the fastest count as equally fast
-RULE = 2  # of the choice, in the cache key: decisions made by an earlier rule are made again
-CHECKPOINTING = ("off", "selective", "blocks")
+RULE = 3  # of the choice, in the cache key: decisions made by an earlier rule are made again
+CHECKPOINTING = ("off", "selective", "half", "blocks")
 
 
 @dataclass(frozen=True)
 class Recipe:
-    checkpointing: str  # off | selective | blocks
+    checkpointing: str  # off | selective | half | blocks
     attention: str  # recompute | sdpa
 
     @property
@@ -76,25 +79,33 @@ def apply(model: GPT, recipe: Recipe) -> None:
     model.config.checkpoint_blocks = recipe.checkpointing != "off"
     selective = recipe.checkpointing == "selective"
     model.config.checkpoint_policy = "selective" if selective else "blocks"
+    model.config.checkpoint_layers = (half_layers(model.config.n_layer)
+                                      if recipe.checkpointing == "half" else None)
     model.config.attention = recipe.attention
     for block in model.blocks:
         block.attn.attention = recipe.attention
 
 
 class _KeptOutputs(TorchDispatchMode):
-    """Adds up the bytes of the outputs of the ops selective checkpointing keeps."""
+    """Adds up the bytes of the outputs of the ops selective checkpointing keeps, while a block
+    runs (``inside``, set by the blocks' forward hooks)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.nbytes = 0
+        self.nbytes, self.inside = 0, False
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
         out = func(*args, **(kwargs or {}))
-        if func in KEPT_BY_SELECTIVE:
+        if self.inside and func in KEPT_BY_SELECTIVE:
             for t in out if isinstance(out, tuple) else (out,):
                 if isinstance(t, torch.Tensor):
                     self.nbytes += t.untyped_storage().nbytes()
         return out
+
+
+def half_layers(n_layer: int) -> int:
+    """The blocks ``half`` checkpoints (the first ones): half of them, at least one."""
+    return max(n_layer // 2, 1)
 
 
 def kept_bytes(model: GPT, batch_size: int, checkpointing: str) -> int:
@@ -102,14 +113,32 @@ def kept_bytes(model: GPT, batch_size: int, checkpointing: str) -> int:
     if checkpointing == "off":
         return saved_activation_bytes(model, batch_size, autocast=True)
     c = model.config
-    block_inputs = c.n_layer * batch_size * c.block_size * c.n_embd * 4  # float32 residuals
-    if checkpointing == "blocks":
-        return block_inputs
+    block_input = batch_size * c.block_size * c.n_embd * 4  # a float32 residual
+    layers = half_layers(c.n_layer) if checkpointing == "half" else c.n_layer
+    # what the rest of the model saves (and, for half, the blocks left alone), counted, and
+    # the checkpointed blocks' inputs
+    kept = (saved_activation_bytes(model, batch_size, autocast=True, checkpointed=layers)
+            + layers * block_input)
+    return kept + _kept_in_blocks(model, batch_size) if checkpointing == "selective" else kept
+
+
+def _kept_in_blocks(model: GPT, batch_size: int) -> int:
+    """The bytes of the outputs selective checkpointing keeps inside the blocks (fake tensors)."""
+    c = model.config
     mode, counter = FakeTensorMode(), _KeptOutputs()
     fakes = {name: mode.from_tensor(t) for name, t in
              {**dict(model.named_parameters(remove_duplicate=False)),
               **dict(model.named_buffers(remove_duplicate=False))}.items()}
     device = next(model.parameters()).device
+
+    def enter(*_) -> None:
+        counter.inside = True
+
+    def leave(*_) -> None:
+        counter.inside = False
+
+    hooks = [h for block in model.blocks for h in (block.register_forward_pre_hook(enter),
+                                                   block.register_forward_hook(leave))]
     checkpoint_blocks, c.checkpoint_blocks = c.checkpoint_blocks, False
     try:
         with mode, torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16):
@@ -118,7 +147,9 @@ def kept_bytes(model: GPT, batch_size: int, checkpointing: str) -> int:
                 torch.func.functional_call(model, fakes, (idx,))
     finally:
         c.checkpoint_blocks = checkpoint_blocks
-    return block_inputs + counter.nbytes
+        for h in hooks:
+            h.remove()
+    return counter.nbytes
 
 
 def probe(config: TrainConfig, recipes: list[Recipe], trainer_class: type, rounds: int = 4,

@@ -1,6 +1,7 @@
 """ryot.workload.train.recipe: the optimized run's checkpointing policy and attention, chosen from
 measured activation bytes and timed probes, cached per machine; selective checkpointing gives
-the gradients of no checkpointing and keeps less for backward than none, more than blocks."""
+the gradients of no checkpointing and keeps less for backward than none, more than half of the
+blocks checkpointed, which keeps more than all of them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from ryot.infra.errors import ConfigError
 from ryot.workload.model import GPT, GPTConfig
 from ryot.workload.train import recipe
 from ryot.workload.train.activation_memory import measure_saved_bytes
@@ -20,11 +22,11 @@ SMALL = TrainConfig(mode="optimized", steps=2, batch_size=4, n_layer=2, n_head=2
                     block_size=32, recipe="measured")
 
 
-def _grads(policy: str | None) -> list[torch.Tensor]:
+def _grads(policy: str | None, layers: int | None = None) -> list[torch.Tensor]:
     torch.manual_seed(0)
     model = GPT(GPTConfig(block_size=16, n_layer=2, n_head=2, n_embd=32, attention="recompute",
                           checkpoint_blocks=policy is not None,
-                          checkpoint_policy=policy or "blocks"))
+                          checkpoint_policy=policy or "blocks", checkpoint_layers=layers))
     idx = torch.randint(0, 256, (3, 16), generator=torch.Generator().manual_seed(1))
     with torch.autocast("cpu", dtype=torch.bfloat16):
         _, loss = model(idx, idx)
@@ -34,15 +36,34 @@ def _grads(policy: str | None) -> list[torch.Tensor]:
 
 def test_selective_and_block_checkpointing_give_the_same_gradients_as_none():
     plain = _grads(None)
-    for policy in ("selective", "blocks"):
-        for a, b in zip(plain, _grads(policy), strict=True):
+    for policy, layers in (("selective", None), ("blocks", None), ("blocks", 1)):
+        for a, b in zip(plain, _grads(policy, layers), strict=True):
             torch.testing.assert_close(a, b, rtol=0, atol=0)  # recomputation repeats the ops
+
+
+def test_checkpointing_the_first_blocks_only_recomputes_those(monkeypatch):
+    """checkpoint_layers=1 of 2: the first block runs under torch.utils.checkpoint, the second
+    as usual; a count out of range is a ConfigError naming the field."""
+    import ryot.workload.model as gpt
+
+    calls = []
+    real = gpt.checkpoint
+    monkeypatch.setattr(gpt, "checkpoint", lambda block, *a, **k: calls.append(block) or
+                        real(block, *a, **k))
+    model = GPT(GPTConfig(block_size=16, n_layer=2, n_head=2, n_embd=32, checkpoint_blocks=True,
+                          checkpoint_layers=1))
+    model(torch.zeros(1, 16, dtype=torch.long), torch.zeros(1, 16, dtype=torch.long))
+    assert calls == [model.blocks[0]]
+    for bad in (0, 3, 1.5, True):
+        with pytest.raises(ConfigError, match="checkpoint_layers must be None or an int from 1 "
+                                              "to n_layer \\(2\\)"):
+            GPTConfig(n_layer=2, checkpoint_layers=bad)
 
 
 def test_kept_bytes_order_none_selective_blocks_and_blocks_match_autograd():
     model = GPT(SMALL.model_config())
     kept = {c: recipe.kept_bytes(model, 4, c) for c in recipe.CHECKPOINTING}
-    assert kept["off"] > kept["selective"] > kept["blocks"] > 0
+    assert kept["off"] > kept["selective"] > kept["half"] > kept["blocks"] > 0
     model.config.checkpoint_blocks = True  # what autograd keeps outside the checkpoints
     assert measure_saved_bytes(model, 4, autocast=True) <= kept["off"]
 
@@ -62,12 +83,12 @@ def test_a_budget_leaves_only_the_candidates_that_fit(monkeypatch, tmp_path):
         "R", (), {"value": fake_probe(*args)})())
     budget = (kept["selective"] + 1) / 2**20
     decision = recipe.choose(replace(SMALL, activation_budget_mb=budget), model, Trainer)
-    assert {label.split(",")[0] for label in probed[0]} == {"checkpointing selective",
-                                                            "checkpointing blocks"}
-    # selective and blocks with recompute tie (0.1 s each): the one that keeps less
+    assert {label.split(",")[0] for label in probed[0]} == {
+        "checkpointing selective", "checkpointing half", "checkpointing blocks"}
+    # selective, half and blocks with recompute tie (0.1 s each): the one that keeps least
     assert decision["chosen"] == "checkpointing blocks, recompute attention"
     assert decision["kept_bytes"]["checkpointing off, recompute attention"] == kept["off"]
-    assert "4 of 6 keep" in decision["reason"] and "of 4 by median step time" in decision["reason"]
+    assert "6 of 8 keep" in decision["reason"] and "of 6 by median step time" in decision["reason"]
     assert not decision["cached"]
     again = recipe.choose(replace(SMALL, activation_budget_mb=budget), model, Trainer)
     assert again["cached"] and again["chosen"] == decision["chosen"] and len(probed) == 1
@@ -82,7 +103,7 @@ def test_a_faster_candidate_wins_only_by_more_than_the_tie(monkeypatch, tmp_path
                                                           chosen):
     monkeypatch.setenv("RYOT_CACHE_DIR", str(tmp_path))
     model = GPT(SMALL.model_config())
-    times = {"selective": selective_s, "blocks": 0.1, "off": 0.09}
+    times = {"selective": selective_s, "half": 0.1, "blocks": 0.1, "off": 0.09}
 
     def fake_isolated(fn, config, recipes, cls):
         return type("R", (), {"value": {
@@ -94,6 +115,24 @@ def test_a_faster_candidate_wins_only_by_more_than_the_tie(monkeypatch, tmp_path
     decision = recipe.choose(replace(SMALL, activation_budget_mb=budget), model, Trainer)
     assert decision["chosen"] == f"checkpointing {chosen}, recompute attention"
     assert "within 10% of the fastest tie and the one that keeps least wins" in decision["reason"]
+
+
+def test_half_the_blocks_wins_where_it_is_faster_by_more_than_the_tie(monkeypatch, tmp_path):
+    """As measured on an AMD EPYC (docs/benchmarks.md): selective 121 ms, half 115, blocks 131
+    — half is fastest, selective ties it but keeps more, blocks is outside the tie."""
+    monkeypatch.setenv("RYOT_CACHE_DIR", str(tmp_path))
+    model = GPT(SMALL.model_config())
+    times = {"selective": 0.121, "half": 0.115, "blocks": 0.131, "off": 0.101}
+    monkeypatch.setattr(recipe, "run_isolated", lambda fn, config, recipes, cls: type(
+        "R", (), {"value": {r.label: [times[r.checkpointing] * (1 if r.attention == "recompute"
+                                                                else 2)] * 3
+                            for r in recipes}})())
+    budget = (recipe.kept_bytes(model, 4, "selective") + 1) / 2**20  # "off" does not fit
+    decision = recipe.choose(replace(SMALL, activation_budget_mb=budget), model, Trainer)
+    assert decision["chosen"] == "checkpointing half, recompute attention"
+    trainer = Trainer(replace(SMALL, activation_budget_mb=budget))  # the cached decision
+    config = trainer.raw_model.config
+    assert config.checkpoint_blocks and config.checkpoint_layers == recipe.half_layers(2) == 1
 
 
 def test_an_unreadable_cache_entry_is_measured_again(monkeypatch, tmp_path):
