@@ -32,8 +32,9 @@ def saved_activation_bytes(model: GPT, batch_size: int, *, autocast: bool,
                            checkpointed: int = 0) -> int:
     """Bytes saved for backward by one forward of ``model`` over a ``batch_size`` x context
     batch, block checkpointing off (``autocast``: bfloat16 autocast, as the optimized step) or,
-    with ``checkpointed`` > 0, on for that many first blocks (what those blocks save is then
-    checkpointing's own business, not counted here: add their inputs), counted on fake tensors
+    with ``checkpointed`` > 0, on for that many first blocks (then what autograd keeps outside
+    the checkpoints: those blocks' inputs, which the checkpoint saves, not what it recomputes),
+    counted on fake tensors
     (the parameters swapped for fakes with ``torch.func.functional_call``): nothing is
     allocated."""
     if not isinstance(model, GPT):  # a DDP or compiled wrapper: probe the model it wraps
@@ -48,10 +49,11 @@ def saved_activation_bytes(model: GPT, batch_size: int, *, autocast: bool,
         return _count(model, batch_size, autocast, params, forward, checkpointed)
 
 
-def measure_saved_bytes(model: GPT, batch_size: int, *, autocast: bool) -> int:
+def measure_saved_bytes(model: GPT, batch_size: int, *, autocast: bool,
+                        checkpointed: int = 0) -> int:
     """:func:`saved_activation_bytes` over real tensors (one real forward at ``batch_size``)."""
     params = {p.untyped_storage()._cdata for p in model.parameters()}
-    return _count(model, batch_size, autocast, params, lambda idx: model(idx, idx))
+    return _count(model, batch_size, autocast, params, lambda idx: model(idx, idx), checkpointed)
 
 
 def _count(model: GPT, batch_size: int, autocast: bool, params: set[int], forward,
@@ -69,12 +71,12 @@ def _count(model: GPT, batch_size: int, autocast: bool, params: set[int], forwar
         return t
 
     c = model.config
-    before = c.checkpoint_blocks, c.checkpoint_policy, c.checkpoint_layers
-    c.checkpoint_blocks, c.checkpoint_policy = checkpointed > 0, "blocks"
-    c.checkpoint_layers = checkpointed or None
     ctx = (torch.autocast(device.type, dtype=torch.bfloat16) if autocast
            else contextlib.nullcontext())
+    before = c.checkpoint_blocks, c.checkpoint_policy, c.checkpoint_layers
     try:
+        c.checkpoint_blocks, c.checkpoint_policy = checkpointed > 0, "blocks"
+        c.checkpoint_layers = checkpointed or None
         with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), ctx:
             _, loss = forward(idx)
         del loss  # the graph and what it saved go here: nothing is backpropagated

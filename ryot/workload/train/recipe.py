@@ -7,11 +7,10 @@ forward of ``blocks``, about half its saving) or ``blocks`` (recompute every blo
 the attention kernels the device offers for training (``recompute`` and ``sdpa`` on CPU;
 ``sdpa`` on CUDA). For each:
 
-* the bytes one step keeps for backward, on fake tensors (no data allocated): autograd's saved
-  tensors without checkpointing, counted; with it, each checkpointed block's input (computed
-  from the shapes: one float32 batch x context x width tensor, what the checkpoint keeps) plus
-  what autograd saves outside the checkpoints (the embeddings, the head and loss, ``half``'s
-  other blocks), counted, and for ``selective`` the outputs of the ops it keeps inside the
+* the bytes one step keeps for backward, on fake tensors (no data allocated): what autograd
+  saves, counted — with checkpointing, what it saves outside the checkpoints (each checkpointed
+  block's input, which the checkpoint saves through autograd, the embeddings, the head and loss,
+  ``half``'s other blocks), and for ``selective`` the outputs of the ops it keeps inside the
   blocks, counted at the dispatcher (:data:`ryot.workload.model.KEPT_BY_SELECTIVE`);
 * seconds per training step, from a short interleaved probe (a few steps of each candidate in
   rotated order, after warm-up) in a process of its own, so the probe's models never add to the
@@ -55,7 +54,7 @@ __all__ = ["FORMAT", "TIE", "Recipe", "candidates", "choose", "half_layers", "ke
 
 FORMAT = "ryot.recipe/1"
 TIE = 0.10  # probe medians within 10% of the fastest count as equally fast
-RULE = 3  # of the choice, in the cache key: decisions made by an earlier rule are made again
+RULE = 4  # of the choice, in the cache key: decisions made by an earlier rule are made again
 CHECKPOINTING = ("off", "selective", "half", "blocks")
 
 
@@ -113,12 +112,10 @@ def kept_bytes(model: GPT, batch_size: int, checkpointing: str) -> int:
     if checkpointing == "off":
         return saved_activation_bytes(model, batch_size, autocast=True)
     c = model.config
-    block_input = batch_size * c.block_size * c.n_embd * 4  # a float32 residual
     layers = half_layers(c.n_layer) if checkpointing == "half" else c.n_layer
-    # what the rest of the model saves (and, for half, the blocks left alone), counted, and
-    # the checkpointed blocks' inputs
-    kept = (saved_activation_bytes(model, batch_size, autocast=True, checkpointed=layers)
-            + layers * block_input)
+    # what autograd keeps outside the checkpoints (the checkpointed blocks' inputs included:
+    # the checkpoint saves them through autograd), counted
+    kept = saved_activation_bytes(model, batch_size, autocast=True, checkpointed=layers)
     return kept + _kept_in_blocks(model, batch_size) if checkpointing == "selective" else kept
 
 
@@ -181,7 +178,9 @@ def _read_cached(path) -> dict | None:
     with contextlib.suppress(OSError, ValueError):
         data = json.loads(path.read_text())
         names = {r.label: r for r in candidates("cuda") + candidates("cpu")}
-        if data.get("format") == FORMAT and data.get("chosen") in names:
+        chosen = names.get(data.get("chosen")) if data.get("format") == FORMAT else None
+        if chosen is not None and (data.get("checkpointing"), data.get("attention")) == (
+                chosen.checkpointing, chosen.attention):
             return data
     return None
 

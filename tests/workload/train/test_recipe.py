@@ -1,15 +1,18 @@
 """ryot.workload.train.recipe: the optimized run's checkpointing policy and attention, chosen from
 measured activation bytes and timed probes, cached per machine; selective checkpointing gives
-the gradients of no checkpointing and keeps less for backward than none, more than half of the
-blocks checkpointed, which keeps more than all of them."""
+the gradients of no checkpointing; every policy's kept bytes are what a real forward leaves
+alive for backward."""
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import replace
 
 import pytest
 import torch
+from torch.multiprocessing.reductions import StorageWeakRef
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from ryot.infra.errors import ConfigError
 from ryot.workload.model import GPT, GPTConfig
@@ -54,18 +57,60 @@ def test_checkpointing_the_first_blocks_only_recomputes_those(monkeypatch):
                           checkpoint_layers=1))
     model(torch.zeros(1, 16, dtype=torch.long), torch.zeros(1, 16, dtype=torch.long))
     assert calls == [model.blocks[0]]
+    assert [recipe.half_layers(n) for n in (1, 2, 3, 4, 5)] == [1, 1, 1, 2, 2]
+    recipe.apply(model, recipe.Recipe("half", "recompute"))
+    recipe.apply(model, recipe.Recipe("blocks", "recompute"))  # nothing left of half
+    assert model.config.checkpoint_layers is None and model.config.checkpoint_policy == "blocks"
     for bad in (0, 3, 1.5, True):
         with pytest.raises(ConfigError, match="checkpoint_layers must be None or an int from 1 "
                                               "to n_layer \\(2\\)"):
             GPTConfig(n_layer=2, checkpoint_layers=bad)
 
 
-def test_kept_bytes_order_none_selective_blocks_and_blocks_match_autograd():
-    model = GPT(SMALL.model_config())
+class _Outputs(TorchDispatchMode):
+    """Weak references to the storage of every op output (to see which ones a forward leaves
+    alive)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[StorageWeakRef, int]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        out = func(*args, **(kwargs or {}))
+        for t in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(t, torch.Tensor):
+                storage = t.untyped_storage()
+                self.refs.append((StorageWeakRef(storage), storage.nbytes()))
+        return out
+
+
+def _alive_after_forward(model: GPT, batch_size: int, checkpointing: str) -> int:
+    """The bytes a real forward under ``checkpointing`` leaves alive for backward: the storages
+    its ops made that still live while the loss (and so its graph) does, the loss left out."""
+    recipe.apply(model, recipe.Recipe(checkpointing, model.config.attention))
+    idx = torch.zeros(batch_size, model.config.block_size, dtype=torch.long)
+    outputs = _Outputs()
+    with torch.autocast("cpu", dtype=torch.bfloat16), outputs:
+        loss = model(idx, idx)[1]  # (the logits are not kept: nothing holds them)
+    gc.collect()
+    alive = {ref.cdata: n for ref, n in outputs.refs if not ref.expired()}
+    alive.pop(loss.untyped_storage()._cdata)
+    return sum(alive.values())
+
+
+@pytest.mark.parametrize("n_layer", [2, 3])
+def test_kept_bytes_are_what_a_real_forward_leaves_alive(n_layer):
+    """Every policy's count against the storages a real forward keeps for backward (the
+    checkpoints' saved inputs counted once); off > selective > blocks, half between off and
+    blocks (where it falls against selective depends on the shape)."""
+    model = GPT(replace(SMALL, n_layer=n_layer).model_config())
     kept = {c: recipe.kept_bytes(model, 4, c) for c in recipe.CHECKPOINTING}
-    assert kept["off"] > kept["selective"] > kept["half"] > kept["blocks"] > 0
-    model.config.checkpoint_blocks = True  # what autograd keeps outside the checkpoints
-    assert measure_saved_bytes(model, 4, autocast=True) <= kept["off"]
+    for checkpointing, figure in kept.items():
+        assert figure == _alive_after_forward(model, 4, checkpointing), checkpointing
+    assert kept["off"] > kept["selective"] > kept["blocks"] > 0
+    assert kept["off"] > kept["half"] > kept["blocks"]
+    assert measure_saved_bytes(model, 4, autocast=True, checkpointed=recipe.half_layers(
+        n_layer)) == kept["half"]  # the fake-tensor count is the real one
 
 
 def test_a_budget_leaves_only_the_candidates_that_fit(monkeypatch, tmp_path):
@@ -148,10 +193,11 @@ def test_an_unreadable_cache_entry_is_measured_again(monkeypatch, tmp_path):
     first = recipe.choose(SMALL, model, Trainer)
     path = next((tmp_path / "recipes").iterdir())
     for broken in ("{not json", json.dumps({"format": "other", "chosen": first["chosen"]}),
-                   json.dumps({"format": recipe.FORMAT, "chosen": "checkpointing maybe"})):
+                   json.dumps({"format": recipe.FORMAT, "chosen": "checkpointing maybe"}),
+                   json.dumps({**first, "checkpointing": "off"})):  # disagrees with "chosen"
         path.write_text(broken)
         assert not recipe.choose(SMALL, model, Trainer)["cached"]
-    assert len(calls) == 4
+    assert len(calls) == 5
 
 
 @pytest.mark.parametrize("forced", [False, True])
