@@ -165,9 +165,7 @@ class Trainer:
             orch.plan_activation_checkpointing(saved, int(config.activation_budget_mb * 2**20))
         else:
             orch.set_activation_checkpointing(False, "no activation budget")
-        model = self.raw_model.config  # the orchestrator's checkpointing: every block, whole
-        model.checkpoint_blocks = orch.activation_checkpointing
-        model.checkpoint_policy, model.checkpoint_layers = "blocks", None
+        self.raw_model.config.checkpoint_blocks = orch.activation_checkpointing
 
     def compile(self) -> None:
         """Run the forward (and backward) under ``torch.compile``; checkpoints still hold the
