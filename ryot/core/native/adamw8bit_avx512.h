@@ -66,9 +66,10 @@ AVX512_FN static int64_t avx512_update(const job_t *j, const block_t *k, int64_t
 }
 
 /* The vector index of each value's bucket in the encode table (see code_t), for values already
- * normalized and clamped; `width`: where the negative values' buckets start (0: none). */
+ * normalized and clamped; `width`: where the negative values' buckets start (0: none); *shift:
+ * the mantissa bits below the bucket's, per value. */
 AVX512_FN static inline __attribute__((always_inline)) __m512i avx512_bucket(
-        __m512i bits, __m512i binades_lo, __m512i binades_hi, __m512i width) {
+        __m512i bits, __m512i binades_lo, __m512i binades_hi, __m512i width, __m512i *shift) {
     const __m512i mag = _mm512_and_si512(bits, _mm512_set1_epi32(0x7FFFFFFF));
     const __m512i binade = _mm512_min_epi32(
         _mm512_max_epi32(_mm512_sub_epi32(_mm512_srli_epi32(mag, 23),
@@ -76,9 +77,10 @@ AVX512_FN static inline __attribute__((always_inline)) __m512i avx512_bucket(
                          _mm512_setzero_si512()), _mm512_set1_epi32(BINADES - 1));
     const __m512i info = _mm512_permutex2var_epi32(binades_lo, binade, binades_hi);
     const __m512i mant = _mm512_and_si512(mag, _mm512_set1_epi32(0x7FFFFF));
+    *shift = _mm512_srli_epi32(info, 16);
     return _mm512_add_epi32(
         _mm512_add_epi32(_mm512_and_si512(info, _mm512_set1_epi32(0xFFFF)),
-                         _mm512_srlv_epi32(mant, _mm512_srli_epi32(info, 16))),
+                         _mm512_srlv_epi32(mant, *shift)),
         _mm512_and_si512(_mm512_srai_epi32(bits, 31), width));
 }
 
@@ -86,10 +88,9 @@ AVX512_FN static int64_t avx512_encode(const code_t *c, const float *x, float sa
                                        uint8_t *codes, int64_t n) {
     const __m512 scale = _mm512_set1_ps(safe), lo = _mm512_set1_ps(c->lo_clamp);
     const __m512 one = _mm512_set1_ps(1.0f);
-    const __m512i low_byte = _mm512_set1_epi32(0xFF), magnitude = _mm512_set1_epi32(0x7FFFFFFF);
-    const __m512i mantissa = _mm512_set1_epi32(0x7FFFFF), ones = _mm512_set1_epi32(1);
-    const __m512i lowest = _mm512_set1_epi32(LOWEST_EXPONENT), zero = _mm512_setzero_si512();
-    const __m512i top = _mm512_set1_epi32(BINADES - 1), width = _mm512_set1_epi32(c->width);
+    const __m512i low_byte = _mm512_set1_epi32(0xFF), mantissa = _mm512_set1_epi32(0x7FFFFF);
+    const __m512i ones = _mm512_set1_epi32(1), zero = _mm512_setzero_si512();
+    const __m512i width = _mm512_set1_epi32(c->width);
     const __m512i binades_lo = _mm512_loadu_si512(c->binades);
     const __m512i binades_hi = _mm512_loadu_si512(c->binades + 16);
     const int64_t end = n / 16 * 16;
@@ -98,15 +99,10 @@ AVX512_FN static int64_t avx512_encode(const code_t *c, const float *x, float sa
         q = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(q, lo, _CMP_LT_OQ), q, lo);
         q = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(q, one, _CMP_GT_OQ), q, one);
         const __m512i bits = _mm512_castps_si512(q);
-        const __m512i index = avx512_bucket(bits, binades_lo, binades_hi, width);
-        /* the bucket's shift again (the compiler shares the work with avx512_bucket's) */
-        const __m512i mag = _mm512_and_si512(bits, magnitude);
-        const __m512i binade = _mm512_min_epi32(
-            _mm512_max_epi32(_mm512_sub_epi32(_mm512_srli_epi32(mag, 23), lowest), zero), top);
-        const __m512i shift = _mm512_srli_epi32(
-            _mm512_permutex2var_epi32(binades_lo, binade, binades_hi), 16);
+        __m512i shift;
+        const __m512i index = avx512_bucket(bits, binades_lo, binades_hi, width, &shift);
         const __m512i negative = _mm512_srai_epi32(bits, 31);  /* all ones where negative */
-        const __m512i mant = _mm512_and_si512(mag, mantissa);
+        const __m512i mant = _mm512_and_si512(bits, mantissa);
         const __m512i below = _mm512_sub_epi32(_mm512_sllv_epi32(ones, shift), ones);
         /* the mantissa bits below the bucket's, in value order */
         const __m512i rest = _mm512_xor_si512(_mm512_and_si512(mant, below),

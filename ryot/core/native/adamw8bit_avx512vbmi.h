@@ -90,8 +90,9 @@ VBMI_FN static int64_t vbmi_encode(const code_t *c, const float *x, float safe, 
             q[m] = _mm512_div_ps(_mm512_loadu_ps(x + i + 16 * m), scale);
             q[m] = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(q[m], lo, _CMP_LT_OQ), q[m], lo);
             q[m] = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(q[m], one, _CMP_GT_OQ), q[m], one);
+            __m512i shift;  /* (the key compare's: not needed here) */
             const __m512i index = avx512_bucket(_mm512_castps_si512(q[m]), binades_lo,
-                                                binades_hi, width);
+                                                binades_hi, width, &shift);
             index8[m] = _mm512_cvtepi32_epi8(index);  /* its low 8 bits; the 9th: */
             above256[m] = _mm512_test_epi32_mask(index, nine);
             nan[m] = _mm512_cmp_ps_mask(q[m], q[m], _CMP_UNORD_Q);

@@ -25,7 +25,16 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 
 from ryot.workload.model import GPT
 
-__all__ = ["measure_saved_bytes", "saved_activation_bytes"]
+__all__ = ["fake_state", "measure_saved_bytes", "saved_activation_bytes"]
+
+
+def fake_state(model: GPT) -> tuple[FakeTensorMode, dict]:
+    """A fake-tensor mode and ``model``'s parameters and buffers as fakes in it, by name (for
+    ``torch.func.functional_call``: a forward that allocates no data)."""
+    mode = FakeTensorMode()
+    real = {**dict(model.named_parameters(remove_duplicate=False)),
+            **dict(model.named_buffers(remove_duplicate=False))}
+    return mode, {name: mode.from_tensor(t) for name, t in real.items()}
 
 
 def saved_activation_bytes(model: GPT, batch_size: int, *, autocast: bool,
@@ -34,15 +43,10 @@ def saved_activation_bytes(model: GPT, batch_size: int, *, autocast: bool,
     batch, block checkpointing off (``autocast``: bfloat16 autocast, as the optimized step) or,
     with ``checkpointed`` > 0, on for that many first blocks (then what autograd keeps outside
     the checkpoints: those blocks' inputs, which the checkpoint saves, not what it recomputes),
-    counted on fake tensors
-    (the parameters swapped for fakes with ``torch.func.functional_call``): nothing is
-    allocated."""
+    counted on fake tensors (:func:`fake_state`): nothing is allocated."""
     if not isinstance(model, GPT):  # a DDP or compiled wrapper: probe the model it wraps
         raise TypeError(f"saved_activation_bytes: expected a GPT, got {type(model).__name__}")
-    mode = FakeTensorMode()
-    real = {**dict(model.named_parameters(remove_duplicate=False)),
-            **dict(model.named_buffers(remove_duplicate=False))}
-    fakes = {name: mode.from_tensor(t) for name, t in real.items()}
+    mode, fakes = fake_state(model)
     params = {t.untyped_storage()._cdata for t in fakes.values()}
     with mode:
         forward = lambda idx: torch.func.functional_call(model, fakes, (idx, idx))  # noqa: E731

@@ -38,7 +38,6 @@ import statistics
 from dataclasses import dataclass, replace
 
 import torch
-from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from ryot.infra import switches
@@ -47,7 +46,7 @@ from ryot.infra.isolation import run_isolated
 from ryot.infra.machine import detect
 from ryot.measure.timing import interleaved
 from ryot.workload.model import GPT, KEPT_BY_SELECTIVE
-from ryot.workload.train.activation_memory import saved_activation_bytes
+from ryot.workload.train.activation_memory import fake_state, saved_activation_bytes
 from ryot.workload.train.run_config import TrainConfig
 
 __all__ = ["FORMAT", "TIE", "Recipe", "candidates", "choose", "half_layers", "kept_bytes", "probe"]
@@ -122,10 +121,7 @@ def kept_bytes(model: GPT, batch_size: int, checkpointing: str) -> int:
 def _kept_in_blocks(model: GPT, batch_size: int) -> int:
     """The bytes of the outputs selective checkpointing keeps inside the blocks (fake tensors)."""
     c = model.config
-    mode, counter = FakeTensorMode(), _KeptOutputs()
-    fakes = {name: mode.from_tensor(t) for name, t in
-             {**dict(model.named_parameters(remove_duplicate=False)),
-              **dict(model.named_buffers(remove_duplicate=False))}.items()}
+    (mode, fakes), counter = fake_state(model), _KeptOutputs()
     device = next(model.parameters()).device
 
     def enter(*_) -> None:
